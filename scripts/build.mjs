@@ -1,0 +1,49 @@
+// Bundles the extension, the CLI, the workers and the webview separately with esbuild.
+// Native and heavy runtime packages stay external and ship in node_modules.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const external = ['vscode', 'onnxruntime-node', '@huggingface/transformers', 'sharp'];
+
+const nodeBundles = [
+  { in: 'src/vscode/extension.ts', out: 'dist/extension.js' },
+  { in: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/jobs/workers/train.ts', out: 'dist/worker/train.js' },
+  { in: 'src/jobs/workers/complete.ts', out: 'dist/worker/complete.js' },
+];
+const webBundles = [{ in: 'webview/main.ts', out: 'dist/webview/main.js' }];
+
+const jobs = [];
+for (const b of nodeBundles.filter((b) => existsSync(join(root, b.in)))) {
+  jobs.push(
+    build({
+      entryPoints: [join(root, b.in)],
+      outfile: join(root, b.out),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: true,
+      external,
+      banner: b.banner ? { js: b.banner } : undefined,
+      logLevel: 'warning',
+    }),
+  );
+}
+for (const b of webBundles.filter((b) => existsSync(join(root, b.in)))) {
+  jobs.push(
+    build({
+      entryPoints: [join(root, b.in)],
+      outfile: join(root, b.out),
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      sourcemap: true,
+      logLevel: 'warning',
+    }),
+  );
+}
+await Promise.all(jobs);
