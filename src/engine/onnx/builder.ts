@@ -396,7 +396,12 @@ export class Graph {
       'LayerNormalization',
       bias ? [x, scale, bias] : [x, scale],
       [{ dtype: x.dtype, shape: x.shape }, stat, stat],
-      { axis: attr.int(-1), epsilon: attr.float(epsilon) },
+      // stash_type: the saved statistics share the input's precision (float64 in gradient checks).
+      {
+        axis: attr.int(-1),
+        epsilon: attr.float(epsilon),
+        stash_type: attr.int(x.dtype === 'float64' ? 11 : 1),
+      },
     );
     return { y, mean, invStd };
   }

@@ -1,0 +1,326 @@
+/**
+ * One gradient rule per ONNX op, in onnxruntime's gradient-builder vocabulary: I(i) inputs,
+ * O(i) outputs, GO(i) incoming gradients, needs(i) whether input i wants a gradient.
+ * The formula sits beside each rule. Broadcasting is undone by `unbroadcast` only.
+ */
+import type { GradContext, GradRule } from './backward';
+import { constantValues, scalar, sizeRatio, transposeLast2, unbroadcast, zerosLike } from './helpers';
+import { attr, type Tensor } from '../onnx/builder';
+import { normAxis } from '../onnx/shapes';
+
+function intAttr(c: GradContext, name: string, fallback: number): number {
+  const a = c.node.attrs[name];
+  return a && a.kind === 'int' ? a.value : fallback;
+}
+
+function dY(c: GradContext): Tensor {
+  const d = c.GO(0);
+  if (!d) throw new Error(`${c.node.op}: no incoming gradient`);
+  return d;
+}
+
+/** Same-shape unary ops: dX = dY * f'(X, Y). */
+function unary(derivative: (c: GradContext, dy: Tensor) => Tensor): GradRule {
+  return (c) => [c.needs(0) ? derivative(c, dY(c)) : undefined];
+}
+
+/** The gradient reshaped back to the input's (run-time) shape. */
+const reshapeBack: GradRule = (c) => [c.g.reshapeTo(dY(c), c.g.shapeOf(c.I(0)), c.I(0).shape)];
+
+/** Sum/mean reductions with constant axes: dX = expand(dY) (· size(Y)/size(X) for the mean). */
+function reduction(mean: boolean): GradRule {
+  return (c) => {
+    const { g } = c;
+    const x = c.I(0);
+    const axes = constantValues(g, c.I(1)).map((a) => normAxis(a, x.rank));
+    let d = dY(c);
+    if (intAttr(c, 'keepdims', 1) === 0)
+      d = g.unsqueeze(
+        d,
+        [...axes].sort((a, b) => a - b),
+      );
+    if (mean) d = g.mul(d, sizeRatio(g, c.O(0), x));
+    return [g.expand(d, g.shapeOf(x), x.shape)];
+  };
+}
+
+export const RULES: Record<string, GradRule> = {
+  // dA = dY, dB = dY
+  Add: (c) => [
+    c.needs(0) ? unbroadcast(c.g, dY(c), c.I(0)) : undefined,
+    c.needs(1) ? unbroadcast(c.g, dY(c), c.I(1)) : undefined,
+  ],
+
+  // dA = dY, dB = -dY
+  Sub: (c) => [
+    c.needs(0) ? unbroadcast(c.g, dY(c), c.I(0)) : undefined,
+    c.needs(1) ? unbroadcast(c.g, c.g.neg(dY(c)), c.I(1)) : undefined,
+  ],
+
+  // dA = dY * B, dB = dY * A
+  Mul: (c) => [
+    c.needs(0) ? unbroadcast(c.g, c.g.mul(dY(c), c.I(1)), c.I(0)) : undefined,
+    c.needs(1) ? unbroadcast(c.g, c.g.mul(dY(c), c.I(0)), c.I(1)) : undefined,
+  ],
+
+  // dA = dY / B, dB = -dY * Y / B
+  Div: (c) => [
+    c.needs(0) ? unbroadcast(c.g, c.g.div(dY(c), c.I(1)), c.I(0)) : undefined,
+    c.needs(1) ? unbroadcast(c.g, c.g.neg(c.g.div(c.g.mul(dY(c), c.O(0)), c.I(1))), c.I(1)) : undefined,
+  ],
+
+  // dA = dY * B * A^(B-1), dB = dY * Y * ln(A)
+  Pow: (c) => {
+    const { g } = c;
+    const [a, b] = [c.I(0), c.I(1)];
+    return [
+      c.needs(0) ? unbroadcast(g, g.mul(dY(c), g.mul(b, g.pow(a, g.sub(b, scalar(g, b, 1))))), a) : undefined,
+      c.needs(1) ? unbroadcast(g, g.mul(dY(c), g.mul(c.O(0), g.log(a))), b) : undefined,
+    ];
+  },
+
+  // dX = -dY
+  Neg: unary((c, d) => c.g.neg(d)),
+  // dX = dY / (2 Y)
+  Sqrt: unary((c, d) => c.g.div(c.g.mul(d, scalar(c.g, d, 0.5)), c.O(0))),
+  // dX = dY * Y
+  Exp: unary((c, d) => c.g.mul(d, c.O(0))),
+  // dX = dY / X
+  Log: unary((c, d) => c.g.div(d, c.I(0))),
+  // dX = dY * (1 - Y²)
+  Tanh: unary((c, d) => c.g.mul(d, c.g.sub(scalar(c.g, d, 1), c.g.mul(c.O(0), c.O(0))))),
+  // dX = dY * 2/√π * exp(-X²)
+  Erf: unary((c, d) => {
+    const { g } = c;
+    const x = c.I(0);
+    return g.mul(d, g.mul(scalar(g, d, 2 / Math.sqrt(Math.PI)), g.exp(g.neg(g.mul(x, x)))));
+  }),
+  // dX = dY * Y * (1 - Y)
+  Sigmoid: unary((c, d) => c.g.mul(d, c.g.mul(c.O(0), c.g.sub(scalar(c.g, d, 1), c.O(0))))),
+  // dX = -dY * Y²
+  Reciprocal: unary((c, d) => c.g.neg(c.g.mul(d, c.g.mul(c.O(0), c.O(0))))),
+  // dX = dY
+  Identity: unary((_c, d) => d),
+  // dX = cast(dY) back to X's type
+  Cast: unary((c, d) => c.g.cast(d, c.I(0).dtype)),
+
+  // dA = dY · Bᵀ, dB = Aᵀ · dY (batch axes summed where B was shared)
+  MatMul: (c) => {
+    const { g } = c;
+    const [a, b] = [c.I(0), c.I(1)];
+    const d = dY(c);
+    const dA = c.needs(0) ? unbroadcast(g, g.matmul(d, transposeLast2(g, b)), a) : undefined;
+    let dB: Tensor | undefined;
+    if (c.needs(1)) {
+      if (b.rank === 2 && a.rank > 2) {
+        // A weight shared over batch and time: one [K, rows] x [rows, N] product instead of a batched one.
+        const a2 = g.reshape(a, [-1, a.shape[a.rank - 1] as number]);
+        const d2 = g.reshape(d, [-1, d.shape[d.rank - 1] as number]);
+        dB = g.gemm(a2, d2, null, { transA: true });
+      } else {
+        dB = unbroadcast(g, g.matmul(transposeLast2(g, a), d), b);
+      }
+    }
+    return [dA, dB];
+  },
+
+  // Y = α·op(A)·op(B) + β·C:  d op(A) = α dY op(B)ᵀ,  d op(B) = α op(A)ᵀ dY,  dC = β dY
+  Gemm: (c) => {
+    const { g } = c;
+    const [a, b] = [c.I(0), c.I(1)];
+    const transA = intAttr(c, 'transA', 0) === 1;
+    const transB = intAttr(c, 'transB', 0) === 1;
+    const alphaAttr = c.node.attrs.alpha;
+    const betaAttr = c.node.attrs.beta;
+    const alpha = alphaAttr?.kind === 'float' ? alphaAttr.value : 1;
+    const beta = betaAttr?.kind === 'float' ? betaAttr.value : 1;
+    const d = dY(c);
+    const dA = !c.needs(0)
+      ? undefined
+      : transA
+        ? g.gemm(b, d, null, { transA: transB, transB: true, alpha })
+        : g.gemm(d, b, null, { transB: !transB, alpha });
+    const dB = !c.needs(1)
+      ? undefined
+      : transB
+        ? g.gemm(d, a, null, { transA: true, transB: transA, alpha })
+        : g.gemm(a, d, null, { transA: !transA, alpha });
+    const dC =
+      c.node.inputs[2] && c.needs(2) ? unbroadcast(g, g.mul(d, scalar(g, d, beta)), c.I(2)) : undefined;
+    return [dA, dB, dC];
+  },
+
+  // dX = reshape(dY, shape(X))
+  Reshape: reshapeBack,
+  Unsqueeze: reshapeBack,
+  Squeeze: reshapeBack,
+
+  // dX = transpose(dY, perm⁻¹)
+  Transpose: (c) => {
+    const permAttr = c.node.attrs.perm;
+    const x = c.I(0);
+    const perm = permAttr?.kind === 'ints' ? permAttr.value : [...Array(x.rank).keys()].reverse();
+    const inverse: number[] = [];
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [c.g.transpose(dY(c), inverse)];
+  },
+
+  // dX = sum of dY over the broadcast axes
+  Expand: (c) => [unbroadcast(c.g, dY(c), c.I(0))],
+
+  // dData = scatter-add of dY rows at the gathered indices (axis 0, e.g. an embedding table)
+  Gather: (c) => {
+    const { g } = c;
+    if (intAttr(c, 'axis', 0) !== 0) throw new Error('Gather gradient supports axis 0 only');
+    const data = c.I(0);
+    let indices = c.I(1);
+    if (indices.dtype !== 'int64') indices = g.cast(indices, 'int64');
+    const idx = g.unsqueeze(indices, [-1]);
+    const dData = g.node(
+      'ScatterND',
+      [zerosLike(g, data), idx, dY(c)],
+      [{ dtype: data.dtype, shape: data.shape }],
+      {
+        reduction: attr.string('add'),
+      },
+    )[0];
+    return [dData];
+  },
+
+  // dX = Y · (dY − Σ dY·Y)
+  Softmax: (c) => {
+    const { g } = c;
+    const axis = intAttr(c, 'axis', -1);
+    const y = c.O(0);
+    const d = dY(c);
+    return [g.mul(y, g.sub(d, g.reduceSum(g.mul(d, y), [axis], true)))];
+  },
+
+  // dX = dY − exp(Y) · Σ dY
+  LogSoftmax: (c) => {
+    const { g } = c;
+    const axis = intAttr(c, 'axis', -1);
+    const d = dY(c);
+    return [g.sub(d, g.mul(g.exp(c.O(0)), g.reduceSum(d, [axis], true)))];
+  },
+
+  // x̂ = (X − μ)·r;  dScale = Σ dY·x̂;  dBias = Σ dY;  dX = r·(dY·s − mean(dY·s) − x̂·mean(dY·s·x̂))
+  LayerNormalization: (c) => {
+    const { g } = c;
+    const x = c.I(0);
+    if (normAxis(intAttr(c, 'axis', -1), x.rank) !== x.rank - 1)
+      throw new Error('LayerNormalization gradient: last axis only');
+    const d = dY(c);
+    const [mean, invStd] = [c.O(1), c.O(2)];
+    const xhat = g.mul(g.sub(x, mean), invStd);
+    const lead = [...Array(x.rank - 1).keys()];
+    const dScale = c.needs(1) ? g.reduceSum(g.mul(d, xhat), lead) : undefined;
+    const dBias = c.node.inputs[2] && c.needs(2) ? g.reduceSum(d, lead) : undefined;
+    let dX: Tensor | undefined;
+    if (c.needs(0)) {
+      const dxhat = g.mul(d, c.I(1));
+      const m1 = g.reduceMean(dxhat, [-1], true);
+      const m2 = g.reduceMean(g.mul(dxhat, xhat), [-1], true);
+      dX = g.mul(g.sub(g.sub(dxhat, m1), g.mul(xhat, m2)), invStd);
+    }
+    return [dX, dScale, dBias];
+  },
+
+  ReduceSum: reduction(false),
+  ReduceMean: reduction(true),
+
+  // dA = where(cond, dY, 0), dB = where(cond, 0, dY)
+  Where: (c) => {
+    const { g } = c;
+    const d = dY(c);
+    const zero = scalar(g, d, 0);
+    return [
+      undefined,
+      c.needs(1) ? unbroadcast(g, g.where(c.I(0), d, zero), c.I(1)) : undefined,
+      c.needs(2) ? unbroadcast(g, g.where(c.I(0), zero, d), c.I(2)) : undefined,
+    ];
+  },
+
+  // dXᵢ = the slice of dY that Xᵢ filled
+  Concat: (c) => {
+    const { g } = c;
+    const axis = intAttr(c, 'axis', 0);
+    const xs = c.node.inputs as Tensor[];
+    const ax = normAxis(axis, xs[0].rank);
+    const sizes = xs.map((x) => x.shape[ax]);
+    const sizeTensor = sizes.every((s) => typeof s === 'number')
+      ? g.ints(sizes as number[])
+      : g.concat(
+          xs.map((x) => g.gather(g.shapeOf(x), g.ints([ax]))),
+          0,
+        );
+    const outs = xs.map((x) => ({ dtype: x.dtype, shape: x.shape }));
+    return g.node('Split', [dY(c), sizeTensor], outs, { axis: attr.int(axis) });
+  },
+
+  // dX = concat(dYᵢ, zeros where an output was unused)
+  Split: (c) => {
+    const { g } = c;
+    const parts = c.node.outputs.map((o, i) => c.GO(i) ?? zerosLike(g, o));
+    return [g.concat(parts, intAttr(c, 'axis', 0))];
+  },
+
+  // dX = dY padded with zeros back to X's extent (steps of 1; constant starts and ends)
+  Slice: (c) => {
+    const { g } = c;
+    const x = c.I(0);
+    if (c.node.inputs[4] && constantValues(g, c.I(4)).some((s) => s !== 1))
+      throw new Error('Slice gradient: steps of 1 only');
+    const axes = c.node.inputs[3]
+      ? constantValues(g, c.I(3))
+      : [...Array(constantValues(g, c.I(1)).length).keys()];
+    const dims = g.gather(g.shapeOf(x), g.ints(axes));
+    const zero = g.ints(axes.map(() => 0));
+    const clampToDim = (t: Tensor) => {
+      const wrapped = g.where(g.less(t, zero), g.add(t, dims), t);
+      return g.node(
+        'Min',
+        [g.node('Max', [wrapped, zero], [{ dtype: 'int64', shape: t.shape }])[0], dims],
+        [{ dtype: 'int64', shape: t.shape }],
+      )[0];
+    };
+    const begin = clampToDim(c.I(1));
+    const end = clampToDim(c.I(2));
+    const pads = g.concat([begin, g.sub(dims, end)], 0);
+    const dX = g.node('Pad', [dY(c), pads, null, g.ints(axes)], [{ dtype: x.dtype, shape: x.shape }])[0];
+    return [dX];
+  },
+
+  // Per-row cross-entropy L = −log softmax(S)[label]:  dS = (softmax(S) − onehot(label))·dL  (+ the log-prob path)
+  SoftmaxCrossEntropyLoss: (c) => {
+    const { g } = c;
+    if (c.node.attrs.ignore_index)
+      throw new Error('SoftmaxCrossEntropyLoss gradient: use loss weights, not ignore_index');
+    const reduction = c.node.attrs.reduction;
+    if (reduction?.kind !== 'string' || reduction.value !== 'none')
+      throw new Error('SoftmaxCrossEntropyLoss gradient: reduction none only');
+    const logProb = c.O(1);
+    const prob = g.exp(logProb);
+    let dS: Tensor | null = null;
+    const dLoss = c.GO(0);
+    if (dLoss) {
+      const dCol = g.unsqueeze(dLoss, [1]); // [N, 1]
+      const labels = g.unsqueeze(c.I(1).dtype === 'int64' ? c.I(1) : g.cast(c.I(1), 'int64'), [1]);
+      dS = g.node(
+        'ScatterElements',
+        [g.mul(prob, dCol), labels, g.neg(dCol)],
+        [{ dtype: prob.dtype, shape: prob.shape }],
+        {
+          axis: attr.int(1),
+          reduction: attr.string('add'),
+        },
+      )[0];
+    }
+    const dLogProb = c.GO(1);
+    if (dLogProb) {
+      const viaLogProb = g.sub(dLogProb, g.mul(prob, g.reduceSum(dLogProb, [1], true)));
+      dS = dS ? g.add(dS, viaLogProb) : viaLogProb;
+    }
+    return [dS, undefined];
+  },
+};
