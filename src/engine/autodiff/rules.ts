@@ -211,8 +211,12 @@ export const RULES: Record<string, GradRule> = {
     if (normAxis(intAttr(c, 'axis', -1), x.rank) !== x.rank - 1)
       throw new Error('LayerNormalization gradient: last axis only');
     const d = dY(c);
-    const [mean, invStd] = [c.O(1), c.O(2)];
-    const xhat = g.mul(g.sub(x, mean), invStd);
+    // Statistics recomputed in the input's precision: ORT saves them in float32 only.
+    const eps = c.node.attrs.epsilon?.kind === 'float' ? c.node.attrs.epsilon.value : 1e-5;
+    const centered = g.sub(x, g.reduceMean(x, [-1], true));
+    const variance = g.reduceMean(g.mul(centered, centered), [-1], true);
+    const invStd = g.reciprocal(g.sqrt(g.add(variance, scalar(g, x, eps))));
+    const xhat = g.mul(centered, invStd);
     const lead = [...Array(x.rank - 1).keys()];
     const dScale = c.needs(1) ? g.reduceSum(g.mul(d, xhat), lead) : undefined;
     const dBias = c.node.inputs[2] && c.needs(2) ? g.reduceSum(d, lead) : undefined;

@@ -384,26 +384,17 @@ export class Graph {
   logSoftmax(x: Tensor, axis = -1): Tensor {
     return this.unary('LogSoftmax', x, { axis: attr.int(axis) });
   }
-  /** LayerNormalization over the last axis; also returns the saved mean and 1/std for the backward pass. */
-  layerNorm(
-    x: Tensor,
-    scale: Tensor,
-    bias: Tensor | null,
-    epsilon: number,
-  ): { y: Tensor; mean: Tensor; invStd: Tensor } {
-    const stat = { dtype: x.dtype, shape: [...x.shape.slice(0, -1), 1] };
-    const [y, mean, invStd] = this.node(
+  /** LayerNormalization over the last axis (the backward pass recomputes its statistics). */
+  layerNorm(x: Tensor, scale: Tensor, bias: Tensor | null, epsilon: number): Tensor {
+    return this.node(
       'LayerNormalization',
       bias ? [x, scale, bias] : [x, scale],
-      [{ dtype: x.dtype, shape: x.shape }, stat, stat],
-      // stash_type: the saved statistics share the input's precision (float64 in gradient checks).
+      [{ dtype: x.dtype, shape: x.shape }],
       {
         axis: attr.int(-1),
         epsilon: attr.float(epsilon),
-        stash_type: attr.int(x.dtype === 'float64' ? 11 : 1),
       },
-    );
-    return { y, mean, invStd };
+    )[0];
   }
   /**
    * Per-row cross-entropy of `scores` [N, C] against `labels` [N] (int64), without reduction.
