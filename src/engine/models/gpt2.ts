@@ -1,0 +1,87 @@
+/**
+ * GPT-2 family (gpt2, distilgpt2, any size): learned positions, pre-LayerNorm blocks,
+ * Conv1D weights stored [in, out], gelu_new, LM head tied to the token embedding.
+ * Shapes: B batch, T time, C = n_embd, H heads, D = C/H.
+ */
+import type { Graph, Tensor } from '../onnx/builder';
+import { UserError } from '../errors';
+import { causalSequence, geluTanh } from './common';
+import { configField, type RawConfig } from './config';
+import type { ModelParams } from './params';
+
+export interface Gpt2Config {
+  family: 'gpt2';
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  nPositions: number;
+  vocabSize: number;
+  eps: number;
+}
+
+export const GPT2_LORA_TARGETS = ['c_attn', 'c_proj', 'c_fc'];
+
+export function parseGpt2Config(raw: RawConfig, file: string): Gpt2Config {
+  const f = configField(raw, file);
+  const act = f.str('activation_function', 'gelu_new');
+  if (act !== 'gelu_new')
+    throw new UserError(`${file}: activation_function "${act}" is not supported (gelu_new only)`);
+  const cfg: Gpt2Config = {
+    family: 'gpt2',
+    nLayer: f.int('n_layer'),
+    nHead: f.int('n_head'),
+    nEmbd: f.int('n_embd'),
+    nPositions: f.int('n_positions', raw.n_ctx as number | undefined),
+    vocabSize: f.int('vocab_size'),
+    eps: f.num('layer_norm_epsilon', 1e-5),
+  };
+  if (cfg.nEmbd % cfg.nHead !== 0)
+    throw new UserError(`${file}: n_embd ${cfg.nEmbd} is not divisible by n_head ${cfg.nHead}`);
+  return cfg;
+}
+
+function attention(
+  g: Graph,
+  cfg: Gpt2Config,
+  p: ModelParams,
+  x: Tensor,
+  causalBias: Tensor,
+  prefix: string,
+): Tensor {
+  const { nHead: H, nEmbd: C } = cfg;
+  const D = C / H;
+  const qkv = p.conv1d(x, `${prefix}.c_attn`); // [B, T, 3C]
+  const heads = (t: Tensor) => g.transpose(g.reshape(t, [0, 0, H, D]), [0, 2, 1, 3]); // [B, H, T, D]
+  const [q, k, v] = g.split(qkv, [C, C, C], -1).map(heads);
+  const kT = g.transpose(k, [0, 1, 3, 2]); // [B, H, D, T]
+  const scores = g.add(g.mul(g.matmul(q, kT), g.constant(1 / Math.sqrt(D), x.dtype, [])), causalBias); // [B, H, T, T]
+  const y = g.matmul(g.softmax(scores, -1), v); // [B, H, T, D]
+  const merged = g.reshape(g.transpose(y, [0, 2, 1, 3]), [0, 0, C]); // [B, T, C]
+  return p.conv1d(merged, `${prefix}.c_proj`);
+}
+
+function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
+  return p.conv1d(geluTanh(g, p.conv1d(x, `${prefix}.c_fc`)), `${prefix}.c_proj`); // [B, T, 4C] inside
+}
+
+/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
+export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tensor): Tensor {
+  const { positions, causalBias } = causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32');
+  const norm = (x: Tensor, name: string) =>
+    g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
+  let h = g.add(
+    g.gather(p.weight('transformer.wte.weight'), ids),
+    g.gather(p.weight('transformer.wpe.weight'), positions),
+  ); // [B, T, C]
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const prefix = `transformer.h.${i}`;
+    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), causalBias, `${prefix}.attn`));
+    h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
+  }
+  return norm(h, 'transformer.ln_f');
+}
+
+/** The LM head's weight [V, C]: tied to the token embedding. */
+export function gpt2HeadWeight(p: ModelParams): Tensor {
+  return p.weight('transformer.wte.weight');
+}

@@ -1,0 +1,82 @@
+/**
+ * The model-family registry (model_type → family) and loading a Hugging Face model folder.
+ * Adding a family is adding a row here and one file beside this one.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph, Tensor } from '../onnx/builder';
+import { UserError } from '../errors';
+import { SafetensorsReader } from '../io/safetensors';
+import { readModelConfig, type RawConfig } from './config';
+import { GPT2_LORA_TARGETS, gpt2HeadWeight, gpt2Hidden, parseGpt2Config, type Gpt2Config } from './gpt2';
+import type { ModelParams, WeightSource } from './params';
+
+export type ModelConfig = Gpt2Config;
+
+export interface Family<C extends ModelConfig = ModelConfig> {
+  parse(raw: RawConfig, file: string): C;
+  /** Final hidden states [B, T, C] for ids [B, T]. */
+  hidden(g: Graph, cfg: C, p: ModelParams, ids: Tensor): Tensor;
+  /** LM head weight [V, C]. */
+  headWeight(cfg: C, p: ModelParams): Tensor;
+  defaultLoraTargets: string[];
+  /** Whether PEFT stores this family's LoRA targets transposed (Conv1D layers). */
+  fanInFanOut: boolean;
+  contextLength(cfg: C): number;
+  vocabSize(cfg: C): number;
+}
+
+const FAMILIES: Record<string, Family> = {
+  gpt2: {
+    parse: parseGpt2Config,
+    hidden: gpt2Hidden,
+    headWeight: (_cfg, p) => gpt2HeadWeight(p),
+    defaultLoraTargets: GPT2_LORA_TARGETS,
+    fanInFanOut: true,
+    contextLength: (c) => c.nPositions,
+    vocabSize: (c) => c.vocabSize,
+  },
+};
+
+export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
+
+export interface LoadedModel {
+  dir: string;
+  modelType: string;
+  config: ModelConfig;
+  family: Family;
+  weights: WeightSource & { close(): void };
+}
+
+function openWeights(dir: string): WeightSource & { close(): void } {
+  const file = join(dir, 'model.safetensors');
+  if (!existsSync(file)) {
+    if (existsSync(join(dir, 'pytorch_model.bin')))
+      throw new UserError(
+        `${dir}: only a pickle checkpoint (pytorch_model.bin) is present; LocalTune never runs pickled code — use a revision with model.safetensors`,
+      );
+    throw new UserError(`${dir}: no model.safetensors found`);
+  }
+  const reader = SafetensorsReader.open(file);
+  return {
+    read: (name) => ({ data: reader.readFloat32(name), shape: reader.info(name).shape }),
+    close: () => reader.close(),
+  };
+}
+
+export function loadModel(dir: string): LoadedModel {
+  const raw = readModelConfig(dir);
+  const file = join(dir, 'config.json');
+  const modelType = raw.model_type;
+  if (typeof modelType !== 'string')
+    throw new UserError(
+      `${file}: "model_type" is missing; supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    );
+  const family = FAMILIES[modelType];
+  if (!family)
+    throw new UserError(
+      `${file}: model_type "${modelType}" is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    );
+  const config = family.parse(raw, file);
+  return { dir, modelType, config, family, weights: openWeights(dir) };
+}

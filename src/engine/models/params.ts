@@ -1,0 +1,106 @@
+/**
+ * Where each weight of a model graph comes from: frozen weights become initializers, trainable
+ * ones graph inputs (all weights in full fine-tuning; LoRA A/B matrices in LoRA mode).
+ * Families ask for weights by their Hugging Face names and never decide this themselves.
+ */
+import type { DType, Graph, Tensor } from '../onnx/builder';
+import { initLora, isLoraTarget, loraScale, type LoraSettings } from './lora';
+import { Rng } from '../rng';
+
+export interface WeightSource {
+  /** A weight by its Hugging Face name, as float32. */
+  read(name: string): { data: Float32Array; shape: number[] };
+}
+
+export type TrainMode = 'lora' | 'full' | 'frozen';
+
+export interface Trainable {
+  /** Graph input name: the HF weight name, or `<module>.lora_A.weight` / `.lora_B.weight`. */
+  name: string;
+  shape: number[];
+  initial: Float32Array;
+  tensor: Tensor;
+}
+
+export interface ParamOptions {
+  mode: TrainMode;
+  lora?: LoraSettings;
+  dtype?: 'float32' | 'float64';
+  /** Seeds LoRA A initialisation. */
+  seed?: number;
+  /**
+   * Existing LoRA values by input name (a loaded adapter): the starting point in LoRA mode,
+   * constants in frozen mode (scoring a tuned model).
+   */
+  loraValues?: ReadonlyMap<string, Float32Array>;
+}
+
+export class ModelParams {
+  readonly trainables: Trainable[] = [];
+  private readonly cache = new Map<string, Tensor>();
+  private readonly rng: Rng;
+  readonly dtype: DType;
+
+  constructor(
+    private readonly g: Graph,
+    private readonly source: WeightSource,
+    private readonly o: ParamOptions,
+  ) {
+    this.rng = new Rng(o.seed ?? 0).fork('lora');
+    this.dtype = o.dtype ?? 'float32';
+  }
+
+  private convert(data: Float32Array): Float32Array | Float64Array {
+    return this.dtype === 'float64' ? Float64Array.from(data) : data;
+  }
+
+  private trainableInput(name: string, shape: number[], initial: Float32Array): Tensor {
+    const tensor = this.g.input(name, this.dtype, shape);
+    this.trainables.push({ name, shape, initial, tensor });
+    return tensor;
+  }
+
+  /** A base-model weight: a graph input in full fine-tuning, otherwise an initializer. */
+  weight(name: string): Tensor {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    const { data, shape } = this.source.read(name);
+    const t =
+      this.o.mode === 'full'
+        ? this.trainableInput(name, shape, data)
+        : this.g.initializer(name, this.convert(data), shape);
+    this.cache.set(name, t);
+    return t;
+  }
+
+  /**
+   * A Conv1D-style linear layer (weight [in, out], as GPT-2 stores it): y = x·W + b, plus the
+   * LoRA path when the module is a target.
+   */
+  conv1d(x: Tensor, modulePath: string): Tensor {
+    const g = this.g;
+    const w = this.weight(`${modulePath}.weight`);
+    const [inFeatures, outFeatures] = w.shape as number[];
+    let y = g.add(g.matmul(x, w), this.weight(`${modulePath}.bias`)); // [.., out]
+    const lora = this.o.lora;
+    if (lora && isLoraTarget(lora, modulePath) && (this.o.mode === 'lora' || this.o.loraValues)) {
+      const aName = `${modulePath}.lora_A.weight`;
+      const bName = `${modulePath}.lora_B.weight`;
+      const fresh = initLora(this.rng, lora.r, inFeatures, outFeatures);
+      const aInit = this.o.loraValues?.get(aName) ?? fresh.a;
+      const bInit = this.o.loraValues?.get(bName) ?? fresh.b;
+      const a =
+        this.o.mode === 'lora'
+          ? this.trainableInput(aName, [lora.r, inFeatures], aInit)
+          : g.initializer(aName, this.convert(aInit), [lora.r, inFeatures]);
+      const b =
+        this.o.mode === 'lora'
+          ? this.trainableInput(bName, [outFeatures, lora.r], bInit)
+          : g.initializer(bName, this.convert(bInit), [outFeatures, lora.r]);
+      // Scale the rank-r activations, not the wide output: r multiplies instead of `out`.
+      const down = g.mul(g.matmul(x, g.transpose(a, [1, 0])), g.constant(loraScale(lora), this.dtype, [])); // [.., r]
+      y = g.add(y, g.matmul(down, g.transpose(b, [1, 0]))); // [.., out]
+    }
+    return y;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The causal-LM graph used for training and scoring: model forward, tied LM head, per-token
+ * weighted cross-entropy, and (for training) the backward pass to every trainable tensor.
+ *
+ * Inputs: input_ids [B, T] int64, labels [B, T] int64 (the next token at each position),
+ * loss_weights [B, T] (0 for padding and prompt tokens), loss_scale [] (1 / weighted tokens in the
+ * whole optimizer step, so micro-batch gradients add up to the step's mean).
+ * Outputs: loss = Σ w·CE · loss_scale, token_logprobs [B·T] (log P(label)), grad.<name> per trainable.
+ */
+import { Graph } from '../onnx/builder';
+import { gradients } from '../autodiff/backward';
+import type { LoadedModel } from '../models';
+import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
+
+export interface LmGraph {
+  graph: Graph;
+  trainables: Trainable[];
+}
+
+export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradients: boolean }): LmGraph {
+  const dtype = o.dtype ?? 'float32';
+  const g = new Graph();
+  const ids = g.input('input_ids', 'int64', ['B', 'T']);
+  const labels = g.input('labels', 'int64', ['B', 'T']);
+  const weights = g.input('loss_weights', dtype, ['B', 'T']);
+  const scale = g.input('loss_scale', dtype, []);
+  const p = new ModelParams(g, model.weights, o);
+
+  const hidden = model.family.hidden(g, model.config, p, ids); // [B, T, C]
+  const width = hidden.shape[2] as number;
+  const rows = g.reshape(hidden, [-1, width]); // [N, C], N = B·T
+  const logits = g.gemm(rows, model.family.headWeight(model.config, p), null, { transB: true }); // [N, V]
+  const { loss: ce } = g.softmaxCrossEntropy(logits, g.reshape(labels, [-1])); // [N]
+  const weighted = g.mul(ce, g.reshape(weights, [-1]));
+  const loss = g.mul(g.reduceSum(weighted, [0]), scale);
+  g.output(loss, 'loss');
+  g.output(g.neg(ce), 'token_logprobs');
+
+  if (o.withGradients) {
+    const grads = gradients(
+      g,
+      loss,
+      p.trainables.map((t) => t.tensor),
+    );
+    for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
+  }
+  return { graph: g, trainables: p.trainables };
+}
