@@ -82,9 +82,51 @@ export class Rng {
     return r * Math.cos(theta);
   }
 
-  /** Fills `out` with normal(mean, std) draws; the same values as calling normal() out.length times. */
+  /**
+   * Fills `out` with normal(mean, std) draws: the same values as calling normal() out.length times,
+   * but with the generator inlined on local variables (~5x faster; model init draws 100M+ values).
+   */
   fillNormal(out: Float32Array | Float64Array, std = 1, mean = 0): void {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    const n = out.length;
+    let i = 0;
+    if (i < n && this.spare !== null) {
+      out[i++] = mean + std * this.spare;
+      this.spare = null;
+    }
+    let a = this.a;
+    let b = this.b;
+    let c = this.c;
+    let d = this.d;
+    const twoPi = 2 * Math.PI;
+    let last = 0;
+    for (; i < n; i += 2) {
+      // Two sfc32 steps, exactly as nextU32().
+      let t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      const u1 = 1 - (t >>> 0) / TWO_32;
+      t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      const u2 = (t >>> 0) / TWO_32;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      const theta = twoPi * u2;
+      out[i] = mean + std * (r * Math.cos(theta));
+      last = r * Math.sin(theta);
+      if (i + 1 < n) out[i + 1] = mean + std * last;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    // An odd count leaves the pair's second value pending, as normal() would.
+    if (i === n + 1) this.spare = last;
   }
 
   /** The full state as plain numbers (JSON-safe); Rng.fromState(rng.state()) continues the same sequence. */

@@ -60,11 +60,25 @@ test('normal() has mean 0 and std 1; fillNormal matches normal()', () => {
   assert.ok(Math.abs(mean) < 0.01, `mean ${mean}`);
   assert.ok(Math.abs(std - 1) < 0.01, `std ${std}`);
 
-  const a = new Rng(9);
-  const filled = new Float64Array(11);
-  a.fillNormal(filled, 0.02, 1);
-  const b = new Rng(9);
-  for (let i = 0; i < 11; i++) assert.equal(filled[i], 1 + 0.02 * b.normal());
+  // fillNormal must continue exactly like normal(), whatever the pending pair state and count parity.
+  for (const [pre, count] of [
+    [0, 11],
+    [1, 11],
+    [1, 10],
+    [0, 10],
+    [3, 1],
+    [0, 0],
+  ]) {
+    const a = new Rng(9);
+    const b = new Rng(9);
+    for (let k = 0; k < pre; k++) assert.equal(a.normal(), b.normal());
+    const filled = new Float64Array(count);
+    a.fillNormal(filled, 0.02, 1);
+    for (let i = 0; i < count; i++)
+      assert.equal(filled[i], 1 + 0.02 * b.normal(), `pre ${pre} count ${count} i ${i}`);
+    assert.deepEqual(a.state(), b.state());
+    for (let k = 0; k < 3; k++) assert.equal(a.normal(), b.normal());
+  }
 });
 
 test('state round-trips, including a pending normal, through JSON', () => {

@@ -67,7 +67,10 @@ export function gpt2TokenizerJson(extraSpecialTokens: string[] = []): object {
 }
 
 /** A tokenizer_config.json like the one `transformers` saves for gpt2. */
-export function gpt2TokenizerConfig(extraSpecialTokens: string[] = []): object {
+export function gpt2TokenizerConfig(
+  extraSpecialTokens: string[] = [],
+  modelMaxLength = GPT2_MAX_LENGTH,
+): object {
   const decoder: Record<string, object> = {};
   for (const [i, token] of [GPT2_EOS, ...extraSpecialTokens].entries()) {
     const { id: _id, ...rest } = addedToken(GPT2_EOS_ID + i, token);
@@ -81,7 +84,7 @@ export function gpt2TokenizerConfig(extraSpecialTokens: string[] = []): object {
     eos_token: GPT2_EOS,
     unk_token: GPT2_EOS,
     clean_up_tokenization_spaces: false,
-    model_max_length: GPT2_MAX_LENGTH,
+    model_max_length: modelMaxLength,
     tokenizer_class: 'GPT2Tokenizer',
     ...(extraSpecialTokens.length ? { additional_special_tokens: extraSpecialTokens } : {}),
   };
@@ -95,11 +98,15 @@ function writeJsonAtomic(path: string, value: object): void {
 
 /**
  * Writes tokenizer.json and tokenizer_config.json for GPT-2 into `dir`.
- * Extra special tokens (e.g. FIM markers) get ids 50257, 50258, … in the order given.
+ * Extra special tokens (e.g. FIM markers) get ids 50257, 50258, … in the order given;
+ * modelMaxLength (default 1024) should match the model's n_positions.
  */
-export function writeGpt2TokenizerFiles(dir: string, opts: { extraSpecialTokens?: string[] } = {}): void {
+export function writeGpt2TokenizerFiles(
+  dir: string,
+  opts: { extraSpecialTokens?: string[]; modelMaxLength?: number } = {},
+): void {
   const extra = opts.extraSpecialTokens ?? [];
   mkdirSync(dir, { recursive: true });
   writeJsonAtomic(join(dir, 'tokenizer.json'), gpt2TokenizerJson(extra));
-  writeJsonAtomic(join(dir, 'tokenizer_config.json'), gpt2TokenizerConfig(extra));
+  writeJsonAtomic(join(dir, 'tokenizer_config.json'), gpt2TokenizerConfig(extra, opts.modelMaxLength));
 }
