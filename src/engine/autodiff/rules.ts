@@ -13,6 +13,15 @@ function intAttr(c: GradContext, name: string, fallback: number): number {
   return a && a.kind === 'int' ? a.value : fallback;
 }
 
+/**
+ * A float attribute as the forward kernel sees it: the model stores it as float32, so a
+ * constant built from the unrounded number (β = 0.1 in float64) would not match the forward.
+ */
+function floatAttr(c: GradContext, name: string, fallback: number): number {
+  const a = c.node.attrs[name];
+  return Math.fround(a && a.kind === 'float' ? a.value : fallback);
+}
+
 function dY(c: GradContext): Tensor {
   const d = c.GO(0);
   if (!d) throw new Error(`${c.node.op}: no incoming gradient`);
@@ -130,10 +139,8 @@ export const RULES: Record<string, GradRule> = {
     const [a, b] = [c.I(0), c.I(1)];
     const transA = intAttr(c, 'transA', 0) === 1;
     const transB = intAttr(c, 'transB', 0) === 1;
-    const alphaAttr = c.node.attrs.alpha;
-    const betaAttr = c.node.attrs.beta;
-    const alpha = alphaAttr?.kind === 'float' ? alphaAttr.value : 1;
-    const beta = betaAttr?.kind === 'float' ? betaAttr.value : 1;
+    const alpha = floatAttr(c, 'alpha', 1);
+    const beta = floatAttr(c, 'beta', 1);
     const d = dY(c);
     const dA = !c.needs(0)
       ? undefined
@@ -212,7 +219,7 @@ export const RULES: Record<string, GradRule> = {
       throw new Error('LayerNormalization gradient: last axis only');
     const d = dY(c);
     // Statistics recomputed in the input's precision: ORT saves them in float32 only.
-    const eps = c.node.attrs.epsilon?.kind === 'float' ? c.node.attrs.epsilon.value : 1e-5;
+    const eps = floatAttr(c, 'epsilon', 1e-5);
     const centered = g.sub(x, g.reduceMean(x, [-1], true));
     const variance = g.reduceMean(g.mul(centered, centered), [-1], true);
     const invStd = g.reciprocal(g.sqrt(g.add(variance, scalar(g, x, eps))));
@@ -289,7 +296,8 @@ export const RULES: Record<string, GradRule> = {
       )[0];
     };
     const begin = clampToDim(c.I(1));
-    const end = clampToDim(c.I(2));
+    // An empty range (start ≥ end after clamping) pads to begin + (dim − begin) = dim, not more.
+    const end = g.node('Max', [clampToDim(c.I(2)), begin], [{ dtype: 'int64', shape: begin.shape }])[0];
     const pads = g.concat([begin, g.sub(dims, end)], 0);
     const dX = g.node('Pad', [dY(c), pads, null, g.ints(axes)], [{ dtype: x.dtype, shape: x.shape }])[0];
     return [dX];
