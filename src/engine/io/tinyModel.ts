@@ -71,7 +71,12 @@ function checkShape(shape: Gpt2Shape): void {
  * All tensors with their HF names. Each tensor's values come from its own Rng stream keyed by its
  * name, so they depend only on (seed, name): adding a layer leaves the others' weights unchanged.
  */
-function gpt2Weights(shape: Gpt2Shape, V: number, seed: number): Record<string, WritableTensor> {
+function gpt2Weights(
+  shape: Gpt2Shape,
+  V: number,
+  seed: number,
+  embeddingStd: number,
+): Record<string, WritableTensor> {
   const { nLayer: L, nEmbd: C, nPositions: P } = shape;
   const rng = new Rng(seed);
   const out: Record<string, WritableTensor> = {};
@@ -93,7 +98,7 @@ function gpt2Weights(shape: Gpt2Shape, V: number, seed: number): Record<string, 
   // GPT-2 scales the residual projections by 1/sqrt(2L) so the residual stream's variance stays put.
   const projStd = INIT_STD / Math.sqrt(2 * L);
 
-  normal('transformer.wte.weight', [V, C], INIT_STD); // [V, C], tied with the LM head
+  normal('transformer.wte.weight', [V, C], embeddingStd); // [V, C], tied with the LM head
   normal('transformer.wpe.weight', [P, C], INIT_STD); // [P, C]
   for (let i = 0; i < L; i++) {
     const h = `transformer.h.${i}`;
@@ -130,7 +135,14 @@ export async function writeGpt2Model(
   dir: string,
   shape: Gpt2Shape,
   seed = 0,
-  opts: { extraSpecialTokens?: string[] } = {},
+  opts: {
+    extraSpecialTokens?: string[];
+    /**
+     * Token-embedding std (default 0.02, GPT-2's init). A trained GPT-2's embeddings are ~10x
+     * larger; tests of LoRA learning use that scale, since LoRA cannot grow the tied head.
+     */
+    embeddingStd?: number;
+  } = {},
 ): Promise<void> {
   checkShape(shape);
   const extra = opts.extraSpecialTokens ?? [];
@@ -144,5 +156,9 @@ export async function writeGpt2Model(
     transformers_version: '4.46.0',
   });
   writeGpt2TokenizerFiles(dir, { extraSpecialTokens: extra, modelMaxLength: shape.nPositions });
-  writeSafetensors(join(dir, 'model.safetensors'), gpt2Weights(shape, V, seed), { format: 'pt' });
+  writeSafetensors(
+    join(dir, 'model.safetensors'),
+    gpt2Weights(shape, V, seed, opts.embeddingStd ?? INIT_STD),
+    { format: 'pt' },
+  );
 }

@@ -1,0 +1,122 @@
+/**
+ * Checkpoints: trainable values (a PEFT adapter in LoRA mode, model.safetensors in full mode),
+ * AdamW moments, and the trainer state (step, data position). Written to a temporary folder
+ * and renamed, so a crash never leaves a half checkpoint; the newest complete one resumes.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors';
+import { loadAdapter, saveAdapter } from '../io/peft';
+import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../io/safetensors';
+import type { LoraSettings } from '../models/lora';
+import type { DataPosition } from './windows';
+
+export interface TrainerState {
+  step: number;
+  position: DataPosition;
+  adamSteps: number;
+  bestEvalLoss: number | null;
+}
+
+export interface CheckpointData {
+  state: TrainerState;
+  /** Trainable values by graph input name. */
+  values: Map<string, { data: Float32Array; shape: number[] }>;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
+export interface CheckpointFormat {
+  mode: 'lora' | 'full';
+  lora: LoraSettings;
+  baseModel: string;
+  fanInFanOut: boolean;
+}
+
+const STEP_DIR = /^step-(\d+)$/;
+
+export function checkpointsDir(runDir: string): string {
+  return join(runDir, 'checkpoints');
+}
+
+/** Writes `<run>/checkpoints/step-NNNNNN` atomically; keeps the newest `keep` checkpoints. */
+export function writeCheckpoint(runDir: string, data: CheckpointData, f: CheckpointFormat, keep = 3): string {
+  const root = checkpointsDir(runDir);
+  mkdirSync(root, { recursive: true });
+  const name = `step-${String(data.state.step).padStart(6, '0')}`;
+  const tmp = join(root, `${name}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  writeTrainables(tmp, data.values, f);
+  const names = [...data.values.keys()];
+  const moments: Record<string, WritableTensor> = {};
+  names.forEach((n, k) => {
+    moments[`m.${n}`] = { dtype: 'F32', shape: [data.m[k].length], data: data.m[k] };
+    moments[`v.${n}`] = { dtype: 'F32', shape: [data.v[k].length], data: data.v[k] };
+  });
+  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments);
+  writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify({ ...data.state, names }, null, 2) + '\n');
+  const final = join(root, name);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  for (const old of listCheckpoints(runDir).slice(0, -keep)) rmSync(old, { recursive: true, force: true });
+  return final;
+}
+
+/** Trainable values as a PEFT adapter (LoRA) or a model.safetensors with HF names (full). */
+export function writeTrainables(dir: string, values: CheckpointData['values'], f: CheckpointFormat): void {
+  mkdirSync(dir, { recursive: true });
+  if (f.mode === 'lora') {
+    saveAdapter(dir, { settings: f.lora, baseModel: f.baseModel, values }, { fanInFanOut: f.fanInFanOut });
+  } else {
+    const tensors: Record<string, WritableTensor> = {};
+    for (const [n, v] of values) tensors[n] = { dtype: 'F32', shape: v.shape, data: v.data };
+    writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  }
+}
+
+/** Complete checkpoints of a run, oldest first. */
+export function listCheckpoints(runDir: string): string[] {
+  const root = checkpointsDir(runDir);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((n) => STEP_DIR.test(n))
+    .sort()
+    .map((n) => join(root, n));
+}
+
+/** `dir` is a checkpoint folder, or a run folder whose newest checkpoint is used. */
+export function resolveCheckpoint(dir: string): string {
+  if (existsSync(join(dir, 'trainer_state.json'))) return dir;
+  const all = listCheckpoints(dir);
+  if (all.length === 0)
+    throw new UserError(
+      `${dir}: no checkpoint to resume from (expected checkpoints/step-*/trainer_state.json)`,
+    );
+  return all[all.length - 1];
+}
+
+export function readCheckpoint(dir: string, f: CheckpointFormat): CheckpointData {
+  const stateFile = join(dir, 'trainer_state.json');
+  let parsed: TrainerState & { names: string[] };
+  try {
+    parsed = JSON.parse(readFileSync(stateFile, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${stateFile}: unreadable checkpoint state (${(err as Error).message})`);
+  }
+  const values =
+    f.mode === 'lora'
+      ? loadAdapter(dir).values
+      : (() => {
+          const r = SafetensorsReader.open(join(dir, 'model.safetensors'));
+          const map = new Map(r.names().map((n) => [n, { data: r.readFloat32(n), shape: r.info(n).shape }]));
+          r.close();
+          return map;
+        })();
+  const opt = SafetensorsReader.open(join(dir, 'optimizer.safetensors'));
+  const m = parsed.names.map((n) => opt.readFloat32(`m.${n}`));
+  const v = parsed.names.map((n) => opt.readFloat32(`v.${n}`));
+  opt.close();
+  const { names: _names, ...state } = parsed;
+  return { state, values, m, v };
+}
