@@ -98,3 +98,22 @@ gradTest(
   (g, [a, b, c]) => g.gemm(a, b, c, { beta: 10.1 }),
   { tolerance: 1e-8 },
 );
+
+gradTest(
+  'MatMul: rank-4 activations × a shared 2-D weight',
+  [
+    { name: 'a', shape: [2, 2, 3, 4] },
+    { name: 'b', shape: [4, 5] },
+  ],
+  (g, [a, b]) => g.matmul(a, b),
+);
+
+gradTest(
+  'Gemm: scalar C',
+  [
+    { name: 'a', shape: [3, 4] },
+    { name: 'b', shape: [4, 5] },
+    { name: 'c', shape: [] },
+  ],
+  (g, [a, b, c]) => g.gemm(a, b, c, { beta: 0.5 }),
+);

@@ -22,3 +22,9 @@ gradTest(
     return g.add(g.unsqueeze(loss, [1]), logProb);
   },
 );
+
+gradTest(
+  'SoftmaxCrossEntropyLoss: int32 labels',
+  [{ name: 'scores', shape: [3, 4] }, labels],
+  (g, [scores, labels]) => g.softmaxCrossEntropy(scores, g.cast(labels, 'int32')).loss,
+);

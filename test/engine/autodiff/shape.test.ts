@@ -96,3 +96,27 @@ gradTest(
   ],
   (g, [x, y]) => g.concat([g.slice(x, [3], [1], [1]), y], 1),
 );
+
+gradTest(
+  'Slice: run-time bounds (sliceDynamic), negative start',
+  [
+    { name: 'x', shape: [2, 5] },
+    { name: 'starts', shape: [1], dtype: 'int64', values: [-4] },
+    { name: 'ends', shape: [1], dtype: 'int64', values: [4] },
+  ],
+  (g, [x, starts, ends]) => g.sliceDynamic(x, starts, ends, [1], [2, 'S']),
+  { sizes: [{ S: 3 }] },
+);
+
+gradTest('Gather: a scalar index (a last-token pick)', [{ name: 'x', shape: [4, 3] }], (g, [x]) =>
+  g.gather(x, g.constant(2, 'int64', []), 0),
+);
+
+gradTest(
+  'Gather: negative ids, and int32 ids cast for the scatter',
+  [
+    { name: 'table', shape: [4, 3] },
+    { name: 'ids', shape: [3], dtype: 'int64', values: [-1, 0, 3] },
+  ],
+  (g, [table, ids]) => g.add(g.gather(table, ids, 0), g.gather(table, g.cast(ids, 'int32'), 0)),
+);
