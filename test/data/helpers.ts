@@ -1,9 +1,11 @@
 // Shared fixtures for the data-layer tests: temp folders with real files and real git repos.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
+import { writeGpt2TokenizerFiles } from '../../src/engine/io/gpt2Tokenizer';
+import { loadTokenizer, type Tokenizer } from '../../src/engine/io/tokenizer';
 
 /** A fresh temp folder, removed when the test file ends. */
 export function tempDir(label = 'data'): string {
@@ -52,3 +54,32 @@ export function codeFile(n: number, lines = 30): string {
   }
   return out.join('\n') + '\n';
 }
+
+export const FIM_STARCODER = ['<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>'];
+export const FIM_QWEN = ['<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>'];
+
+/** A model folder with the real GPT-2 tokenizer (and optional extra special tokens), plus the loaded tokenizer. */
+export async function gpt2Fixture(
+  extraSpecialTokens: string[] = [],
+  chatTemplate?: string,
+): Promise<{ modelDir: string; tokenizer: Tokenizer }> {
+  const modelDir = tempDir('model');
+  writeGpt2TokenizerFiles(modelDir, { extraSpecialTokens });
+  if (chatTemplate) {
+    const path = join(modelDir, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...config, chat_template: chatTemplate }));
+  }
+  return { modelDir, tokenizer: await loadTokenizer(modelDir) };
+}
+
+/** ChatML, as Qwen2 and SmolLM2 ship it. */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+/** A template that insists on user/assistant alternation, as Llama-2 and Mistral templates do. */
+export const ALTERNATING_TEMPLATE =
+  "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}" +
+  "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}" +
+  "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";

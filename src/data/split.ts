@@ -1,0 +1,79 @@
+// Train/validation split that never leaks: the unit is a file (every document of a file lands on
+// the same side). By file: a seeded draw per path, stable when other files come and go. By
+// recency (git): the files changed in the newest commits are held out, as a model is used on
+// tomorrow's code.
+import { execFileSync } from 'node:child_process';
+import { UserError } from '../engine/errors';
+import { Rng } from '../engine/rng';
+
+export type SplitMethod = 'file' | 'recency';
+
+/** The keys (file ids) held out for validation. */
+export function splitByFile(keys: string[], valFraction: number, seed: number): Set<string> {
+  const split = new Rng(seed).fork('split');
+  const draws = keys.map((key) => ({ key, u: split.fork(key).next() }));
+  const val = new Set(draws.filter((d) => d.u < valFraction).map((d) => d.key));
+  return ensureBothSides(val, draws, valFraction);
+}
+
+/** With at least two files and 0 < valFraction < 1, neither side is left empty. */
+function ensureBothSides(
+  val: Set<string>,
+  ranked: { key: string; u: number }[],
+  valFraction: number,
+): Set<string> {
+  if (ranked.length < 2 || valFraction <= 0 || valFraction >= 1) return val;
+  const byU = [...ranked].sort((a, b) => a.u - b.u);
+  if (val.size === 0) val.add(byU[0].key);
+  if (val.size === ranked.length) val.delete(byU[byU.length - 1].key);
+  return val;
+}
+
+/**
+ * Holds out the most recently changed files. `paths` maps each key to its path relative to
+ * `root`. Files git does not know yet count as the newest.
+ */
+export function splitByRecency(root: string, paths: Map<string, string>, valFraction: number): Set<string> {
+  const order = gitRecency(root);
+  const count = Math.max(1, Math.round(valFraction * paths.size));
+  const ranked = [...paths.entries()]
+    .map(([key, path]) => ({ key, u: order.get(path) ?? -1 }))
+    .sort((a, b) => a.u - b.u || (a.key < b.key ? -1 : 1));
+  const val = new Set(valFraction > 0 ? ranked.slice(0, count).map((r) => r.key) : []);
+  return ensureBothSides(val, ranked, valFraction);
+}
+
+/** Path (relative to root) -> rank of the newest commit that touched it (0 = HEAD). */
+function gitRecency(root: string): Map<string, number> {
+  let prefix: string;
+  let log: string;
+  try {
+    prefix = git(root, ['rev-parse', '--show-prefix']).trim();
+    log = git(root, ['-c', 'core.quotepath=off', 'log', '--no-renames', '--name-only', '--format=%x00']);
+  } catch {
+    throw new UserError(
+      `${root}: --split recency needs a git repository with commits; use --split file or commit the workspace`,
+    );
+  }
+  const order = new Map<string, number>();
+  log
+    .split('\0')
+    .slice(1)
+    .forEach((commit, rank) => {
+      for (const line of commit.split('\n')) {
+        if (!line || !line.startsWith(prefix)) continue;
+        const path = line.slice(prefix.length);
+        if (!order.has(path)) order.set(path, rank);
+      }
+    });
+  return order;
+}
+
+function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+}

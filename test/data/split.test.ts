@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { splitByFile, splitByRecency } from '../../src/data/split';
+import { UserError } from '../../src/engine/errors';
+import { commit, tempDir, writeTree } from './helpers';
+
+const keys = Array.from({ length: 1000 }, (_, i) => `src/file${i}.ts`);
+
+test('split by file: about valFraction held out, deterministic for a seed, stable as files come and go', () => {
+  const val = splitByFile(keys, 0.1, 7);
+  assert.ok(val.size > 60 && val.size < 140, `${val.size}`);
+  assert.deepEqual(splitByFile(keys, 0.1, 7), val);
+  assert.notDeepEqual(splitByFile(keys, 0.1, 8), val);
+  // dropping half the files does not move any of the others across
+  const half = splitByFile(keys.slice(0, 500), 0.1, 7);
+  for (const k of keys.slice(0, 500)) assert.equal(half.has(k), val.has(k), k);
+});
+
+test('split by file: both sides get a file when there are two or more', () => {
+  assert.equal(splitByFile(['a', 'b'], 0.0001, 1).size, 1);
+  assert.equal(splitByFile(['a', 'b'], 0.9999, 1).size, 1);
+  assert.equal(splitByFile(['a'], 0.5, 1).size <= 1, true);
+  assert.equal(splitByFile(['a', 'b', 'c'], 0, 1).size, 0);
+});
+
+test('split by recency: files changed in the newest commits are held out; untracked ones count as newest', () => {
+  const root = tempDir('git');
+  commit(
+    root,
+    { 'old1.ts': 'a', 'old2.ts': 'b', 'old3.ts': 'c', 'mid.ts': 'd' },
+    'first',
+    '2020-01-01T00:00:00Z',
+  );
+  commit(root, { 'mid.ts': 'd2' }, 'second', '2021-01-01T00:00:00Z');
+  commit(root, { 'new.ts': 'e', 'old1.ts': 'a2' }, 'third', '2022-01-01T00:00:00Z');
+  writeTree(root, { 'wip.ts': 'untracked' });
+  const paths = new Map(['old1.ts', 'old2.ts', 'old3.ts', 'mid.ts', 'new.ts', 'wip.ts'].map((p) => [p, p]));
+  assert.deepEqual([...splitByRecency(root, paths, 0.5)].sort(), ['new.ts', 'old1.ts', 'wip.ts']);
+  assert.deepEqual([...splitByRecency(root, paths, 0.34)].sort(), ['new.ts', 'wip.ts']);
+});
+
+test('split by recency in a subfolder of the repository uses paths relative to that folder', () => {
+  const root = tempDir('git');
+  commit(root, { 'pkg/a.ts': 'a', 'pkg/b.ts': 'b' }, 'first', '2020-01-01T00:00:00Z');
+  commit(root, { 'pkg/b.ts': 'b2' }, 'second', '2021-01-01T00:00:00Z');
+  const paths = new Map([
+    ['a.ts', 'a.ts'],
+    ['b.ts', 'b.ts'],
+  ]);
+  assert.deepEqual([...splitByRecency(`${root}/pkg`, paths, 0.5)], ['b.ts']);
+});
+
+test('split by recency outside a git repository is a user error', () => {
+  const root = tempDir('nogit');
+  assert.throws(
+    () => splitByRecency(root, new Map([['a', 'a']]), 0.5),
+    (e: unknown) => e instanceof UserError && /needs a git repository/.test(e.message),
+  );
+});
