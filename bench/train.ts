@@ -1,0 +1,337 @@
+/**
+ * Training throughput: LocalTune's engine against the PyTorch peer (bench/peers/train_gpt2.py),
+ * in the same run, on identical configs: random-init GPT-2 models (gpt2-small and the tiny
+ * shape), LoRA (r=8, alpha 16, c_attn,c_proj,c_fc) and full fine-tuning, 2048 tokens per
+ * optimizer step, sequences of 256 (capped at the model's context), random token ids, AdamW.
+ * Both sides report the median step time over the steps after the first `warmup`.
+ *
+ *   npx tsx bench/train.ts [--quick] [--shape small|tiny] [--mode lora|full] [--steps N]
+ *                          [--micro-tokens N] [--no-peer]
+ *
+ * --quick: tiny shape only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
+ *
+ * Our side runs in a child process per config (so its peak RSS is its own) started with glibc
+ * malloc tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB): on these VMs freed memory
+ * is slow to touch again (/work/shared/docs/peers.md). The peer runs through run_peer.sh.
+ *
+ * FLOPs per trained token (the peer's formula, so GFLOP/s compare like for like; elementwise
+ * ops ignored): W = 2·(weight-matmul params) per token forward incl. the tied head (2·d·V),
+ * A = 4·seq·d per layer (attention scores and values, full square as computed).
+ * full: 3·(W + A)   (≈ 6·N_params + attention)
+ * lora: 2·W + 3·A + 3·(2·r·(in+out) per adapted module)   (frozen weights need the input
+ *       gradient only: ≈ 4·N_frozen_matmul + 6·N_lora + attention)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../src/engine/io/tinyModel';
+
+const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core build machine (docs/peers.md)
+const TOKENS_PER_STEP = 2048;
+const SEQ = 256;
+const LORA = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
+const VOCAB = 50257;
+const SHAPES: Record<string, Gpt2Shape> = { 'gpt2-small': GPT2_SMALL, tiny: TINY_GPT2 };
+const TUNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' };
+
+interface Args {
+  quick: boolean;
+  shapes: string[];
+  modes: ('lora' | 'full')[];
+  steps: number;
+  warmup: number;
+  microTokens: number;
+  peer: boolean;
+  threads: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const shape = get('--shape');
+  const mode = get('--mode') as 'lora' | 'full' | undefined;
+  return {
+    quick,
+    shapes: shape ? [shape === 'small' ? 'gpt2-small' : shape] : quick ? ['tiny'] : ['gpt2-small', 'tiny'],
+    modes: mode ? [mode] : ['lora', 'full'],
+    steps: Number(get('--steps') ?? (quick ? 6 : 10)),
+    warmup: 2,
+    microTokens: Number(get('--micro-tokens') ?? 0),
+    peer: !argv.includes('--no-peer'),
+    threads: Number(get('--threads') ?? 2),
+  };
+}
+
+function seqFor(shape: Gpt2Shape): number {
+  return Math.min(SEQ, shape.nPositions);
+}
+
+/** Training FLOPs per token, the same formula as bench/peers/train_gpt2.py. */
+function flopsPerToken(shape: Gpt2Shape, seq: number, mode: 'lora' | 'full'): number {
+  const d = shape.nEmbd;
+  const L = shape.nLayer;
+  const weights = L * 2 * (d * 3 * d + d * d + d * 4 * d + 4 * d * d) + 2 * d * VOCAB;
+  const attn = L * 4 * seq * d;
+  if (mode === 'full') return 3 * (weights + attn);
+  const io = [
+    [d, 3 * d], // c_attn
+    [d, d], // attn.c_proj
+    [4 * d, d], // mlp.c_proj
+    [d, 4 * d], // c_fc
+  ];
+  const lora = L * io.reduce((a, [i, o]) => a + 2 * LORA.r * (i + o), 0);
+  return 2 * weights + 3 * attn + 3 * lora;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+const log = (msg: string) => process.stderr.write(`[bench/train] ${msg}\n`);
+
+// ------------------------------------------------------------------------------------ our side
+interface ChildConfig {
+  modelDir: string;
+  shapeName: string;
+  mode: 'lora' | 'full';
+  steps: number;
+  warmup: number;
+  microTokens: number;
+  threads: number;
+}
+
+async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> {
+  const { loadModel } = await import('../src/engine/models');
+  const { train } = await import('../src/engine/train/trainer');
+  const shape = SHAPES[c.shapeName];
+  const seq = seqFor(shape);
+  const model = loadModel(c.modelDir);
+  const rowsPerStep = TOKENS_PER_STEP / seq;
+  const tokens = c.steps * rowsPerStep * seq + 1;
+  let s = 12345;
+  const ids = Uint32Array.from({ length: tokens }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % VOCAB;
+  });
+  const outDir = mkdtempSync(join(tmpdir(), 'lt-bench-run-'));
+  const stepSeconds: number[] = [];
+  const losses: number[] = [];
+  const microTokens = c.microTokens > 0 ? c.microTokens : TOKENS_PER_STEP;
+  const t0 = performance.now();
+  let last = t0;
+  try {
+    await train(
+      {
+        model,
+        baseModelName: c.modelDir,
+        train: { ids, weights: new Uint8Array(tokens).fill(1) },
+        mode: c.mode,
+        lora: LORA,
+        steps: c.steps,
+        lr: c.mode === 'lora' ? 2e-4 : 5e-5,
+        warmupSteps: 0,
+        minLrRatio: 1,
+        weightDecay: 0.01,
+        clipNorm: 0,
+        batchTokens: TOKENS_PER_STEP,
+        seqLen: seq,
+        microBatchTokens: microTokens,
+        evalEvery: 0,
+        evalTokens: 0,
+        checkpointEvery: 0,
+        seed: 0,
+        outDir,
+        threads: c.threads,
+      },
+      {
+        onEvent: (e) => {
+          if (e.type === 'start') last = performance.now(); // graph built, session created
+          if (e.type === 'step') {
+            const now = performance.now();
+            stepSeconds.push((now - last) / 1000);
+            last = now;
+            losses.push(e.loss);
+            log(`ours ${c.shapeName} ${c.mode} step ${e.step}: ${stepSeconds.at(-1)!.toFixed(3)} s`);
+          }
+        },
+      },
+    );
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  const med = median(stepSeconds.slice(c.warmup));
+  const fpt = flopsPerToken(shape, seq, c.mode);
+  const gflops = (fpt * TOKENS_PER_STEP) / med / 1e9;
+  return {
+    engine: 'localtune (onnxruntime-node)',
+    seq,
+    tokens_per_step: TOKENS_PER_STEP,
+    micro_batch_tokens: microTokens,
+    threads: c.threads,
+    step_s_median: round(med, 4),
+    step_s: stepSeconds.map((x) => round(x, 4)),
+    tokens_per_s: round(TOKENS_PER_STEP / med),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+    train_flops_per_token: fpt,
+    gflop_s: round(gflops),
+    pct_fp32_peak: round((100 * gflops) / PEAK_GFLOPS),
+    loss_first_last: [round(losses[0], 4), round(losses.at(-1)!, 4)],
+  };
+}
+
+function spawnJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      } catch (e) {
+        reject(new Error(`${cmd} ${args.join(' ')} failed (${(e as Error).message}): ${out.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+function runOurs(c: ChildConfig): Promise<Record<string, unknown>> {
+  return spawnJson(process.execPath, [...process.execArgv, process.argv[1], '--child', JSON.stringify(c)], {
+    ...process.env,
+    ...TUNED_MALLOC,
+  });
+}
+
+// ------------------------------------------------------------------------------------ the peer
+function peerAvailable(): string | null {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+  if (r.status === 0) return null;
+  const setup = join(__dirname, 'peers', 'setup.sh');
+  if (existsSync(setup)) {
+    log('torch does not import: running bench/peers/setup.sh');
+    const s = spawnSync('bash', [setup], { stdio: ['ignore', 2, 2] });
+    if (s.status === 0) return null;
+  }
+  return 'PyTorch (Debian python3-torch under /usr/bin/python3) is not installed; see bench/peers/setup.sh';
+}
+
+function runPeer(shape: Gpt2Shape, mode: 'lora' | 'full', a: Args): Promise<Record<string, unknown>> {
+  return spawnJson(
+    'bash',
+    [
+      join(__dirname, 'peers', 'run_peer.sh'),
+      ...['--layers', String(shape.nLayer), '--heads', String(shape.nHead), '--d', String(shape.nEmbd)],
+      ...['--ctx', String(shape.nPositions), '--vocab', String(VOCAB), '--mode', mode],
+      ...['--targets', LORA.targets.join(','), '--r', String(LORA.r), '--alpha', String(LORA.alpha)],
+      ...['--tokens-per-step', String(TOKENS_PER_STEP), '--seq', String(SEQ)],
+      ...['--steps', String(a.steps), '--warmup', String(a.warmup), '--threads', String(a.threads)],
+    ],
+    { ...process.env, OMP_NUM_THREADS: String(a.threads) },
+  );
+}
+
+function peerSummary(p: Record<string, unknown>): Record<string, unknown> {
+  const gflops = p.gflop_s as number;
+  return {
+    torch: p.torch,
+    seq: p.seq,
+    tokens_per_step: p.tokens_per_step,
+    threads: p.threads,
+    step_s_median: p.step_s_median,
+    step_s: p.step_s,
+    tokens_per_s: p.tokens_per_s,
+    peak_rss_mb: p.peak_rss_mb,
+    train_flops_per_token: p.train_flops_per_token,
+    gflop_s: gflops,
+    pct_fp32_peak: round((100 * gflops) / PEAK_GFLOPS),
+    loss_first_last: p.loss_first_last,
+  };
+}
+
+// ------------------------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const childAt = argv.indexOf('--child');
+  if (childAt >= 0) {
+    const result = await runOursInChild(JSON.parse(argv[childAt + 1]) as ChildConfig);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  const a = parseArgs(argv);
+  const peerMissing = a.peer ? peerAvailable() : 'skipped (--no-peer)';
+  if (peerMissing) log(`peer: ${peerMissing}`);
+  const root = mkdtempSync(join(tmpdir(), 'lt-bench-models-'));
+  const runs: Record<string, unknown>[] = [];
+  try {
+    for (const shapeName of a.shapes) {
+      const shape = SHAPES[shapeName];
+      if (!shape) throw new Error(`unknown --shape ${shapeName} (small | tiny)`);
+      const modelDir = join(root, shapeName);
+      mkdirSync(modelDir, { recursive: true });
+      log(`writing a random ${shapeName} model`);
+      await writeGpt2Model(modelDir, shape, 0);
+      for (const mode of a.modes) {
+        let pytorch: Record<string, unknown> | null = null;
+        if (!peerMissing) {
+          log(`pytorch ${shapeName} ${mode}`);
+          pytorch = peerSummary(await runPeer(shape, mode, a));
+          log(`pytorch ${shapeName} ${mode}: ${pytorch.tokens_per_s} tok/s`);
+        }
+        log(`ours ${shapeName} ${mode}`);
+        const ours = await runOurs({
+          modelDir,
+          shapeName,
+          mode,
+          steps: a.steps,
+          warmup: a.warmup,
+          microTokens: a.microTokens,
+          threads: a.threads,
+        });
+        log(`ours ${shapeName} ${mode}: ${ours.tokens_per_s} tok/s`);
+        runs.push({
+          shape: {
+            name: shapeName,
+            layers: shape.nLayer,
+            heads: shape.nHead,
+            d: shape.nEmbd,
+            ctx: shape.nPositions,
+            vocab: VOCAB,
+          },
+          mode,
+          lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets: LORA.targets } : null,
+          ours,
+          pytorch: pytorch ?? { skipped: peerMissing },
+          ratio: pytorch ? round((ours.tokens_per_s as number) / (pytorch.tokens_per_s as number), 3) : null,
+        });
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memory_gb: round(totalmem() / 2 ** 30),
+    fp32_peak_gflop_s: PEAK_GFLOPS,
+    node: process.version,
+    steps: a.steps,
+    warmup_steps_excluded: a.warmup,
+    flops_formula:
+      'full: 3*(W+A); lora: 2*W + 3*A + 3*Lr, W = 2*weight-matmul params incl. tied head (2*d*V), A = 4*seq*d per layer, Lr = 2*r*(in+out) per adapted module',
+  };
+  process.stdout.write(JSON.stringify({ machine, runs }, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
