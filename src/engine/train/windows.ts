@@ -71,3 +71,15 @@ export class Windows {
     return out;
   }
 }
+
+/** Splits off the last `fraction` of a stream as validation data (for plain files without a split). */
+export function holdOutTail(
+  stream: TokenStream,
+  fraction: number,
+): { train: TokenStream; validation: TokenStream } {
+  const cut = Math.floor(stream.ids.length * (1 - fraction));
+  return {
+    train: { ids: stream.ids.subarray(0, cut), weights: stream.weights.subarray(0, cut) },
+    validation: { ids: stream.ids.subarray(cut), weights: stream.weights.subarray(cut) },
+  };
+}
