@@ -29,6 +29,8 @@ export interface ScanOptions {
   exclude?: string[];
   /** Files larger than this are skipped as 'too-large' (default 1 MiB). */
   maxFileBytes?: number;
+  /** Folders never to enter (absolute), e.g. the dataset being written inside the workspace. */
+  skipDirs?: string[];
   onWarning?: (message: string) => void;
 }
 
@@ -86,6 +88,7 @@ export class WorkspaceScanner {
   private readonly maxFileBytes: number;
   private readonly visitedDirs = new Set<string>();
   private readonly realRoot: string;
+  private readonly skipDirs: Set<string>;
 
   constructor(
     readonly root: string,
@@ -95,6 +98,7 @@ export class WorkspaceScanner {
     this.exclude = ignore().add(opts.exclude ?? []);
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.realRoot = realpathSync(root);
+    this.skipDirs = new Set((opts.skipDirs ?? []).map((d) => (existsSync(d) ? realpathSync(d) : d)));
   }
 
   /** Files in a stable order (sorted by path), so builds are deterministic. */
@@ -146,6 +150,7 @@ export class WorkspaceScanner {
       if (isDir) {
         // A folder reached twice (through a link) is a loop or a duplicate; read it once.
         const real = realpathSync(absPath);
+        if (this.skipDirs.has(real)) continue;
         if (this.visitedDirs.has(real)) {
           countSkip(this.skips, 'symlink-loop');
           continue;

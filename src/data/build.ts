@@ -1,0 +1,412 @@
+// Builds a dataset folder: scan -> filter -> scrub -> dedup -> split -> format/FIM -> tokenize -> pack.
+// Pass 1 reads each new or changed file once and keeps only fingerprints (memory stays bounded);
+// dedup and the split then run over all fingerprints; pass 2 packs the kept documents, taking
+// token ids from the cache and tokenizing only documents it has not seen.
+import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { UserError } from '../engine/errors';
+import { loadTokenizer, type Tokenizer } from '../engine/io/tokenizer';
+import { Rng } from '../engine/rng';
+import { BuildCache, type CachedDoc, type CachedFile } from './cache';
+import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
+import { fimSample, findFimTokens } from './fim';
+import { skipByName, MAX_LINE_CHARS } from './filters';
+import { ChatTemplate } from './formats/chat';
+import type { Sample } from './formats/sample';
+import { DATASET_FILES, MANIFEST_FILE, MANIFEST_VERSION, type DatasetManifest } from './manifest';
+import { PackWriter } from './pack';
+import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
+import type { ScrubAllow, ScrubFinding, SecretKind } from './scrub';
+import { countSkip, type SkipCounts } from './skips';
+import { processFile, readSourceFile, sourceKind, type SourceDoc, type SourceKind } from './sources';
+import { splitByFile, splitByRecency, type SplitMethod } from './split';
+import { SampleEncoder } from './tokenize';
+
+export interface BuildOptions {
+  /** Workspace folders, text files and JSONL files. */
+  sources: string[];
+  outDir: string;
+  /** Model folder: its tokenizer, FIM tokens and chat template are used. */
+  modelDir: string;
+  /** Already loaded from modelDir (saves loading it twice). */
+  tokenizer?: Tokenizer;
+  include?: string[];
+  exclude?: string[];
+  maxFileBytes?: number;
+  fimRate?: number;
+  spmRate?: number;
+  split?: SplitMethod;
+  valFraction?: number;
+  seed?: number;
+  nearThreshold?: number;
+  /** False positives the user marked in the scrub report, by file id (as the report names it). */
+  scrubAllow?: Record<string, ScrubAllow[]>;
+  onWarning?: (message: string) => void;
+}
+
+export interface BuildResult {
+  manifest: DatasetManifest;
+  outDir: string;
+  /** Source files whose bytes were read in this build (the rest came from the cache by size+mtime). */
+  filesRead: number;
+  /** Documents tokenized in this build (the rest came from the cache). */
+  documentsTokenized: number;
+}
+
+interface Source {
+  path: string;
+  kind: SourceKind;
+  /** Prefix of file ids from this source ('' when it is the only one). */
+  label: string;
+  documents: number;
+}
+
+/** A document after pass 1: where it lives and its fingerprints. */
+interface DocRef {
+  fileId: string;
+  source: Source;
+  absPath: string;
+  relPath: string;
+  doc: CachedDoc;
+  splitKey: string;
+}
+
+// Documents rendered in pass 1 are kept for pass 2 up to this many characters, so new files are
+// not read twice; beyond it they are read again.
+const PENDING_CHARS = 64 << 20;
+
+export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
+  const outDir = resolve(opts.outDir);
+  const modelDir = resolve(opts.modelDir);
+  const seed = opts.seed ?? 0;
+  const fimRate = opts.fimRate ?? 0.5;
+  const spmRate = opts.spmRate ?? 0.5;
+  const valFraction = opts.valFraction ?? 0.1;
+  const splitMethod = opts.split ?? 'file';
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  checkRange('--fim-rate', fimRate, 0, 1);
+  checkRange('--spm-rate', spmRate, 0, 1);
+  checkRange('--val-fraction', valFraction, 0, 0.9);
+  const sources = resolveSources(opts.sources);
+
+  const tokenizer = opts.tokenizer ?? (await loadTokenizer(modelDir));
+  if (tokenizer.eosId === null)
+    throw new UserError(`${modelDir}: the tokenizer has no EOS token, so documents cannot be separated`);
+  const tokenizerSha256 = sha256(readFileSync(join(modelDir, 'tokenizer.json')));
+  const fim = findFimTokens(tokenizer);
+  const chat = ChatTemplate.fromModelDir(modelDir);
+  const allow = opts.scrubAllow ?? {};
+  const warn = opts.onWarning ?? (() => {});
+  const minhashSeed = new Rng(seed).fork('minhash').nextU32();
+
+  mkdirSync(outDir, { recursive: true });
+  const configKey = sha256(
+    JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, v: MANIFEST_VERSION }),
+  );
+  const cache = new BuildCache(join(outDir, 'cache'), configKey);
+  const skipped: SkipCounts = {};
+  const live = new Set<string>();
+  const refs: DocRef[] = [];
+  const pending = new Map<string, SourceDoc[]>();
+  let pendingChars = 0;
+  let filesRead = 0;
+  let malformed = 0;
+
+  // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
+  const visit = (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
+    const fileId = source.label
+      ? relPath
+        ? `${source.label}/${relPath}`
+        : source.label
+      : relPath || basename(absPath);
+    live.add(fileId);
+    let entry = cache.get(fileId);
+    if (!entry || entry.size !== size || entry.mtimeMs !== mtimeMs) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(absPath);
+      } catch (err) {
+        warn(`${absPath}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped`);
+        countSkip(skipped, 'unreadable');
+        return;
+      }
+      filesRead++;
+      const contentHash = sha256(bytes);
+      if (entry?.contentHash === contentHash) {
+        entry = { ...entry, size, mtimeMs }; // touched, not changed
+      } else {
+        const result = processFile(absPath, source.kind, bytes, {
+          chat,
+          scrub: true,
+          allow: allow[fileId],
+          onWarning: warn,
+        });
+        entry = { size, mtimeMs, contentHash };
+        if ('skip' in result) entry.skip = result.skip;
+        else {
+          entry.findings = result.findings;
+          entry.malformed = result.malformed;
+          entry.docs = result.docs.map((d) => {
+            const { exact, sig } = fingerprint(sampleText(d.sample), minhashSeed);
+            return { line: d.line, exact, sig: Buffer.from(sig.buffer).toString('base64') };
+          });
+          const chars = result.docs.reduce((n, d) => n + sampleText(d.sample).length, 0);
+          if (pendingChars + chars <= PENDING_CHARS) {
+            pending.set(fileId, result.docs);
+            pendingChars += chars;
+          }
+        }
+      }
+      cache.set(fileId, entry);
+    } else if (entry.malformed) {
+      warn(
+        `${absPath}: ${entry.malformed} malformed line(s) skipped (reported when the file was first read)`,
+      );
+    }
+    if (entry.skip) {
+      countSkip(skipped, entry.skip);
+      return;
+    }
+    malformed += entry.malformed ?? 0;
+    for (const doc of entry.docs ?? []) {
+      const splitKey = doc.line === null ? fileId : `${fileId}:${doc.line}`;
+      refs.push({ fileId, source, absPath, relPath, doc, splitKey });
+      source.documents++;
+    }
+  };
+
+  for (const source of sources) {
+    if (source.kind === 'workspace') {
+      const scanner = new WorkspaceScanner(source.path, {
+        include: opts.include,
+        exclude: opts.exclude,
+        maxFileBytes,
+        skipDirs: [outDir],
+        onWarning: warn,
+      });
+      for (const f of scanner.files()) {
+        const byName = skipByName(f.relPath);
+        if (byName) countSkip(skipped, byName);
+        else visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
+      }
+      for (const [reason, n] of Object.entries(scanner.skips))
+        countSkip(skipped, reason as keyof SkipCounts, n);
+    } else {
+      const st = statSync(source.path);
+      visit(source, source.path, '', st.size, st.mtimeMs);
+    }
+  }
+  if (malformed) countSkip(skipped, 'malformed-record', malformed);
+
+  // Dedup in build order: the first copy is kept.
+  const deduper = new Deduper(opts.nearThreshold ?? DEFAULT_NEAR_THRESHOLD);
+  const kept = refs.filter((r) => {
+    const sig = new Uint32Array(new Uint8Array(Buffer.from(r.doc.sig, 'base64')).buffer);
+    const v = deduper.check(r.splitKey, r.doc.exact, sig);
+    if (v.duplicate) countSkip(skipped, v.duplicate);
+    return !v.duplicate;
+  });
+  if (kept.length === 0) throw emptyResult(opts.sources, skipped);
+
+  const validation = splitKept(kept, splitMethod, valFraction, seed);
+
+  // Pass 2: pack, tokenizing what the cache lacks.
+  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId);
+  const fimRng = new Rng(seed).fork('fim');
+  const tmp = (name: string) => join(outDir, `${name}.tmp`);
+  const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights));
+  const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights));
+  let documentsTokenized = 0;
+  let fimDocuments = 0;
+  const trainFiles = new Set<string>();
+  const valFiles = new Set<string>();
+  for (const ref of kept) {
+    if (!ref.doc.tokens) {
+      const sample = renderAgain(ref, pending, { chat, allow: allow[ref.fileId] }, minhashSeed);
+      const docId = ref.splitKey;
+      const shaped = sample.fimable
+        ? fimSample(sampleText(sample.sample), fim, { fimRate, spmRate }, fimRng.fork(docId), tokenizer)
+        : sample.sample;
+      const enc = encoder.encode(shaped);
+      ref.doc.tokens = cache.appendTokens(enc.ids, enc.weights);
+      ref.doc.fim = shaped.some((s) => 'ids' in s);
+      documentsTokenized++;
+    }
+    if (ref.doc.fim) fimDocuments++;
+    const { ids, weights } = cache.readTokens(ref.doc.tokens);
+    const isVal = validation.has(ref.splitKey);
+    (isVal ? val : train).add(ids, weights);
+    (isVal ? valFiles : trainFiles).add(ref.fileId);
+  }
+  train.close();
+  val.close();
+  cache.save(live);
+
+  const scrubReport = scrubReportOf(live, cache);
+  const manifest: DatasetManifest = {
+    format: 'localtune-dataset',
+    version: MANIFEST_VERSION,
+    name: basename(outDir),
+    createdAt: new Date().toISOString(),
+    sources: sources.map((s) => ({ path: s.path, kind: s.kind, documents: s.documents })),
+    filters: {
+      include: opts.include ?? [],
+      exclude: opts.exclude ?? [],
+      maxFileBytes,
+      maxLineChars: MAX_LINE_CHARS,
+    },
+    skipped,
+    malformedRecords: malformed,
+    documents: { train: train.documents, validation: val.documents },
+    files: { train: trainFiles.size, validation: valFiles.size },
+    tokens: { train: train.tokens, validation: val.tokens },
+    lossTokens: { train: train.lossTokens, validation: val.lossTokens },
+    scrub: { ...scrubReport.summary, report: DATASET_FILES.scrubReport },
+    dedup: deduper.summary(),
+    split: { method: splitMethod, valFraction },
+    fim: { rate: fimRate, spmRate, style: fim?.style ?? null, documents: fimDocuments },
+    seed,
+    tokenizer: {
+      modelPath: modelDir,
+      tokenizerSha256,
+      vocabSize: tokenizer.vocabSize,
+      eosId: tokenizer.eosId,
+    },
+    contentHash: sha256(
+      [train.idsHash, train.weightsHash, val.idsHash, val.weightsHash].map((h) => h.digest('hex')).join(''),
+    ),
+  };
+  for (const name of [
+    DATASET_FILES.trainIds,
+    DATASET_FILES.trainWeights,
+    DATASET_FILES.validationIds,
+    DATASET_FILES.validationWeights,
+  ])
+    renameSync(tmp(name), join(outDir, name));
+  writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
+  writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
+  return { manifest, outDir, filesRead, documentsTokenized };
+}
+
+function resolveSources(paths: string[]): Source[] {
+  if (paths.length === 0)
+    throw new UserError('no sources given; pass --from with a folder, text file or JSONL file');
+  const labels = new Set<string>();
+  return paths.map((p, i) => {
+    const path = resolve(p);
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      throw new UserError(`${p}: no such file or folder; check the --from path`);
+    }
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      throw new UserError(`${p}: cannot be read (permission denied); check its permissions`);
+    }
+    let label = '';
+    if (paths.length > 1) {
+      label = basename(path);
+      if (labels.has(label)) label = `${label}#${i}`;
+      labels.add(label);
+    }
+    return { path, kind: isDir ? 'workspace' : sourceKind(path), label, documents: 0 };
+  });
+}
+
+/** The document again, for tokenizing: from pass 1's memory, or by reading its file once more. */
+function renderAgain(
+  ref: DocRef,
+  pending: Map<string, SourceDoc[]>,
+  opts: { chat: ChatTemplate | null; allow?: ScrubAllow[] },
+  minhashSeed: number,
+): SourceDoc {
+  let docs = pending.get(ref.fileId);
+  if (!docs) {
+    const result = processFile(ref.absPath, ref.source.kind, readSourceFile(ref.absPath), {
+      ...opts,
+      scrub: true,
+    });
+    docs = 'docs' in result ? result.docs : [];
+    pending.set(ref.fileId, docs);
+  }
+  const doc = docs.find((d) => d.line === ref.doc.line);
+  if (!doc || fingerprint(sampleText(doc.sample), minhashSeed).exact !== ref.doc.exact)
+    throw new UserError(`${ref.absPath}: changed while the dataset was being built; build again`);
+  return doc;
+}
+
+function splitKept(kept: DocRef[], method: SplitMethod, valFraction: number, seed: number): Set<string> {
+  const keys = [...new Set(kept.map((r) => r.splitKey))];
+  if (method === 'file') return splitByFile(keys, valFraction, seed);
+  // Recency applies to workspace files (git knows them); records and loose files split by draw.
+  const val = new Set<string>();
+  const byRoot = new Map<string, Map<string, string>>();
+  const others: string[] = [];
+  for (const r of kept) {
+    if (r.source.kind !== 'workspace') others.push(r.splitKey);
+    else {
+      const paths = byRoot.get(r.source.path) ?? new Map<string, string>();
+      paths.set(r.splitKey, r.relPath);
+      byRoot.set(r.source.path, paths);
+    }
+  }
+  for (const [root, paths] of byRoot) for (const k of splitByRecency(root, paths, valFraction)) val.add(k);
+  for (const k of splitByFile([...new Set(others)], valFraction, seed)) val.add(k);
+  return val;
+}
+
+function emptyResult(sources: string[], skipped: SkipCounts): UserError {
+  const reasons = Object.entries(skipped).sort((a, b) => b[1] - a[1]);
+  if (reasons.length === 0)
+    return new UserError(
+      `${sources.join(', ')}: no files found; check the --from paths and --include patterns`,
+    );
+  const list = reasons.map(([r, n]) => `${n} ${r}`).join(', ');
+  return new UserError(
+    `${sources.join(', ')}: every document was filtered out (${list}); most by '${reasons[0][0]}': loosen that filter or add files`,
+  );
+}
+
+function scrubReportOf(
+  live: Set<string>,
+  cache: BuildCache,
+): {
+  files: { file: string; findings: ScrubFinding[] }[];
+  summary: { findings: Partial<Record<SecretKind, number>>; filesWithFindings: number; allowed: number };
+} {
+  const files: { file: string; findings: ScrubFinding[] }[] = [];
+  const findings: Partial<Record<SecretKind, number>> = {};
+  let allowed = 0;
+  for (const file of [...live].sort()) {
+    const f: CachedFile | undefined = cache.get(file);
+    if (!f?.findings?.length) continue;
+    files.push({ file, findings: f.findings });
+    for (const x of f.findings) {
+      if (x.allowed) allowed += x.count;
+      else findings[x.kind] = (findings[x.kind] ?? 0) + x.count;
+    }
+  }
+  return { files, summary: { findings, filesWithFindings: files.length, allowed } };
+}
+
+/** The text a sample is fingerprinted (and FIM-cut) on. */
+function sampleText(sample: Sample): string {
+  return sample.map((s) => ('text' in s ? s.text : '')).join('');
+}
+
+function checkRange(flag: string, value: number, lo: number, hi: number): void {
+  if (!(Number.isFinite(value) && value >= lo && value <= hi))
+    throw new UserError(`${flag} ${value}: must be a number from ${lo} to ${hi}`);
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 2) + '\n');
+  renameSync(`${path}.tmp`, path);
+}

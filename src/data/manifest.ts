@@ -1,0 +1,54 @@
+// manifest.json: what a dataset folder holds and how it was made. The trainer checks `tokenizer`
+// against the model it trains, so a dataset built for another vocabulary is refused.
+import type { DedupSummary } from './dedup';
+import type { SecretKind } from './scrub';
+import type { SkipCounts } from './skips';
+import type { SplitMethod } from './split';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_VERSION = 1;
+export const DATASET_FILES = {
+  trainIds: 'train.ids.u32',
+  trainWeights: 'train.weights.u8',
+  validationIds: 'validation.ids.u32',
+  validationWeights: 'validation.weights.u8',
+  scrubReport: 'scrub-report.json',
+} as const;
+
+export interface SplitCounts {
+  train: number;
+  validation: number;
+}
+
+export interface DatasetManifest {
+  format: 'localtune-dataset';
+  version: typeof MANIFEST_VERSION;
+  name: string;
+  createdAt: string;
+  sources: { path: string; kind: 'workspace' | 'text' | 'jsonl'; documents: number }[];
+  filters: { include: string[]; exclude: string[]; maxFileBytes: number; maxLineChars: number };
+  /** Files (or folders, counted once) and records left out, by reason. */
+  skipped: SkipCounts;
+  /** JSONL lines that could not be used (also counted in skipped['malformed-record']). */
+  malformedRecords: number;
+  documents: SplitCounts;
+  /** Files (the split unit) on each side. */
+  files: SplitCounts;
+  /** Token counts, EOS separators included. */
+  tokens: SplitCounts;
+  /** Tokens with loss weight 1. */
+  lossTokens: SplitCounts;
+  scrub: {
+    findings: Partial<Record<SecretKind, number>>;
+    filesWithFindings: number;
+    allowed: number;
+    report: string;
+  };
+  dedup: DedupSummary;
+  split: { method: SplitMethod; valFraction: number };
+  fim: { rate: number; spmRate: number; style: 'starcoder' | 'qwen' | null; documents: number };
+  seed: number;
+  tokenizer: { modelPath: string; tokenizerSha256: string; vocabSize: number; eosId: number };
+  /** SHA-256 over the four token and weight files, in the order of DATASET_FILES. */
+  contentHash: string;
+}
