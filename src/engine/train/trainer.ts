@@ -6,7 +6,7 @@
  */
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
 import type { LoadedModel } from '../models';
 import type { LoraSettings } from '../models/lora';
@@ -172,6 +172,10 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   });
 
   const micro = allocBatch(rowsPerMicro, o.seqLen);
+  // ORT writes each micro-batch's gradients into these buffers: no allocation per step.
+  const microGrads = trainables.map((t) => new Float32Array(t.initial.length));
+  const gradFetches: Record<string, OrtTensor | null> = { loss: null };
+  trainables.forEach((t, k) => (gradFetches[`grad.${t.name}`] = toOrt('float32', microGrads[k], t.shape)));
   const started = Date.now();
   const checkpoint = () => {
     const dir = writeCheckpoint(
@@ -204,10 +208,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       picked
         .slice(r0, r0 + rowsPerMicro)
         .forEach((w, row) => windows.fill(w, row, micro.ids, micro.labels, micro.weights));
-      const out = await session.run(feedsFor(micro, o.seqLen, scale, trainables, values));
+      const out = await session.run(feedsFor(micro, o.seqLen, scale, trainables, values), gradFetches);
       loss += (out.loss.data as Float32Array)[0];
-      trainables.forEach((t, k) => {
-        const d = out[`grad.${t.name}`].data as Float32Array;
+      microGrads.forEach((d, k) => {
         const acc = grads[k];
         for (let i = 0; i < acc.length; i++) acc[i] += d[i];
       });
