@@ -32,9 +32,10 @@ test('readDataset names the missing, cut-short or corrupt file', async () => {
 
   truncateSync(join(dir, 'train.ids.u32'), 6);
   assert.throws(() => readDataset(dir), userError(/train\.ids\.u32: 6 bytes, the manifest says \d+ tokens/));
-  unlinkSync(join(dir, 'validation.weights.u8'));
+  const other = await smallDataset();
+  unlinkSync(join(other, 'validation.weights.u8'));
   assert.throws(
-    () => readDataset(dir),
+    () => readDataset(other),
     userError(/validation\.weights\.u8: missing or unreadable \(ENOENT\)/),
   );
   writeFileSync(join(dir, 'manifest.json'), '{"format": "localtune-dataset", "version": 99');
