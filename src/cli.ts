@@ -1,0 +1,81 @@
+/**
+ * `localtune` command line: a thin layer over engine/ and data/. Expected bad input prints one
+ * line and exits with code 2; `--json` prints machine-readable lines (the worker protocol's events).
+ */
+import { spawnSync } from 'node:child_process';
+import { isUserError, UserError } from './engine/errors';
+import { runTrainCommand } from './cliTrain';
+import { runScoreCommand } from './cliScore';
+import type { CliIo } from './cliArgs';
+
+const USAGE = `localtune — fine-tune small language models on your own code, locally
+
+Usage:
+  localtune train   --model DIR --data FILE|DATASET... [--mode lora|full] [--steps N | --epochs N] [--out DIR] [--resume DIR] [--json]
+  localtune score   --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--json]
+  localtune dataset build --from DIR|FILE... --model DIR --out DIR [--json]
+  localtune dataset show DIR
+
+Run \`localtune <command> --help\` for a command's options.`;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'train':
+        return await runTrainCommand(rest, io);
+      case 'score':
+        return await runScoreCommand(rest, io);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UserError(
+          `unknown command "${command}"; commands: train, score, dataset (see localtune --help)`,
+        );
+    }
+  } catch (err) {
+    if (isUserError(err)) {
+      io.err(`localtune: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Freed memory is slow to re-touch on many Linux VMs; glibc tuned to keep it costs nothing
+ * elsewhere (docs/peers.md). Heavy commands re-run themselves once with that setting.
+ */
+function relaunchWithTunedMalloc(argv: string[]): number | null {
+  if (
+    !['train', 'score'].includes(argv[0] ?? '') ||
+    process.env.MALLOC_MMAP_MAX_ !== undefined ||
+    process.platform !== 'linux'
+  )
+    return null;
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' },
+  });
+  return r.status ?? 1;
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const relaunched = relaunchWithTunedMalloc(argv);
+  if (relaunched !== null) process.exit(relaunched);
+  runCli(argv, {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+  }).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`localtune: internal error: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+/** `localtune score`: log-probabilities of each next token under a model (and adapter). */
+import { UserError } from './engine/errors';
+import { loadAdapter } from './engine/io/peft';
+import { loadTokenizer } from './engine/io/tokenizer';
+import { loadModel } from './engine/models';
+import { scoreIds } from './engine/train/score';
+import { parseFlags, type CliIo } from './cliArgs';
+
+const HELP = `localtune score --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--json]
+  Prints {"ids":[...],"logprobs":[...]} where logprobs[i] = log P(ids[i+1] | ids[0..i]).`;
+
+export async function runScoreCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, {
+    model: { type: 'string' },
+    adapter: { type: 'string' },
+    text: { type: 'string' },
+    ids: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (!values.model) throw new UserError('score needs --model DIR');
+  if ((values.text === undefined) === (values.ids === undefined))
+    throw new UserError('score needs exactly one of --text or --ids');
+  const model = loadModel(values.model);
+  const ids =
+    values.ids !== undefined
+      ? values.ids.split(',').map((s) => {
+          const n = Number(s.trim());
+          if (!Number.isInteger(n)) throw new UserError(`--ids: "${s}" is not a token id`);
+          return n;
+        })
+      : (await loadTokenizer(values.model)).encode(values.text!);
+  const adapter = values.adapter ? loadAdapter(values.adapter) : undefined;
+  const logprobs = await scoreIds(model, ids, { adapter });
+  if (values.json) io.out(JSON.stringify({ ids, logprobs }));
+  else {
+    const total = logprobs.reduce((a, b) => a + b, 0);
+    io.out(
+      `${ids.length} tokens, total log-probability ${total.toFixed(3)}, perplexity ${Math.exp(-total / logprobs.length).toFixed(3)}`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { runCli } from '../../src/cli';
+import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+
+const SHAPE = { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 };
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+let modelDir = '';
+const tmp = mkdtempSync(join(tmpdir(), 'lt-cli-'));
+test.before(async () => {
+  modelDir = join(tmp, 'model');
+  await writeGpt2Model(modelDir, SHAPE, 1);
+});
+
+function expectUserError(r: { code: number; out: string[]; err: string[] }, pattern: RegExp) {
+  assert.equal(r.code, 2);
+  // Warnings may come first; the error is the last line, and a single line.
+  const last = r.err.at(-1) ?? '';
+  assert.match(last, /^localtune: /);
+  assert.match(last, pattern);
+  for (const line of r.err) assert.doesNotMatch(line, /\n|^\s+at /, 'no stack trace');
+}
+
+test('missing config.json: one line, exit code 2', async () => {
+  const dir = join(tmp, 'empty-model');
+  mkdirSync(dir, { recursive: true });
+  expectUserError(await cli('score', '--model', dir, '--ids', '1,2'), /config\.json: missing/);
+});
+
+test('malformed config.json names the file', async () => {
+  const dir = join(tmp, 'bad-json');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), '{"model_type": "gpt2",');
+  expectUserError(
+    await cli('score', '--model', dir, '--ids', '1,2'),
+    /bad-json\/config\.json: not valid JSON/,
+  );
+});
+
+test('unsupported model_type lists the supported ones', async () => {
+  const dir = join(tmp, 'bert');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+  expectUserError(
+    await cli('score', '--model', dir, '--ids', '1,2'),
+    /model_type "bert" is not supported; supported: gpt2/,
+  );
+});
+
+test('empty training data is refused', async () => {
+  const empty = join(tmp, 'empty.txt');
+  writeFileSync(empty, '');
+  expectUserError(
+    await cli('train', '--model', modelDir, '--data', empty, '--out', join(tmp, 'r0')),
+    /no text found|empty/,
+  );
+});
+
+test('a sequence longer than the context is refused', async () => {
+  const ids = Array.from({ length: 40 }, (_, i) => i).join(',');
+  expectUserError(
+    await cli('score', '--model', modelDir, '--ids', ids),
+    /longer than the model's context \(32\)/,
+  );
+  const text = join(tmp, 'some.txt');
+  writeFileSync(text, 'print("hello world")\n'.repeat(200));
+  expectUserError(
+    await cli('train', '--model', modelDir, '--data', text, '--seq-len', '64'),
+    /--seq-len 64 is longer than the model's context \(32/,
+  );
+});
+
+test('unknown flags and commands are one-line errors', async () => {
+  expectUserError(await cli('train', '--modle', modelDir), /Unknown option '--modle'/);
+  expectUserError(await cli('fly'), /unknown command "fly"/);
+});
+
+test('score --json prints ids and n-1 log-probabilities', async () => {
+  const r = await cli('score', '--model', modelDir, '--text', 'Hello world, hello', '--json');
+  assert.equal(r.code, 0);
+  const parsed = JSON.parse(r.out[0]);
+  assert.deepEqual(parsed.ids.slice(0, 2), [15496, 995]);
+  assert.equal(parsed.logprobs.length, parsed.ids.length - 1);
+  for (const lp of parsed.logprobs) assert.ok(lp < 0 && lp > -30);
+});
+
+test('train --json streams step events, writes metrics.jsonl and a PEFT adapter (bundled CLI, as users run it)', async () => {
+  const text = join(tmp, 'corpus.txt');
+  writeFileSync(text, 'def add(a, b):\n    return a + b\n\n'.repeat(150));
+  const out = join(tmp, 'run');
+  const bundled = join(__dirname, '..', '..', 'dist', 'cli.js');
+  assert.ok(existsSync(bundled), 'npm test builds dist/cli.js first');
+  const r = spawnSync(
+    process.execPath,
+    [
+      bundled,
+      'train',
+      '--model',
+      modelDir,
+      '--data',
+      text,
+      '--steps',
+      '3',
+      '--seq-len',
+      '16',
+      '--batch-tokens',
+      '64',
+      '--out',
+      out,
+      '--json',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    events.filter((e) => e.type === 'step').map((e) => e.step),
+    [1, 2, 3],
+  );
+  assert.equal(events.at(-1).type, 'done');
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  assert.ok(existsSync(join(out, 'adapter', 'adapter_model.safetensors')));
+  assert.ok(existsSync(join(out, 'adapter', 'adapter_config.json')));
+});
