@@ -1,0 +1,197 @@
+/**
+ * `localtune dataset build|show`: builds a dataset folder from workspace folders and files, and
+ * shows a built one (stats and a few decoded samples). Routed here by cli.ts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { numberFlag, parseFlags, type CliIo } from './cliArgs';
+import { buildDataset } from './data/build';
+import { readDataset, type TokenStream } from './data/datasetFiles';
+import type { DatasetManifest } from './data/manifest';
+import type { ScrubAllow } from './data/scrub';
+import type { SplitMethod } from './data/split';
+import { isUserError, UserError } from './engine/errors';
+import { loadTokenizer } from './engine/io/tokenizer';
+
+const USAGE = `Usage:
+  localtune dataset build --from DIR|FILE... --model DIR --out DIR
+      [--fim-rate 0.5] [--spm-rate 0.5] [--split file|recency] [--val-fraction 0.1] [--seed 0]
+      [--include GLOB]... [--exclude GLOB]... [--max-file-kb 1024] [--near-threshold 0.85]
+      [--scrub-allow FILE] [--json]
+  localtune dataset show DIR [--samples 3] [--model DIR] [--json]
+
+Globs use .gitignore syntax. --scrub-allow takes a JSON file {"path/in/report": [{"kind": "email", "line": 3}]}
+marking findings of scrub-report.json as false positives.`;
+
+export async function runDatasetCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'build':
+        return await build(rest, io);
+      case 'show':
+        return await show(rest, io);
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return 0;
+      default:
+        throw new UserError(`unknown dataset command "${sub ?? ''}"; use "dataset build" or "dataset show"`);
+    }
+  } catch (err) {
+    if (!isUserError(err)) throw err;
+    io.err(`error: ${err.message}`);
+    return 2;
+  }
+}
+
+async function build(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    from: { type: 'string', multiple: true },
+    model: { type: 'string' },
+    out: { type: 'string' },
+    'fim-rate': { type: 'string' },
+    'spm-rate': { type: 'string' },
+    split: { type: 'string' },
+    'val-fraction': { type: 'string' },
+    seed: { type: 'string' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    'max-file-kb': { type: 'string' },
+    'near-threshold': { type: 'string' },
+    'scrub-allow': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length)
+    throw new UserError(`unexpected argument "${positionals[0]}"; sources go after --from`);
+  if (!values.from?.length)
+    throw new UserError('--from is required: a workspace folder, text file or JSONL file');
+  if (!values.model)
+    throw new UserError('--model is required: the model folder whose tokenizer the dataset is for');
+  if (!values.out)
+    throw new UserError('--out is required: the dataset folder to write (e.g. .localtune/datasets/NAME)');
+  if (!existsSync(values.model))
+    throw new UserError(`--model ${values.model}: no such folder; pass a downloaded model folder`);
+  const split = values.split ?? 'file';
+  if (split !== 'file' && split !== 'recency')
+    throw new UserError(`--split ${split}: use "file" or "recency"`);
+
+  const json = values.json === true;
+  const warn = (message: string) =>
+    json ? io.out(JSON.stringify({ type: 'warning', message })) : io.err(`warning: ${message}`);
+  const result = await buildDataset({
+    sources: values.from,
+    modelDir: values.model,
+    outDir: values.out,
+    fimRate: numberFlag(values['fim-rate'], 'fim-rate', 0.5, false),
+    spmRate: numberFlag(values['spm-rate'], 'spm-rate', 0.5, false),
+    split: split as SplitMethod,
+    valFraction: numberFlag(values['val-fraction'], 'val-fraction', 0.1, false),
+    seed: numberFlag(values.seed, 'seed', 0),
+    include: values.include,
+    exclude: values.exclude,
+    maxFileBytes: numberFlag(values['max-file-kb'], 'max-file-kb', 1024) * 1024,
+    nearThreshold: numberFlag(values['near-threshold'], 'near-threshold', 0.85, false),
+    scrubAllow: values['scrub-allow'] ? readScrubAllow(values['scrub-allow']) : undefined,
+    onWarning: warn,
+  });
+  if (json) {
+    const { manifest, outDir, filesRead, documentsTokenized } = result;
+    io.out(JSON.stringify({ type: 'dataset', outDir, filesRead, documentsTokenized, manifest }));
+  } else {
+    for (const line of summary(result.manifest)) io.out(line);
+    io.out(
+      `wrote ${result.outDir} (read ${result.filesRead} files, tokenized ${result.documentsTokenized} documents)`,
+    );
+  }
+  return 0;
+}
+
+async function show(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    samples: { type: 'string' },
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UserError('dataset show takes one dataset folder');
+  const { manifest, train } = readDataset(positionals[0]);
+  const count = numberFlag(values.samples, 'samples', 3);
+  const modelDir = values.model ?? manifest.tokenizer.modelPath;
+  const samples =
+    count > 0 && existsSync(modelDir) ? await decodeSamples(train, modelDir, manifest, count) : [];
+  if (values.json) {
+    io.out(JSON.stringify({ type: 'dataset', manifest, samples }));
+    return 0;
+  }
+  for (const line of summary(manifest)) io.out(line);
+  if (count > 0 && samples.length === 0)
+    io.out(`(no samples: model folder ${modelDir} not found; pass --model)`);
+  for (const [i, s] of samples.entries()) {
+    io.out(`--- sample ${i + 1}: ${s.tokens} tokens, ${s.lossTokens} with loss`);
+    io.out(s.text.length > 400 ? `${s.text.slice(0, 400)}…` : s.text);
+  }
+  return 0;
+}
+
+function summary(m: DatasetManifest): string[] {
+  const skipped = Object.entries(m.skipped)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const findings = Object.entries(m.scrub.findings)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  return [
+    `dataset ${m.name}: ${m.sources.map((s) => s.path).join(', ')}`,
+    `  train:      ${m.documents.train} documents, ${m.files.train} files, ${m.tokens.train} tokens (${m.lossTokens.train} with loss)`,
+    `  validation: ${m.documents.validation} documents, ${m.files.validation} files, ${m.tokens.validation} tokens (${m.lossTokens.validation} with loss) — split by ${m.split.method}`,
+    `  skipped:    ${skipped || 'nothing'}`,
+    `  scrubbed:   ${findings || 'nothing'}${m.scrub.allowed ? ` (${m.scrub.allowed} marked false positives)` : ''}; see ${m.scrub.report}`,
+    `  FIM:        ${m.fim.style ? `${m.fim.documents} documents (${m.fim.style} tokens, rate ${m.fim.rate})` : 'none (the model has no FIM tokens)'}`,
+  ];
+}
+
+async function decodeSamples(train: TokenStream, modelDir: string, manifest: DatasetManifest, count: number) {
+  const tokenizer = await loadTokenizer(modelDir);
+  const samples: { text: string; tokens: number; lossTokens: number }[] = [];
+  let start = 0;
+  for (let i = 0; i < train.ids.length && samples.length < count; i++) {
+    if (train.ids[i] !== manifest.tokenizer.eosId) continue;
+    let loss = 0;
+    for (let j = start; j <= i; j++) loss += train.weights[j];
+    samples.push({
+      text: tokenizer.decode([...train.ids.subarray(start, i)]),
+      tokens: i + 1 - start,
+      lossTokens: loss,
+    });
+    start = i + 1;
+  }
+  return samples;
+}
+
+function readScrubAllow(path: string): Record<string, ScrubAllow[]> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(
+      `--scrub-allow ${path}: unreadable or not JSON (${(err as Error).message.split('\n')[0]})`,
+    );
+  }
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    Object.values(value).every(
+      (v) => Array.isArray(v) && v.every((a) => typeof a === 'object' && a !== null),
+    );
+  if (!ok)
+    throw new UserError(
+      `--scrub-allow ${path}: expected {"file": [{"kind": "...", "line": N}, ...]} as in scrub-report.json`,
+    );
+  return value as Record<string, ScrubAllow[]>;
+}
