@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { isUserError, UserError } from './engine/errors';
 import { runTrainCommand } from './cliTrain';
 import { runScoreCommand } from './cliScore';
+import { runDatasetCommand } from './cliDataset';
 import type { CliIo } from './cliArgs';
 
 const USAGE = `localtune — fine-tune small language models on your own code, locally
@@ -26,6 +27,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runTrainCommand(rest, io);
       case 'score':
         return await runScoreCommand(rest, io);
+      case 'dataset':
+        return await runDatasetCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':

@@ -138,3 +138,52 @@ test('train --json streams step events, writes metrics.jsonl and a PEFT adapter 
   assert.ok(existsSync(join(out, 'adapter', 'adapter_model.safetensors')));
   assert.ok(existsSync(join(out, 'adapter', 'adapter_config.json')));
 });
+
+test('a dataset folder built by `localtune dataset build` trains with --data, with evaluation on its validation split', async () => {
+  const ws = join(tmp, 'workspace');
+  mkdirSync(join(ws, 'src'), { recursive: true });
+  for (let i = 0; i < 12; i++)
+    writeFileSync(
+      join(ws, 'src', `f${i}.py`),
+      `def f${i}(x):\n    return x * ${i} + ${i * 7}\n\n\nprint(f${i}(${i}))\n`.repeat(6),
+    );
+  const ds = join(tmp, 'ds');
+  const built = await cli(
+    'dataset',
+    'build',
+    '--from',
+    ws,
+    '--model',
+    modelDir,
+    '--out',
+    ds,
+    '--val-fraction',
+    '0.25',
+    '--fim-rate',
+    '0',
+  );
+  assert.equal(built.code, 0, built.err.join('\n'));
+  const run = join(tmp, 'run-ds');
+  const r = await cli(
+    'train',
+    '--model',
+    modelDir,
+    '--data',
+    ds,
+    '--steps',
+    '2',
+    '--seq-len',
+    '16',
+    '--batch-tokens',
+    '32',
+    '--eval-every',
+    '2',
+    '--out',
+    run,
+    '--json',
+  );
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const events = r.out.map((l) => JSON.parse(l));
+  const evalEvent = events.find((e) => e.type === 'eval');
+  assert.ok(evalEvent && Number.isFinite(evalEvent.evalLoss), 'evaluated on the validation split');
+});
