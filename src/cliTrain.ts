@@ -93,7 +93,7 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
       : model.family.defaultLoraTargets,
     rslora: false,
   };
-  if (lora.dropout > 0) throw new UserError('--lora-dropout > 0 is not supported yet; use 0');
+  if (lora.dropout >= 1) throw new UserError(`--lora-dropout must be below 1 (got ${lora.dropout})`);
   const context = model.family.contextLength(model.config);
   const seqLen = numberFlag(values['seq-len'], 'seq-len', Math.min(256, context));
   // Checked before the data is read: a wrong flag should not cost a tokenization pass.

@@ -6,6 +6,7 @@
 import type { DType, Graph, Tensor } from '../onnx/builder';
 import { initLora, isLoraTarget, loraScale, type LoraSettings } from './lora';
 import { Rng } from '../rng';
+import { hashDropout } from './dropout';
 
 export interface WeightSource {
   /** A weight by its Hugging Face name, as float32. */
@@ -33,6 +34,8 @@ export interface ParamOptions {
    * constants in frozen mode (scoring a tuned model).
    */
   loraValues?: ReadonlyMap<string, Float32Array>;
+  /** A training graph: LoRA dropout (when set) is applied, seeded by the `dropout_seed` input. */
+  training?: boolean;
 }
 
 export class ModelParams {
@@ -98,9 +101,21 @@ export class ModelParams {
           ? this.trainableInput(bName, [outFeatures, lora.r], bInit)
           : g.initializer(bName, this.convert(bInit), [outFeatures, lora.r]);
       // Scale the rank-r activations, not the wide output: r multiplies instead of `out`.
-      const down = g.mul(g.matmul(x, g.transpose(a, [1, 0])), g.constant(loraScale(lora), this.dtype, [])); // [.., r]
+      const dropped =
+        this.o.training && lora.dropout > 0 ? hashDropout(g, x, lora.dropout, this.dropoutSeed()) : x;
+      const down = g.mul(
+        g.matmul(dropped, g.transpose(a, [1, 0])),
+        g.constant(loraScale(lora), this.dtype, []),
+      ); // [.., r]
       y = g.add(y, g.matmul(down, g.transpose(b, [1, 0]))); // [.., out]
     }
     return y;
+  }
+
+  private seedInput: Tensor | undefined;
+  /** The per-run-of-the-graph dropout seed (int64 scalar), created on first use. */
+  private dropoutSeed(): Tensor {
+    this.seedInput ??= this.g.input('dropout_seed', 'int64', []);
+    return this.seedInput;
   }
 }

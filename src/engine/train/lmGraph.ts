@@ -24,7 +24,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   const labels = g.input('labels', 'int64', ['B', 'T']);
   const weights = g.input('loss_weights', dtype, ['B', 'T']);
   const scale = g.input('loss_scale', dtype, []);
-  const p = new ModelParams(g, model.weights, o);
+  const p = new ModelParams(g, model.weights, { ...o, training: o.withGradients });
 
   const hidden = model.family.hidden(g, model.config, p, ids); // [B, T, C]
   const width = hidden.shape[2] as number;

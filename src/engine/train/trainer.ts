@@ -25,6 +25,7 @@ import type { TrainEvent } from './events';
 import { buildLmGraph } from './lmGraph';
 import { learningRate } from './schedule';
 import { Windows, type TokenStream } from './windows';
+import { Rng } from '../rng';
 
 export interface TrainOptions {
   model: LoadedModel;
@@ -172,6 +173,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   });
 
   const micro = allocBatch(rowsPerMicro, o.seqLen);
+  const usesDropout = graph.inputs.some((t) => t.name === 'dropout_seed');
   // ORT writes each micro-batch's gradients into these buffers: no allocation per step.
   const microGrads = trainables.map((t) => new Float32Array(t.initial.length));
   const gradFetches: Record<string, OrtTensor | null> = { loss: null };
@@ -208,7 +210,15 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       picked
         .slice(r0, r0 + rowsPerMicro)
         .forEach((w, row) => windows.fill(w, row, micro.ids, micro.labels, micro.weights));
-      const out = await session.run(feedsFor(micro, o.seqLen, scale, trainables, values), gradFetches);
+      const feeds = feedsFor(micro, o.seqLen, scale, trainables, values);
+      // Dropout masks depend on (seed, step, micro-batch) only: a resumed run draws the same ones.
+      if (usesDropout)
+        feeds.dropout_seed = toOrt(
+          'int64',
+          BigInt64Array.of(BigInt(dropoutSeed(o.seed, state.step, r0))),
+          [],
+        );
+      const out = await session.run(feeds, gradFetches);
       loss += (out.loss.data as Float32Array)[0];
       microGrads.forEach((d, k) => {
         const acc = grads[k];
@@ -279,6 +289,10 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   };
   emit(done);
   return done;
+}
+
+function dropoutSeed(seed: number, step: number, row: number): number {
+  return new Rng(seed).fork(`dropout-${step}-${row}`).nextInt(2 ** 31);
 }
 
 function valueMap(trainables: Trainable[], values: Float32Array[]) {

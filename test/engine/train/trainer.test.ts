@@ -75,12 +75,13 @@ for (const mode of ['lora', 'full'] as const) {
   });
 }
 
-test('resume continues with exactly the losses of an uninterrupted run', async () => {
-  const a = await setup('lora', { steps: 12, checkpointEvery: 5, evalEvery: 0 });
+test('resume continues with exactly the losses of an uninterrupted run (with LoRA dropout)', async () => {
+  const dropout = { r: 4, alpha: 8, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0.1, rslora: false };
+  const a = await setup('lora', { steps: 12, checkpointEvery: 5, evalEvery: 0, lora: dropout });
   const full: number[] = [];
   await train(a.options, { onEvent: (e) => e.type === 'step' && full.push(e.loss) });
 
-  const b = await setup('lora', { steps: 12, checkpointEvery: 5, evalEvery: 0 });
+  const b = await setup('lora', { steps: 12, checkpointEvery: 5, evalEvery: 0, lora: dropout });
   let seen = 0;
   const first: number[] = [];
   const stopped = await train(b.options, {
