@@ -34,12 +34,14 @@ const ROLL = 0x2c1b3c6d; // polynomial base of the rolling shingle hash
 let ROLL_OUT = 1; // ROLL^(SHINGLE-1): the weight of the token leaving the window
 for (let i = 1; i < SHINGLE; i++) ROLL_OUT = Math.imul(ROLL_OUT, ROLL);
 
-/** Both hashes in one pass over the text (this loop is the dedup's whole cost). */
+// Token hashes of the current text, reused between calls (grown when a text needs more).
+let tokenBuf = new Int32Array(1 << 16);
+
+/** Both hashes from one pass over the text plus one over its tokens (the dedup's whole cost). */
 export function fingerprint(text: string, seed: number): Fingerprint {
-  const sig = new Uint32Array(NUM_HASHES).fill(EMPTY);
-  const ring = new Int32Array(SHINGLE);
-  let tokens = 0;
-  let shingle = 0; // rolling hash of the last SHINGLE tokens
+  if (tokenBuf.length < text.length + SHINGLE) tokenBuf = new Int32Array(text.length + SHINGLE);
+  const toks = tokenBuf;
+  let n = 0;
   let word = FNV_OFFSET;
   let inWord = false;
   // Exact hash: two independent 32-bit lanes over the whitespace-normalized character stream.
@@ -47,25 +49,12 @@ export function fingerprint(text: string, seed: number): Fingerprint {
   let hi = 0x9747b28c;
   let started = false;
   let pendingSpace = false;
-
-  const endToken = (t: number) => {
-    const slot = tokens % SHINGLE;
-    shingle = (Math.imul(shingle - Math.imul(ring[slot], ROLL_OUT), ROLL) + t) | 0;
-    ring[slot] = t;
-    tokens++;
-    if (tokens < SHINGLE) return;
-    const h = fmix(shingle ^ seed);
-    const bin = h & (NUM_HASHES - 1);
-    const value = h >>> 7; // bits independent of the bin
-    if (value < sig[bin]) sig[bin] = value;
-  };
-
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     const cls = c < 128 ? CHAR_CLASS[c] : 1;
     if (cls === 0) {
       pendingSpace = started;
-      if (inWord) endToken(word);
+      if (inWord) toks[n++] = word;
       inWord = false;
       word = FNV_OFFSET;
       continue;
@@ -83,15 +72,25 @@ export function fingerprint(text: string, seed: number): Fingerprint {
       inWord = true;
       continue;
     }
-    if (inWord) endToken(word);
+    if (inWord) toks[n++] = word;
     inWord = false;
     word = FNV_OFFSET;
-    endToken(fmix(c + 0x5bd1e995) | 0);
+    toks[n++] = fmix(c + 0x5bd1e995) | 0;
   }
-  if (inWord) endToken(word);
-  if (tokens > 0 && tokens < SHINGLE) {
-    // Shorter than one shingle: the whole text is the one shingle.
-    for (let j = tokens; j < SHINGLE; j++) endToken(0);
+  if (inWord) toks[n++] = word;
+  // Shorter than one shingle: the whole text is the one shingle (padded with zeros).
+  if (n > 0 && n < SHINGLE) while (n < SHINGLE) toks[n++] = 0;
+
+  const sig = new Uint32Array(NUM_HASHES).fill(EMPTY);
+  let shingle = 0; // rolling polynomial hash of the last SHINGLE tokens
+  for (let i = 0; i < n; i++) {
+    const out = i >= SHINGLE ? toks[i - SHINGLE] : 0;
+    shingle = (Math.imul(shingle - Math.imul(out, ROLL_OUT), ROLL) + toks[i]) | 0;
+    if (i < SHINGLE - 1) continue;
+    const h = fmix(shingle ^ seed);
+    const bin = h & (NUM_HASHES - 1);
+    const value = h >>> 7; // bits independent of the bin
+    if (value < sig[bin]) sig[bin] = value;
   }
   densify(sig);
   const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
