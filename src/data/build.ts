@@ -105,188 +105,193 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, v: MANIFEST_VERSION }),
   );
   const cache = new BuildCache(join(outDir, 'cache'), configKey);
-  const skipped: SkipCounts = {};
-  const live = new Set<string>();
-  const refs: DocRef[] = [];
-  const pending = new Map<string, SourceDoc[]>();
-  let pendingChars = 0;
-  let filesRead = 0;
-  let malformed = 0;
+  // The cache holds open files: close them however the build ends.
+  try {
+    const skipped: SkipCounts = {};
+    const live = new Set<string>();
+    const refs: DocRef[] = [];
+    const pending = new Map<string, SourceDoc[]>();
+    let pendingChars = 0;
+    let filesRead = 0;
+    let malformed = 0;
 
-  // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
-  const visit = (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
-    const fileId = source.label
-      ? relPath
-        ? `${source.label}/${relPath}`
-        : source.label
-      : relPath || basename(absPath);
-    live.add(fileId);
-    let entry = cache.get(fileId);
-    if (!entry || entry.size !== size || entry.mtimeMs !== mtimeMs) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(absPath);
-      } catch (err) {
-        warn(`${absPath}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped`);
-        countSkip(skipped, 'unreadable');
-        return;
-      }
-      filesRead++;
-      const contentHash = sha256(bytes);
-      if (entry?.contentHash === contentHash) {
-        entry = { ...entry, size, mtimeMs }; // touched, not changed
-      } else {
-        const result = processFile(absPath, source.kind, bytes, {
-          chat,
-          scrub: true,
-          allow: allow[fileId],
-          onWarning: warn,
-        });
-        entry = { size, mtimeMs, contentHash };
-        if ('skip' in result) entry.skip = result.skip;
-        else {
-          entry.findings = result.findings;
-          entry.malformed = result.malformed;
-          entry.docs = result.docs.map((d) => {
-            const { exact, sig } = fingerprint(sampleText(d.sample), minhashSeed);
-            return { line: d.line, exact, sig: Buffer.from(sig.buffer).toString('base64') };
+    // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
+    const visit = (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
+      const fileId = source.label
+        ? relPath
+          ? `${source.label}/${relPath}`
+          : source.label
+        : relPath || basename(absPath);
+      live.add(fileId);
+      let entry = cache.get(fileId);
+      if (!entry || entry.size !== size || entry.mtimeMs !== mtimeMs) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(absPath);
+        } catch (err) {
+          warn(`${absPath}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped`);
+          countSkip(skipped, 'unreadable');
+          return;
+        }
+        filesRead++;
+        const contentHash = sha256(bytes);
+        if (entry?.contentHash === contentHash) {
+          entry = { ...entry, size, mtimeMs }; // touched, not changed
+        } else {
+          const result = processFile(absPath, source.kind, bytes, {
+            chat,
+            scrub: true,
+            allow: allow[fileId],
+            onWarning: warn,
           });
-          const chars = result.docs.reduce((n, d) => n + sampleText(d.sample).length, 0);
-          if (pendingChars + chars <= PENDING_CHARS) {
-            pending.set(fileId, result.docs);
-            pendingChars += chars;
+          entry = { size, mtimeMs, contentHash };
+          if ('skip' in result) entry.skip = result.skip;
+          else {
+            entry.findings = result.findings;
+            entry.malformed = result.malformed;
+            entry.docs = result.docs.map((d) => {
+              const { exact, sig } = fingerprint(sampleText(d.sample), minhashSeed);
+              return { line: d.line, exact, sig: Buffer.from(sig.buffer).toString('base64') };
+            });
+            const chars = result.docs.reduce((n, d) => n + sampleText(d.sample).length, 0);
+            if (pendingChars + chars <= PENDING_CHARS) {
+              pending.set(fileId, result.docs);
+              pendingChars += chars;
+            }
           }
         }
+        cache.set(fileId, entry);
+      } else if (entry.malformed) {
+        warn(
+          `${absPath}: ${entry.malformed} malformed line(s) skipped (reported when the file was first read)`,
+        );
       }
-      cache.set(fileId, entry);
-    } else if (entry.malformed) {
-      warn(
-        `${absPath}: ${entry.malformed} malformed line(s) skipped (reported when the file was first read)`,
-      );
-    }
-    if (entry.skip) {
-      countSkip(skipped, entry.skip);
-      return;
-    }
-    malformed += entry.malformed ?? 0;
-    for (const doc of entry.docs ?? []) {
-      const splitKey = doc.line === null ? fileId : `${fileId}:${doc.line}`;
-      refs.push({ fileId, source, absPath, relPath, doc, splitKey });
-      source.documents++;
-    }
-  };
+      if (entry.skip) {
+        countSkip(skipped, entry.skip);
+        return;
+      }
+      malformed += entry.malformed ?? 0;
+      for (const doc of entry.docs ?? []) {
+        const splitKey = doc.line === null ? fileId : `${fileId}:${doc.line}`;
+        refs.push({ fileId, source, absPath, relPath, doc, splitKey });
+        source.documents++;
+      }
+    };
 
-  for (const source of sources) {
-    if (source.kind === 'workspace') {
-      const scanner = new WorkspaceScanner(source.path, {
-        include: opts.include,
-        exclude: opts.exclude,
+    for (const source of sources) {
+      if (source.kind === 'workspace') {
+        const scanner = new WorkspaceScanner(source.path, {
+          include: opts.include,
+          exclude: opts.exclude,
+          maxFileBytes,
+          skipDirs: [outDir],
+          onWarning: warn,
+        });
+        for (const f of scanner.files()) {
+          const byName = skipByName(f.relPath);
+          if (byName) countSkip(skipped, byName);
+          else visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
+        }
+        for (const [reason, n] of Object.entries(scanner.skips))
+          countSkip(skipped, reason as keyof SkipCounts, n);
+      } else {
+        const st = statSync(source.path);
+        visit(source, source.path, '', st.size, st.mtimeMs);
+      }
+    }
+    if (malformed) countSkip(skipped, 'malformed-record', malformed);
+
+    // Dedup in build order: the first copy is kept.
+    const deduper = new Deduper(opts.nearThreshold ?? DEFAULT_NEAR_THRESHOLD);
+    const kept = refs.filter((r) => {
+      const sig = new Uint32Array(new Uint8Array(Buffer.from(r.doc.sig, 'base64')).buffer);
+      const v = deduper.check(r.splitKey, r.doc.exact, sig);
+      if (v.duplicate) countSkip(skipped, v.duplicate);
+      return !v.duplicate;
+    });
+    if (kept.length === 0) throw emptyResult(opts.sources, skipped);
+
+    const validation = splitKept(kept, splitMethod, valFraction, seed);
+
+    // Pass 2: pack, tokenizing what the cache lacks.
+    const encoder = new SampleEncoder(tokenizer, tokenizer.eosId);
+    const fimRng = new Rng(seed).fork('fim');
+    const tmp = (name: string) => join(outDir, `${name}.tmp`);
+    const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights));
+    const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights));
+    let documentsTokenized = 0;
+    let fimDocuments = 0;
+    const trainFiles = new Set<string>();
+    const valFiles = new Set<string>();
+    for (const ref of kept) {
+      if (!ref.doc.tokens) {
+        const sample = renderAgain(ref, pending, { chat, allow: allow[ref.fileId] }, minhashSeed);
+        const docId = ref.splitKey;
+        const shaped = sample.fimable
+          ? fimSample(sampleText(sample.sample), fim, { fimRate, spmRate }, fimRng.fork(docId), tokenizer)
+          : sample.sample;
+        const enc = encoder.encode(shaped);
+        ref.doc.tokens = cache.appendTokens(enc.ids, enc.weights);
+        ref.doc.fim = shaped.some((s) => 'ids' in s);
+        documentsTokenized++;
+      }
+      if (ref.doc.fim) fimDocuments++;
+      const { ids, weights } = cache.readTokens(ref.doc.tokens);
+      const isVal = validation.has(ref.splitKey);
+      (isVal ? val : train).add(ids, weights);
+      (isVal ? valFiles : trainFiles).add(ref.fileId);
+    }
+    train.close();
+    val.close();
+    cache.save(live);
+
+    const scrubReport = scrubReportOf(live, cache);
+    const manifest: DatasetManifest = {
+      format: 'localtune-dataset',
+      version: MANIFEST_VERSION,
+      name: basename(outDir),
+      createdAt: new Date().toISOString(),
+      sources: sources.map((s) => ({ path: s.path, kind: s.kind, documents: s.documents })),
+      filters: {
+        include: opts.include ?? [],
+        exclude: opts.exclude ?? [],
         maxFileBytes,
-        skipDirs: [outDir],
-        onWarning: warn,
-      });
-      for (const f of scanner.files()) {
-        const byName = skipByName(f.relPath);
-        if (byName) countSkip(skipped, byName);
-        else visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
-      }
-      for (const [reason, n] of Object.entries(scanner.skips))
-        countSkip(skipped, reason as keyof SkipCounts, n);
-    } else {
-      const st = statSync(source.path);
-      visit(source, source.path, '', st.size, st.mtimeMs);
-    }
+        maxLineChars: MAX_LINE_CHARS,
+      },
+      skipped,
+      malformedRecords: malformed,
+      documents: { train: train.documents, validation: val.documents },
+      files: { train: trainFiles.size, validation: valFiles.size },
+      tokens: { train: train.tokens, validation: val.tokens },
+      lossTokens: { train: train.lossTokens, validation: val.lossTokens },
+      scrub: { ...scrubReport.summary, report: DATASET_FILES.scrubReport },
+      dedup: deduper.summary(),
+      split: { method: splitMethod, valFraction },
+      fim: { rate: fimRate, spmRate, style: fim?.style ?? null, documents: fimDocuments },
+      seed,
+      tokenizer: {
+        modelPath: modelDir,
+        tokenizerSha256,
+        vocabSize: tokenizer.vocabSize,
+        eosId: tokenizer.eosId,
+      },
+      contentHash: sha256(
+        [train.idsHash, train.weightsHash, val.idsHash, val.weightsHash].map((h) => h.digest('hex')).join(''),
+      ),
+    };
+    for (const name of [
+      DATASET_FILES.trainIds,
+      DATASET_FILES.trainWeights,
+      DATASET_FILES.validationIds,
+      DATASET_FILES.validationWeights,
+    ])
+      renameSync(tmp(name), join(outDir, name));
+    writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
+    writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
+    return { manifest, outDir, filesRead, documentsTokenized };
+  } finally {
+    cache.close();
   }
-  if (malformed) countSkip(skipped, 'malformed-record', malformed);
-
-  // Dedup in build order: the first copy is kept.
-  const deduper = new Deduper(opts.nearThreshold ?? DEFAULT_NEAR_THRESHOLD);
-  const kept = refs.filter((r) => {
-    const sig = new Uint32Array(new Uint8Array(Buffer.from(r.doc.sig, 'base64')).buffer);
-    const v = deduper.check(r.splitKey, r.doc.exact, sig);
-    if (v.duplicate) countSkip(skipped, v.duplicate);
-    return !v.duplicate;
-  });
-  if (kept.length === 0) throw emptyResult(opts.sources, skipped);
-
-  const validation = splitKept(kept, splitMethod, valFraction, seed);
-
-  // Pass 2: pack, tokenizing what the cache lacks.
-  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId);
-  const fimRng = new Rng(seed).fork('fim');
-  const tmp = (name: string) => join(outDir, `${name}.tmp`);
-  const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights));
-  const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights));
-  let documentsTokenized = 0;
-  let fimDocuments = 0;
-  const trainFiles = new Set<string>();
-  const valFiles = new Set<string>();
-  for (const ref of kept) {
-    if (!ref.doc.tokens) {
-      const sample = renderAgain(ref, pending, { chat, allow: allow[ref.fileId] }, minhashSeed);
-      const docId = ref.splitKey;
-      const shaped = sample.fimable
-        ? fimSample(sampleText(sample.sample), fim, { fimRate, spmRate }, fimRng.fork(docId), tokenizer)
-        : sample.sample;
-      const enc = encoder.encode(shaped);
-      ref.doc.tokens = cache.appendTokens(enc.ids, enc.weights);
-      ref.doc.fim = shaped.some((s) => 'ids' in s);
-      documentsTokenized++;
-    }
-    if (ref.doc.fim) fimDocuments++;
-    const { ids, weights } = cache.readTokens(ref.doc.tokens);
-    const isVal = validation.has(ref.splitKey);
-    (isVal ? val : train).add(ids, weights);
-    (isVal ? valFiles : trainFiles).add(ref.fileId);
-  }
-  train.close();
-  val.close();
-  cache.save(live);
-
-  const scrubReport = scrubReportOf(live, cache);
-  const manifest: DatasetManifest = {
-    format: 'localtune-dataset',
-    version: MANIFEST_VERSION,
-    name: basename(outDir),
-    createdAt: new Date().toISOString(),
-    sources: sources.map((s) => ({ path: s.path, kind: s.kind, documents: s.documents })),
-    filters: {
-      include: opts.include ?? [],
-      exclude: opts.exclude ?? [],
-      maxFileBytes,
-      maxLineChars: MAX_LINE_CHARS,
-    },
-    skipped,
-    malformedRecords: malformed,
-    documents: { train: train.documents, validation: val.documents },
-    files: { train: trainFiles.size, validation: valFiles.size },
-    tokens: { train: train.tokens, validation: val.tokens },
-    lossTokens: { train: train.lossTokens, validation: val.lossTokens },
-    scrub: { ...scrubReport.summary, report: DATASET_FILES.scrubReport },
-    dedup: deduper.summary(),
-    split: { method: splitMethod, valFraction },
-    fim: { rate: fimRate, spmRate, style: fim?.style ?? null, documents: fimDocuments },
-    seed,
-    tokenizer: {
-      modelPath: modelDir,
-      tokenizerSha256,
-      vocabSize: tokenizer.vocabSize,
-      eosId: tokenizer.eosId,
-    },
-    contentHash: sha256(
-      [train.idsHash, train.weightsHash, val.idsHash, val.weightsHash].map((h) => h.digest('hex')).join(''),
-    ),
-  };
-  for (const name of [
-    DATASET_FILES.trainIds,
-    DATASET_FILES.trainWeights,
-    DATASET_FILES.validationIds,
-    DATASET_FILES.validationWeights,
-  ])
-    renameSync(tmp(name), join(outDir, name));
-  writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
-  writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
-  return { manifest, outDir, filesRead, documentsTokenized };
 }
 
 function resolveSources(paths: string[]): Source[] {

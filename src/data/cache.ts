@@ -58,6 +58,7 @@ export class BuildCache {
   private readonly idsFd: number;
   private readonly weightsFd: number;
   private blobTokens: number;
+  private closed = false;
 
   constructor(
     private readonly dir: string,
@@ -136,6 +137,11 @@ export class BuildCache {
       JSON.stringify({ version: CACHE_VERSION, configKey: this.configKey, files: this.files }),
     );
     renameSync(tmp, this.indexPath);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.idsFd);
     closeSync(this.weightsFd);
   }

@@ -311,3 +311,24 @@ test('bad options and missing sources are user errors naming the problem', async
     (e: unknown) => e instanceof UserError && /tokenizer\.json: missing/.test(e.message),
   );
 });
+
+test('the token cache is compacted when most of it is dead, and stays correct', async () => {
+  const root = tempDir('ws');
+  const files = (k: number, lines: number) =>
+    Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`m${i}.ts`, codeFile(i + k, lines)]));
+  writeTree(root, files(0, 6));
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const outDir = tempDir('out');
+  const opts = { sources: [root], outDir, modelDir, tokenizer };
+  await buildDataset(opts);
+  const blob = join(outDir, 'cache', 'tokens.u32');
+  const before = statSync(blob).size;
+  writeTree(root, files(100, 3)); // every file changes and shrinks: most of the blob is dead
+  const changed = await buildDataset(opts);
+  assert.ok(statSync(blob).size < before, `blob ${statSync(blob).size} vs ${before}: not compacted`);
+  const again = await buildDataset(opts);
+  assert.equal(again.documentsTokenized, 0);
+  assert.equal(again.manifest.contentHash, changed.manifest.contentHash);
+  const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
+  assert.equal(fresh.manifest.contentHash, changed.manifest.contentHash);
+});
