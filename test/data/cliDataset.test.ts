@@ -25,7 +25,7 @@ test('dataset build then show, as text and as JSON', async () => {
   writeTree(root, files);
   const outDir = join(tempDir('out'), 'ds');
 
-  const built = await run([
+  const buildArgs = [
     'build',
     '--from',
     root,
@@ -37,27 +37,15 @@ test('dataset build then show, as text and as JSON', async () => {
     '0.3',
     '--seed',
     '4',
-  ]);
+  ];
+  const built = await run(buildArgs);
   assert.equal(built.code, 0, built.err.join('\n'));
   assert.match(built.out.join('\n'), /train: +\d+ documents/);
   assert.match(built.out.join('\n'), /skipped: +1 vendored/);
   assert.match(built.out.join('\n'), /scrubbed: +1 email/);
   assert.match(built.out.at(-1)!, /read 11 files, tokenized 11 documents/);
 
-  const again = await run([
-    'build',
-    '--from',
-    root,
-    '--model',
-    modelDir,
-    '--out',
-    outDir,
-    '--fim-rate',
-    '0.3',
-    '--seed',
-    '4',
-    '--json',
-  ]);
+  const again = await run([...buildArgs, '--json']);
   assert.equal(again.code, 0);
   const msg = JSON.parse(again.out.at(-1)!);
   assert.equal(msg.type, 'dataset');
