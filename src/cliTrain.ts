@@ -35,6 +35,7 @@ async function loadStreams(
   }
   const tokenizer = await loadTokenizer(modelDir);
   const stream = await tokenStreamFromFiles(items, tokenizer, {
+    modelDir, // chat records need the model's template
     onWarning: (w: string) => io.err(`warning: ${w}`),
   });
   if (stream.ids.length < 2) throw new UserError(`--data: no text found in ${items.join(', ')}`);
