@@ -20,9 +20,14 @@ export function causalSequence(
   return { positions, causalBias };
 }
 
-/** tanh approximation of GELU (GPT-2's gelu_new): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) */
+/**
+ * tanh approximation of GELU (GPT-2's gelu_new): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))),
+ * written as x·σ(x·(a + b·x²)) with a = 2√(2/π), b = 0.044715·a (0.5·(1 + tanh u) = σ(2u)):
+ * 6 elementwise nodes instead of 9 over [B, T, 4C], and 13 instead of 16 in its backward pass.
+ */
 export function geluTanh(g: Graph, x: Tensor): Tensor {
   const c = (v: number) => g.constant(v, x.dtype, []);
-  const inner = g.mul(c(Math.sqrt(2 / Math.PI)), g.add(x, g.mul(c(0.044715), g.mul(x, g.mul(x, x)))));
-  return g.mul(g.mul(c(0.5), x), g.add(c(1), g.tanh(inner)));
+  const a = 2 * Math.sqrt(2 / Math.PI);
+  const inner = g.mul(x, g.add(c(a), g.mul(c(0.044715 * a), g.mul(x, x))));
+  return g.mul(x, g.sigmoid(inner));
 }
