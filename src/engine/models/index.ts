@@ -2,11 +2,10 @@
  * The model-family registry (model_type → family) and loading a Hugging Face model folder.
  * Adding a family is adding a row here and one file beside this one.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { SafetensorsReader } from '../io/safetensors';
+import { openWeights } from '../io/weights';
 import { readModelConfig, type RawConfig } from './config';
 import { GPT2_LORA_TARGETS, gpt2HeadWeight, gpt2Hidden, parseGpt2Config, type Gpt2Config } from './gpt2';
 import type { ModelParams, WeightSource } from './params';
@@ -46,22 +45,6 @@ export interface LoadedModel {
   config: ModelConfig;
   family: Family;
   weights: WeightSource & { close(): void };
-}
-
-function openWeights(dir: string): WeightSource & { close(): void } {
-  const file = join(dir, 'model.safetensors');
-  if (!existsSync(file)) {
-    if (existsSync(join(dir, 'pytorch_model.bin')))
-      throw new UserError(
-        `${dir}: only a pickle checkpoint (pytorch_model.bin) is present; LocalTune never runs pickled code — use a revision with model.safetensors`,
-      );
-    throw new UserError(`${dir}: no model.safetensors found`);
-  }
-  const reader = SafetensorsReader.open(file);
-  return {
-    read: (name) => ({ data: reader.readFloat32(name), shape: reader.info(name).shape }),
-    close: () => reader.close(),
-  };
 }
 
 export function loadModel(dir: string): LoadedModel {
