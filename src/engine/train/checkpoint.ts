@@ -85,6 +85,10 @@ export function listCheckpoints(runDir: string): string[] {
     .map((n) => join(root, n));
 }
 
+export function readCheckpointStep(dir: string): number {
+  return (JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState).step;
+}
+
 /** `dir` is a checkpoint folder, or a run folder whose newest checkpoint is used. */
 export function resolveCheckpoint(dir: string): string {
   if (existsSync(join(dir, 'trainer_state.json'))) return dir;

@@ -4,7 +4,15 @@
  * accumulation, periodic evaluation, atomic checkpoints and exact resume.
  * All batch and gradient buffers are allocated once and reused every step.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
@@ -14,7 +22,9 @@ import type { Trainable } from '../models/params';
 import { createSession, toOrt } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS, globalNorm } from './adamw';
 import {
+  listCheckpoints,
   readCheckpoint,
+  readCheckpointStep,
   resolveCheckpoint,
   writeCheckpoint,
   writeTrainables,
@@ -226,6 +236,10 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       });
     }
     if (!Number.isFinite(loss)) {
+      // A checkpoint of exactly these parameters is not good: they just produced this loss.
+      const newest = listCheckpoints(o.outDir).at(-1);
+      if (newest && readCheckpointStep(newest) === state.step)
+        rmSync(newest, { recursive: true, force: true });
       throw new UserError(
         `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower --lr and resume`,
       );
