@@ -1,0 +1,60 @@
+/**
+ * The one message protocol between the extension host and its forked workers (DESIGN.md).
+ * Both sides import these types; every message carries `v`, and a side that receives another
+ * version refuses it with an error instead of guessing. Training progress is the trainer's own
+ * `TrainEvent` (the lines of metrics.jsonl and of `localtune train --json`), tagged with `v`.
+ */
+import type { DatasetManifest } from '../data/manifest';
+import type { TrainEvent } from '../engine/train/events';
+import type { TrainSpec } from './trainSpec';
+
+export const PROTOCOL_VERSION = 1;
+
+/** What a worker is asked to do. */
+export type JobRequest =
+  | { kind: 'train'; spec: TrainSpec }
+  | {
+      kind: 'dataset';
+      sources: string[];
+      modelDir: string;
+      outDir: string;
+      exclude?: string[];
+    };
+
+/** Host → worker. */
+export type HostMessage =
+  | { v: typeof PROTOCOL_VERSION; type: 'start'; job: JobRequest }
+  /** Finish the current step, write a checkpoint, report `done` with reason 'stopped', exit. */
+  | { v: typeof PROTOCOL_VERSION; type: 'stop' };
+
+/** Why a job failed: `user` errors carry a message meant for the user as is. */
+export type ErrorCause = 'user' | 'internal' | 'protocol';
+
+/** Worker → host. */
+export type WorkerMessage =
+  | ({ v: typeof PROTOCOL_VERSION } & TrainEvent)
+  /** The worker is up and listening (sent once, before any start). */
+  | { v: typeof PROTOCOL_VERSION; type: 'ready'; pid: number }
+  /** Every few seconds while alive: the host's watchdog and the dashboard's memory figure. */
+  | { v: typeof PROTOCOL_VERSION; type: 'heartbeat'; rss: number; heapUsed: number; uptime: number }
+  | { v: typeof PROTOCOL_VERSION; type: 'dataset-done'; outDir: string; manifest: DatasetManifest }
+  | { v: typeof PROTOCOL_VERSION; type: 'error'; cause: ErrorCause; message: string; stack?: string };
+
+export type WorkerMessageType = WorkerMessage['type'];
+
+export function isWorkerMessage(m: unknown): m is WorkerMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}
+
+export function isHostMessage(m: unknown): m is HostMessage {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    ((m as { type?: unknown }).type === 'start' || (m as { type?: unknown }).type === 'stop')
+  );
+}
+
+/** Attaches the protocol version: `tag({ type: 'stop' })`. */
+export function tag<M extends object>(m: M): M & { v: typeof PROTOCOL_VERSION } {
+  return { v: PROTOCOL_VERSION, ...m };
+}

@@ -1,0 +1,144 @@
+/**
+ * A training job as plain data (`TrainSpec`): the CLI builds it from flags, the extension from its
+ * quick picks and settings, and the worker receives it in its start message. `trainOptionsFrom`
+ * turns it into the trainer's `TrainOptions` (loading the model and the data) — the one place that
+ * knows the defaults, so the CLI and the extension train the same way.
+ */
+import { resolve } from 'node:path';
+import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
+import { UserError } from '../engine/errors';
+import { loadAdapter } from '../engine/io/peft';
+import { loadTokenizer } from '../engine/io/tokenizer';
+import { loadModel } from '../engine/models';
+import { resolveCheckpoint } from '../engine/train/checkpoint';
+import type { TrainOptions } from '../engine/train/trainer';
+import { holdOutTail, type TokenStream } from '../engine/train/windows';
+
+export const TRAIN_DEFAULTS = {
+  loraR: 8,
+  loraAlpha: 16,
+  loraDropout: 0,
+  lr: { lora: 2e-4, full: 5e-5 },
+  warmupSteps: 10,
+  minLrRatio: 0.1,
+  weightDecay: 0,
+  clipNorm: 1,
+  batchTokens: 2048,
+  /** The sequence length is this or the model's context, whichever is shorter. */
+  maxSeqLen: 256,
+  microBatchTokens: 1024,
+  evalEvery: 50,
+  evalTokens: 16384,
+  checkpointEvery: 100,
+  seed: 0,
+} as const;
+
+export interface TrainSpec {
+  /** A Hugging Face model folder. */
+  modelDir: string;
+  /** One dataset folder, or text / JSONL files. */
+  data: string[];
+  mode: 'lora' | 'full';
+  loraR?: number;
+  loraAlpha?: number;
+  loraDropout?: number;
+  /** LoRA target modules; the model family's defaults when absent. */
+  targets?: string[];
+  /** Optimizer steps; one epoch when neither steps nor epochs is given. */
+  steps?: number;
+  epochs?: number;
+  lr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  batchTokens?: number;
+  seqLen?: number;
+  microBatchTokens?: number;
+  evalEvery?: number;
+  evalTokens?: number;
+  checkpointEvery?: number;
+  seed?: number;
+  threads?: number;
+  /** The run folder. */
+  outDir: string;
+  /** Continue from this run or checkpoint folder (normally `outDir` itself). */
+  resumeFrom?: string;
+}
+
+/** Loads the model and the data a spec names and fills in every default. */
+export async function trainOptionsFrom(
+  spec: TrainSpec,
+  onWarning: (message: string) => void = () => {},
+): Promise<TrainOptions> {
+  const { mode } = spec;
+  if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
+  if (spec.steps !== undefined && spec.epochs !== undefined)
+    throw new UserError('give --steps or --epochs, not both');
+  if (spec.data.length === 0)
+    throw new UserError('train needs --data FILE... (text or JSONL files) or a dataset folder');
+  const model = loadModel(spec.modelDir);
+  // When resuming a LoRA run, the checkpoint's adapter settings win over the spec.
+  const resumed =
+    spec.resumeFrom && mode === 'lora' ? loadAdapter(resolveCheckpoint(spec.resumeFrom)).settings : undefined;
+  const lora = resumed ?? {
+    r: spec.loraR ?? TRAIN_DEFAULTS.loraR,
+    alpha: spec.loraAlpha ?? TRAIN_DEFAULTS.loraAlpha,
+    dropout: spec.loraDropout ?? TRAIN_DEFAULTS.loraDropout,
+    targets: spec.targets ?? model.family.defaultLoraTargets,
+    rslora: false,
+  };
+  if (lora.dropout >= 1) throw new UserError(`--lora-dropout must be below 1 (got ${lora.dropout})`);
+  const context = model.family.contextLength(model.config);
+  const seqLen = spec.seqLen ?? Math.min(TRAIN_DEFAULTS.maxSeqLen, context);
+  // Checked before the data is read: a wrong setting should not cost a tokenization pass.
+  if (seqLen > context)
+    throw new UserError(`--seq-len ${seqLen} is longer than the model's context (${context} tokens)`);
+  const { train, validation } = await loadStreams(spec.data, spec.modelDir, onWarning);
+  return {
+    model,
+    baseModelName: resolve(spec.modelDir),
+    train,
+    validation,
+    mode,
+    lora,
+    steps: spec.steps,
+    epochs: spec.epochs,
+    lr: spec.lr ?? TRAIN_DEFAULTS.lr[mode],
+    warmupSteps: spec.warmupSteps ?? TRAIN_DEFAULTS.warmupSteps,
+    minLrRatio: TRAIN_DEFAULTS.minLrRatio,
+    weightDecay: spec.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    clipNorm: spec.clipNorm ?? TRAIN_DEFAULTS.clipNorm,
+    batchTokens: spec.batchTokens ?? TRAIN_DEFAULTS.batchTokens,
+    seqLen,
+    microBatchTokens: spec.microBatchTokens ?? TRAIN_DEFAULTS.microBatchTokens,
+    evalEvery: spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery,
+    evalTokens: spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens,
+    checkpointEvery: spec.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery,
+    seed: spec.seed ?? TRAIN_DEFAULTS.seed,
+    threads: spec.threads,
+    outDir: resolve(spec.outDir),
+    resumeFrom: spec.resumeFrom ? resolve(spec.resumeFrom) : undefined,
+  };
+}
+
+async function loadStreams(
+  items: string[],
+  modelDir: string,
+  onWarning: (message: string) => void,
+): Promise<{ train: TokenStream; validation?: TokenStream }> {
+  const datasets = items.filter(isDatasetDir);
+  if (datasets.length > 1) throw new UserError('--data takes one dataset folder (or plain files)');
+  if (datasets.length === 1) {
+    if (items.length > 1) throw new UserError('--data: give either one dataset folder or files, not both');
+    const ds = readDataset(datasets[0]);
+    return { train: ds.train, validation: ds.validation.ids.length > 1 ? ds.validation : undefined };
+  }
+  const tokenizer = await loadTokenizer(modelDir);
+  const stream = await tokenStreamFromFiles(items, tokenizer, {
+    modelDir, // chat records need the model's template
+    onWarning: (w: string) => onWarning(`warning: ${w}`),
+  });
+  if (stream.ids.length < 2) throw new UserError(`--data: no text found in ${items.join(', ')}`);
+  // Plain files have no split: hold out the tail when there is enough to spare.
+  return stream.ids.length >= 20_000 ? holdOutTail(stream, 0.05) : { train: stream };
+}

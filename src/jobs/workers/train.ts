@@ -1,0 +1,131 @@
+/**
+ * The forked worker (`dist/worker/train.js`): receives one `start`, runs the job (training, or a
+ * dataset build — both heavy, neither belongs in the extension host), streams protocol messages,
+ * heartbeats, and exits. A `stop` message, or the host going away (window closed: the IPC channel
+ * disconnects), ends training gracefully: the current step finishes and a checkpoint is written.
+ */
+import { buildDataset } from '../../data/build';
+import { isUserError } from '../../engine/errors';
+import { train } from '../../engine/train/trainer';
+import {
+  isHostMessage,
+  PROTOCOL_VERSION,
+  tag,
+  type HostMessage,
+  type JobRequest,
+  type WorkerMessage,
+} from '../protocol';
+import { readRunRecord, writeRunRecord } from '../runs';
+import { trainOptionsFrom } from '../trainSpec';
+
+const HEARTBEAT_MS = Number(process.env.LOCALTUNE_HEARTBEAT_MS ?? 2000);
+
+let stopRequested = false;
+let current: JobRequest['kind'] | undefined;
+
+function send(m: WorkerMessage): void {
+  // After a disconnect there is nobody to tell; the run folder still records everything.
+  if (process.connected) process.send!(m);
+}
+
+function log(level: 'info' | 'warn', message: string): void {
+  send(tag({ type: 'log', level, message }));
+}
+
+async function run(job: JobRequest): Promise<void> {
+  if (job.kind === 'train') {
+    const options = await trainOptionsFrom(job.spec, (w) => log('warn', w));
+    log('info', `${options.mode} fine-tuning of ${options.model.dir} into ${options.outDir}`);
+    const done = await train(options, {
+      onEvent: (e) => send(tag(e)),
+      shouldStop: () => stopRequested,
+    });
+    // The host may be gone (window closed): the run folder says how it ended either way.
+    if (readRunRecord(options.outDir))
+      writeRunRecord(options.outDir, { status: done.reason, finalDir: done.finalDir });
+  } else {
+    const result = await buildDataset({
+      sources: job.sources,
+      modelDir: job.modelDir,
+      outDir: job.outDir,
+      exclude: job.exclude,
+      onWarning: (w) => log('warn', w),
+    });
+    log(
+      'info',
+      `dataset ${result.outDir}: read ${result.filesRead} files, tokenized ${result.documentsTokenized} documents`,
+    );
+    send(tag({ type: 'dataset-done', outDir: result.outDir, manifest: result.manifest }));
+  }
+}
+
+function fail(err: unknown): void {
+  const e = err as Error;
+  send(
+    tag({
+      type: 'error',
+      cause: isUserError(err) ? 'user' : 'internal',
+      message: e?.message ?? String(err),
+      stack: isUserError(err) ? undefined : e?.stack,
+    }),
+  );
+}
+
+function onMessage(m: unknown): void {
+  if (!isHostMessage(m) || (m as HostMessage).v !== PROTOCOL_VERSION) {
+    send(
+      tag({
+        type: 'error',
+        cause: 'protocol',
+        message: `worker speaks protocol v${PROTOCOL_VERSION}; got ${JSON.stringify(m).slice(0, 200)}`,
+      }),
+    );
+    return;
+  }
+  if (m.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  if (current) {
+    send(tag({ type: 'error', cause: 'protocol', message: 'this worker already runs a job' }));
+    return;
+  }
+  current = m.job.kind;
+  run(m.job).then(
+    () => finish(0),
+    (err) => {
+      fail(err);
+      finish(1);
+    },
+  );
+}
+
+function finish(code: number): void {
+  clearInterval(heartbeat);
+  // Let queued IPC messages drain before leaving.
+  if (process.connected) process.disconnect();
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+const heartbeat = setInterval(() => {
+  const mem = process.memoryUsage();
+  send(tag({ type: 'heartbeat', rss: mem.rss, heapUsed: mem.heapUsed, uptime: process.uptime() }));
+}, HEARTBEAT_MS);
+
+if (!process.send) {
+  process.stderr.write('localtune worker: start me with child_process.fork (no IPC channel)\n');
+  process.exit(2);
+}
+process.on('message', onMessage);
+process.on('disconnect', () => {
+  // The window closed. Training stops after this step with a checkpoint; anything else just ends
+  // (a dataset build writes its files by rename, so stopping it halfway leaves the old ones).
+  stopRequested = true;
+  if (current !== 'train') process.exit(0);
+});
+process.on('uncaughtException', (err) => {
+  fail(err);
+  finish(1);
+});
+send(tag({ type: 'ready', pid: process.pid }));
