@@ -196,7 +196,7 @@ def main():
     times, losses = [], []
     for step in range(a.steps):
         t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()  # torch 1.13 default: keep grad buffers, zero them
         loss = model(data[step][:, :-1], data[step][:, 1:])
         loss.backward()
         opt.step()
