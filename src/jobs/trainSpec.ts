@@ -53,6 +53,8 @@ export interface TrainSpec {
   clipNorm?: number;
   batchTokens?: number;
   seqLen?: number;
+  /** When seqLen is absent: this or the model's context, whichever is shorter (default 256). */
+  maxSeqLen?: number;
   microBatchTokens?: number;
   evalEvery?: number;
   evalTokens?: number;
@@ -89,7 +91,7 @@ export async function trainOptionsFrom(
   };
   if (lora.dropout >= 1) throw new UserError(`--lora-dropout must be below 1 (got ${lora.dropout})`);
   const context = model.family.contextLength(model.config);
-  const seqLen = spec.seqLen ?? Math.min(TRAIN_DEFAULTS.maxSeqLen, context);
+  const seqLen = spec.seqLen ?? Math.min(spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen, context);
   // Checked before the data is read: a wrong setting should not cost a tokenization pass.
   if (seqLen > context)
     throw new UserError(`--seq-len ${seqLen} is longer than the model's context (${context} tokens)`);

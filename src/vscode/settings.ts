@@ -1,0 +1,45 @@
+/** Typed reads of the `localtune.*` settings (declared with descriptions in package.json). */
+import * as vscode from 'vscode';
+
+export const DEFAULT_MODEL_ID = 'HuggingFaceTB/SmolLM2-135M';
+
+export interface LocalTuneSettings {
+  defaultModel: string;
+  modelFolders: string[];
+  training: {
+    /** 0: one epoch over the dataset. */
+    steps: number;
+    /** 0: the preset's default (2e-4 LoRA, 5e-5 full). */
+    learningRate: number;
+    loraRank: number;
+    /** Capped by the model's context. */
+    seqLen: number;
+    checkpointEvery: number;
+    evalEvery: number;
+    stopTimeoutSeconds: number;
+  };
+  completions: { enabled: boolean; debounceMs: number; maxTokens: number; model: string };
+}
+
+export function settings(): LocalTuneSettings {
+  const c = vscode.workspace.getConfiguration('localtune');
+  return {
+    defaultModel: c.get<string>('defaultModel') || DEFAULT_MODEL_ID,
+    modelFolders: c.get<string[]>('modelFolders') ?? [],
+    training: {
+      steps: c.get<number>('training.steps') ?? 200,
+      learningRate: c.get<number>('training.learningRate') ?? 0,
+      loraRank: c.get<number>('training.loraRank') ?? 8,
+      seqLen: c.get<number>('training.seqLen') ?? 256,
+      checkpointEvery: c.get<number>('training.checkpointEvery') ?? 50,
+      evalEvery: c.get<number>('training.evalEvery') ?? 25,
+      stopTimeoutSeconds: c.get<number>('training.stopTimeoutSeconds') ?? 30,
+    },
+    completions: {
+      enabled: c.get<boolean>('completions.enabled') ?? false,
+      debounceMs: c.get<number>('completions.debounceMs') ?? 300,
+      maxTokens: c.get<number>('completions.maxTokens') ?? 48,
+      model: c.get<string>('completions.model') ?? '',
+    },
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * Jobs as the editor shows them: a training run (progress notification with Cancel, status bar
+ * item, log channel, live events to the dashboard, an error notification naming the cause with
+ * "Show log" when the worker fails) and a dataset build (progress notification with Cancel).
+ * All heavy work runs in the forked worker (`dist/worker/train.js`) through src/jobs.
+ */
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainEvent } from '../engine/train/events';
+import type { JobRequest, WorkerMessage } from '../jobs/protocol';
+import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
+import { JobBusyError, TrainingSlot, WorkerJob, type JobOutcome } from '../jobs/trainJob';
+import type { TrainSpec } from '../jobs/trainSpec';
+import { DashboardPanel } from './dashboardPanel';
+import { formatLoss } from './format';
+import { settings } from './settings';
+
+export interface TrainingHost {
+  extensionUri: vscode.Uri;
+  workerPath: string;
+  log: vscode.LogOutputChannel;
+  /** Called whenever runs or datasets change on disk. */
+  onRunsChanged(): void;
+}
+
+export class TrainingController implements vscode.Disposable {
+  private readonly status = vscode.window.createStatusBarItem(
+    'localtune.training',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
+  private slots = new Map<string, TrainingSlot>();
+  private current: { job: WorkerJob; runDir: string; title: string } | undefined;
+  private datasetJob: WorkerJob | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a training job starts or ends (tests and the views listen). */
+  readonly onDidChangeJob = this.changed.event;
+  /** The last outcome per run folder (for tests: how did the job end). */
+  readonly outcomes = new Map<string, JobOutcome>();
+
+  constructor(private readonly host: TrainingHost) {
+    this.status.name = 'LocalTune training';
+  }
+
+  get activeRun(): string | undefined {
+    return this.current?.job.running ? this.current.runDir : undefined;
+  }
+
+  get activeJob(): WorkerJob | undefined {
+    return this.current?.job.running ? this.current.job : undefined;
+  }
+
+  private slot(workspace: string): TrainingSlot {
+    let s = this.slots.get(workspace);
+    if (!s) this.slots.set(workspace, (s = TrainingSlot.forWorkspace(workspace)));
+    return s;
+  }
+
+  /** Starts a new run (or continues `resumeOf`); shows the dashboard. Refuses a second job with a message. */
+  start(
+    workspace: string,
+    spec: Omit<TrainSpec, 'outDir'> & { outDir?: string },
+    title: string,
+  ): string | undefined {
+    const runDir = spec.outDir ?? join(runsRoot(workspace), newRunId());
+    const full: TrainSpec = { ...spec, outDir: runDir };
+    let job: WorkerJob;
+    try {
+      job = this.slot(workspace).start(runDir, title, full, {
+        workerPath: this.host.workerPath,
+        stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
+      });
+    } catch (err) {
+      if (err instanceof JobBusyError) {
+        void vscode.window.showWarningMessage(err.message, 'Show dashboard').then((pick) => {
+          if (pick && this.current) this.showDashboard(this.current.runDir, this.current.title);
+        });
+        return undefined;
+      }
+      throw err;
+    }
+    this.current = { job, runDir, title };
+    this.host.log.info(`training ${title} in ${runDir} (worker pid ${job.pid})`);
+    this.host.onRunsChanged();
+    this.changed.fire();
+    void vscode.commands.executeCommand('setContext', 'localtune.training', true);
+    this.showDashboard(runDir, title);
+    this.watch(job, runDir, title);
+    return runDir;
+  }
+
+  /** Continues a stopped (or crashed) run from its newest checkpoint. */
+  resume(workspace: string, runDir: string): string | undefined {
+    const r = summarizeRun(runDir);
+    const record = readRunRecord(runDir);
+    if (!record) {
+      void vscode.window.showErrorMessage(
+        `LocalTune: ${runDir} has no run.json, so it cannot be resumed from the editor.`,
+      );
+      return undefined;
+    }
+    if (!r.resumable) {
+      void vscode.window.showInformationMessage(
+        r.status === 'finished'
+          ? `LocalTune: ${record.title} has finished; nothing to resume.`
+          : `LocalTune: ${record.title} has no checkpoint to resume from.`,
+      );
+      return undefined;
+    }
+    return this.start(workspace, { ...record.spec, outDir: runDir, resumeFrom: runDir }, record.title);
+  }
+
+  /** Graceful stop of the running job (SIGKILL after the configured timeout). */
+  async stop(runDir?: string): Promise<JobOutcome | undefined> {
+    const cur = this.current;
+    if (!cur?.job.running || (runDir && runDir !== cur.runDir)) {
+      void vscode.window.showInformationMessage('LocalTune: no fine-tuning job is running in this window.');
+      return undefined;
+    }
+    this.host.log.info(`stopping ${cur.title}: finishing the step and writing a checkpoint`);
+    this.status.text = '$(loading~spin) LocalTune: stopping…';
+    return cur.job.stop();
+  }
+
+  showDashboard(runDir: string, title?: string): void {
+    DashboardPanel.show(this.host.extensionUri, {
+      runDir,
+      title: title ?? readRunRecord(runDir)?.title ?? runDir,
+    });
+  }
+
+  private watch(job: WorkerJob, runDir: string, title: string): void {
+    let last: (TrainEvent & { type: 'step' }) | undefined;
+    let best: number | null = null;
+    const log = this.host.log;
+    let report: ((step: TrainEvent & { type: 'step' }) => void) | undefined;
+    const updateStatus = () => {
+      const pct = last ? Math.floor((100 * last.step) / last.totalSteps) : 0;
+      this.status.text = last
+        ? `$(sync~spin) LocalTune ${last.step}/${last.totalSteps} · loss ${formatLoss(last.loss)}`
+        : '$(sync~spin) LocalTune: starting…';
+      this.status.tooltip = `${title}: ${pct}% — best validation loss ${formatLoss(best)}. Click for the dashboard.`;
+      this.status.command = {
+        command: 'localtune.showDashboard',
+        title: 'Show training dashboard',
+        arguments: [runDir],
+      };
+      this.status.show();
+    };
+    updateStatus();
+    job.onMessage((m: WorkerMessage) => {
+      if (m.type === 'heartbeat') {
+        DashboardPanel.forRun(runDir)?.post(m);
+        return;
+      }
+      if (m.type === 'ready' || m.type === 'dataset-done' || m.type === 'error') return;
+      const { v: _v, ...event } = m;
+      DashboardPanel.forRun(runDir)?.post(event);
+      if (event.type === 'log') (event.level === 'warn' ? log.warn : log.info).call(log, event.message);
+      else if (event.type === 'start')
+        log.info(
+          `${event.mode}: ${event.trainable} trainable parameters, ${event.trainWindows} windows of ${event.seqLen} tokens, steps ${event.startStep}→${event.totalSteps}`,
+        );
+      else if (event.type === 'step') {
+        last = event;
+        report?.(event);
+        updateStatus();
+        if (event.step % 10 === 0 || event.step === event.totalSteps)
+          log.info(
+            `step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(4)} ${Math.round(event.tokensPerSec)} tok/s`,
+          );
+      } else if (event.type === 'eval') {
+        best = best === null ? event.evalLoss : Math.min(best, event.evalLoss);
+        log.info(`eval at step ${event.step}: ${event.evalLoss.toFixed(4)}`);
+        this.host.onRunsChanged();
+      } else if (event.type === 'checkpoint') {
+        log.info(`checkpoint ${event.dir}`);
+        this.host.onRunsChanged();
+      }
+    });
+    job.onStall((ms) => log.warn(`the worker has sent nothing for ${Math.round(ms / 1000)} s`));
+
+    void vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `LocalTune: fine-tuning ${title}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        token.onCancellationRequested(() => void this.stop(runDir));
+        let reported = 0;
+        report = (e) => {
+          const pct = (100 * e.step) / e.totalSteps;
+          progress.report({
+            message: `step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}`,
+            increment: pct - reported,
+          });
+          reported = pct;
+        };
+        return job.outcome;
+      },
+    );
+
+    void job.outcome.then((outcome) => {
+      this.outcomes.set(runDir, outcome);
+      if (this.current?.job === job) {
+        this.status.hide();
+        void vscode.commands.executeCommand('setContext', 'localtune.training', false);
+      }
+      // run.json is written by the slot in the same turn; refresh after it.
+      setTimeout(() => {
+        this.host.onRunsChanged();
+        this.changed.fire();
+      }, 0);
+      if (outcome.status === 'failed') {
+        log.error(`${title} failed (${outcome.cause}): ${outcome.message}`);
+        if (outcome.stderrTail) log.error(outcome.stderrTail);
+        const what = outcome.cause === 'user' ? 'could not train' : 'training stopped unexpectedly';
+        void vscode.window
+          .showErrorMessage(`LocalTune: ${title} ${what}: ${outcome.message}`, 'Show log', 'Resume')
+          .then((pick) => {
+            if (pick === 'Show log') log.show();
+            if (pick === 'Resume') void vscode.commands.executeCommand('localtune.resume', runDir);
+          });
+      } else {
+        const done = outcome.done;
+        log.info(`${title} ${outcome.status} at step ${done?.step}; ${done?.finalDir}`);
+        if (outcome.status === 'finished')
+          void vscode.window
+            .showInformationMessage(
+              `LocalTune: ${title} finished (best validation loss ${formatLoss(done?.bestEvalLoss)}).`,
+              'Use for completions',
+            )
+            .then((pick) => pick && vscode.commands.executeCommand('localtune.useForCompletions', runDir));
+        else
+          void vscode.window.showInformationMessage(
+            `LocalTune: ${title} stopped at step ${done?.step}; the checkpoint is kept and the run can be resumed.`,
+          );
+      }
+    });
+  }
+
+  /** Builds a dataset in the worker with a progress notification; resolves to the folder, or undefined. */
+  async buildDataset(request: JobRequest & { kind: 'dataset' }): Promise<string | undefined> {
+    if (this.datasetJob?.running) {
+      void vscode.window.showWarningMessage(
+        'LocalTune: a dataset is already being built; wait for it to finish.',
+      );
+      return undefined;
+    }
+    const log = this.host.log;
+    log.info(`building dataset ${request.outDir} from ${request.sources.join(', ')}`);
+    const job = new WorkerJob({ workerPath: this.host.workerPath, job: request });
+    this.datasetJob = job;
+    let cancelled = false;
+    const outcome = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'LocalTune: building dataset',
+        cancellable: true,
+      },
+      (progress, token) => {
+        token.onCancellationRequested(() => {
+          cancelled = true;
+          void job.kill();
+        });
+        job.onMessage((m) => {
+          if (m.type === 'log') {
+            (m.level === 'warn' ? log.warn : log.info).call(log, m.message);
+            progress.report({ message: m.message.slice(0, 80) });
+          }
+        });
+        progress.report({ message: 'scanning, scrubbing and tokenizing…' });
+        return job.outcome;
+      },
+    );
+    this.host.onRunsChanged();
+    if (outcome.status === 'failed') {
+      if (cancelled) {
+        log.info('dataset build cancelled');
+        return undefined;
+      }
+      log.error(`dataset build failed (${outcome.cause}): ${outcome.message}`);
+      if (outcome.stderrTail) log.error(outcome.stderrTail);
+      void vscode.window
+        .showErrorMessage(`LocalTune: the dataset could not be built: ${outcome.message}`, 'Show log')
+        .then((p) => p && log.show());
+      return undefined;
+    }
+    return request.outDir;
+  }
+
+  /** Closing the window: ask the worker to stop (it also stops by itself when the IPC channel closes). */
+  async dispose(): Promise<void> {
+    this.status.dispose();
+    const job = this.activeJob;
+    if (job) await Promise.race([job.stop(), new Promise((r) => setTimeout(r, 4000))]);
+    void this.datasetJob?.kill();
+  }
+}
