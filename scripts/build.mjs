@@ -1,7 +1,7 @@
 // Bundles the extension, the CLI, the workers and the webview separately with esbuild.
 // Native and heavy runtime packages stay external and ship in node_modules.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -43,6 +43,33 @@ for (const b of webBundles.filter((b) => existsSync(join(root, b.in)))) {
       target: 'es2022',
       sourcemap: true,
       logLevel: 'warning',
+    }),
+  );
+}
+// End-to-end tests: the in-host runner and every suite file, one CJS bundle each, loaded by the
+// extension host from dist/test/e2e/suite/ (test/e2e/README.md). mocha is bundled; vscode is the host's.
+const e2eSuiteDir = join(root, 'test/e2e/suite');
+const e2eSuites = (dir) =>
+  readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return e2eSuites(path);
+    return entry.endsWith('.e2e.ts') ? [path] : [];
+  });
+if (existsSync(join(e2eSuiteDir, 'index.ts'))) {
+  jobs.push(
+    build({
+      entryPoints: [join(e2eSuiteDir, 'index.ts'), ...e2eSuites(e2eSuiteDir)],
+      outdir: join(root, 'dist/test/e2e/suite'),
+      outbase: e2eSuiteDir,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: true,
+      external: ['vscode', ...external],
+      logLevel: 'warning',
+      // mocha's parallel mode (worker files found by require.resolve) is never used in the host.
+      logOverride: { 'require-resolve-not-external': 'silent' },
     }),
   );
 }

@@ -1,0 +1,150 @@
+// The demo workspace and the offline model, shared by `npm start` and the e2e tests.
+// No hub here: the model is a small GPT-2-shaped one built locally (random weights, the real GPT-2
+// tokenizer, StarCoder-style FIM tokens as SmolLM2 has), cached by shape.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+export const TINY_MODEL_SHAPE = { nLayer: 2, nHead: 4, nEmbd: 128, nPositions: 256 };
+export const FIM_TOKENS = ['<fim_prefix>', '<fim_middle>', '<fim_suffix>'];
+
+/** Builds the small offline model into `dir` unless it is there already; returns `dir`. */
+export function ensureTinyModel(dir) {
+  if (existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, 'tokenizer.json'))) return dir;
+  console.log(
+    `[workspace] building a small GPT-2-shaped model in ${dir} (offline: random weights, GPT-2 tokenizer)`,
+  );
+  const call = `require('./src/engine/io/tinyModel').writeGpt2Model(${JSON.stringify(dir)}, ${JSON.stringify(
+    TINY_MODEL_SHAPE,
+  )}, 0, { embeddingStd: 0.3, extraSpecialTokens: ${JSON.stringify(FIM_TOKENS)} })`;
+  execFileSync(process.execPath, ['--import', 'tsx', '-e', call], { cwd: root, stdio: 'inherit' });
+  return dir;
+}
+
+const files = {
+  'README.md': `# demo-shop
+
+A small TypeScript project to try LocalTune on: build a dataset from this workspace
+(LocalTune: Build dataset from workspace), fine-tune the model on it, and watch the loss.
+`,
+  'package.json': `${JSON.stringify({ name: 'demo-shop', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  'src/money.ts': `export type Cents = number;
+
+export function toCents(amount: number): Cents {
+  return Math.round(amount * 100);
+}
+
+export function formatCents(cents: Cents, currency = 'EUR'): string {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(cents / 100);
+}
+
+export function addCents(a: Cents, b: Cents): Cents {
+  return a + b;
+}
+`,
+  'src/cart.ts': `import { addCents, type Cents } from './money';
+
+export interface CartItem {
+  sku: string;
+  name: string;
+  unitPrice: Cents;
+  quantity: number;
+}
+
+export class Cart {
+  private readonly items = new Map<string, CartItem>();
+
+  add(item: CartItem): void {
+    const existing = this.items.get(item.sku);
+    if (existing) existing.quantity += item.quantity;
+    else this.items.set(item.sku, { ...item });
+  }
+
+  remove(sku: string): boolean {
+    return this.items.delete(sku);
+  }
+
+  total(): Cents {
+    let sum: Cents = 0;
+    for (const item of this.items.values()) sum = addCents(sum, item.unitPrice * item.quantity);
+    return sum;
+  }
+
+  count(): number {
+    let n = 0;
+    for (const item of this.items.values()) n += item.quantity;
+    return n;
+  }
+}
+`,
+  'src/discounts.ts': `import type { Cents } from './money';
+
+export interface Discount {
+  code: string;
+  percent: number;
+  minimum: Cents;
+}
+
+export function applyDiscount(total: Cents, discount: Discount): Cents {
+  if (total < discount.minimum) return total;
+  return Math.round(total * (1 - discount.percent / 100));
+}
+
+export function bestDiscount(total: Cents, discounts: Discount[]): Discount | undefined {
+  let best: Discount | undefined;
+  for (const d of discounts) {
+    if (total < d.minimum) continue;
+    if (!best || applyDiscount(total, d) < applyDiscount(total, best)) best = d;
+  }
+  return best;
+}
+`,
+  'src/inventory.ts': `export interface StockLevel {
+  sku: string;
+  onHand: number;
+  reserved: number;
+}
+
+export function available(level: StockLevel): number {
+  return Math.max(0, level.onHand - level.reserved);
+}
+
+export function reserve(level: StockLevel, quantity: number): StockLevel {
+  if (quantity > available(level)) throw new Error(\`not enough stock for \${level.sku}\`);
+  return { ...level, reserved: level.reserved + quantity };
+}
+
+export function restock(level: StockLevel, quantity: number): StockLevel {
+  return { ...level, onHand: level.onHand + quantity };
+}
+`,
+  'test/cart.test.ts': `import { strict as assert } from 'node:assert';
+import { Cart } from '../src/cart';
+
+const cart = new Cart();
+cart.add({ sku: 'a', name: 'Apple', unitPrice: 50, quantity: 3 });
+cart.add({ sku: 'b', name: 'Bread', unitPrice: 250, quantity: 1 });
+assert.equal(cart.total(), 400);
+assert.equal(cart.count(), 4);
+`,
+  '.gitignore': 'node_modules/\n.localtune/\n',
+};
+
+/**
+ * Writes the demo workspace into `dir` (existing files are left alone, so a user's edits survive)
+ * and points `localtune.defaultModel` at `modelDir` in its workspace settings.
+ */
+export function writeDemoWorkspace(dir, { modelDir, settings = {} } = {}) {
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(dir, name);
+    if (existsSync(path)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  const workspaceSettings = { ...(modelDir ? { 'localtune.defaultModel': modelDir } : {}), ...settings };
+  mkdirSync(join(dir, '.vscode'), { recursive: true });
+  writeFileSync(join(dir, '.vscode', 'settings.json'), `${JSON.stringify(workspaceSettings, null, 2)}\n`);
+  return dir;
+}
