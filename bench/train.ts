@@ -29,6 +29,8 @@ import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../src/en
 
 const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core build machine (docs/peers.md)
 const TOKENS_PER_STEP = 2048;
+// Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
+const DEFAULT_MICRO_TOKENS = 1024;
 const SEQ = 256;
 const LORA = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
 const VOCAB = 50257;
@@ -123,7 +125,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
   const outDir = mkdtempSync(join(tmpdir(), 'lt-bench-run-'));
   const stepSeconds: number[] = [];
   const losses: number[] = [];
-  const microTokens = c.microTokens > 0 ? c.microTokens : TOKENS_PER_STEP;
+  const microTokens = c.microTokens > 0 ? c.microTokens : DEFAULT_MICRO_TOKENS;
   const t0 = performance.now();
   let last = t0;
   try {
