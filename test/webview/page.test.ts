@@ -1,0 +1,122 @@
+// The built dashboard page in headless Chromium (real browser, real CSP; only the VS Code host
+// bridge is played by the test): it draws what it is sent, acknowledges it, and its buttons post.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import type { WebviewMessage } from '../../webview/protocol';
+import { missingPrerequisite, openDashboard, syntheticRun, toJsonl, type DashboardPage } from './harness';
+
+const skip = missingPrerequisite();
+const artifacts = join(__dirname, '..', '..', 'test-artifacts', 'webview');
+const RUN = '/ws/.localtune/runs/run-a';
+
+/** Per chart canvas: how many pixels are not background (not transparent). */
+async function inkPerCanvas(d: DashboardPage): Promise<number[]> {
+  return d.page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>('.uplot canvas')].map((c) => {
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let ink = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) ink++;
+      return ink;
+    }),
+  );
+}
+
+test('the page draws 1,000 live events and acknowledges every point', { skip }, async (t) => {
+  const d = await openDashboard({ theme: 'dark' });
+  t.after(() => d.close());
+  await d.send({
+    type: 'load',
+    primary: RUN,
+    runs: [{ runDir: RUN, title: 'run-a', metricsText: '', live: [] }],
+  });
+  const events = syntheticRun(1000, { evalEvery: 50 }).map((e) =>
+    e.type === 'step' ? { ...e, totalSteps: 2000 } : e,
+  );
+  for (let i = 0; i < events.length; i += 100)
+    await d.send({ type: 'events', batches: [{ runDir: RUN, events: events.slice(i, i + 100) }] });
+  await d.send({
+    type: 'events',
+    batches: [{ runDir: RUN, events: [{ type: 'heartbeat', rss: 700 * 2 ** 20 }] }],
+  });
+  const ack = await d.waitForAck(1020);
+  assert.deepEqual(ack.runs[RUN], { points: 1020, lastStep: 1000 });
+
+  const ink = await inkPerCanvas(d);
+  assert.equal(ink.length, 3, 'three charts');
+  for (const n of ink) assert.ok(n > 1000, `a chart drew (${ink})`);
+  const header = await d.page.locator('header').innerText();
+  assert.match(header, /running/);
+  assert.match(header, /Step\s+1000 \/ 2000/);
+  assert.match(header, /ETA\s+10m 00s/); // 0.6 s per step, 1000 steps to go
+  assert.match(header, /Memory\s+700 MB/);
+  const disabled = (action: string) =>
+    d.page.locator(`vscode-button[data-action="${action}"]`).evaluate((b) => b.hasAttribute('disabled'));
+  assert.equal(await disabled('stop'), false);
+  assert.equal(await disabled('resume'), true);
+
+  mkdirSync(artifacts, { recursive: true });
+  await d.page.screenshot({ path: join(artifacts, 'dashboard-dark.png'), fullPage: true });
+
+  await d.page.locator('vscode-button[data-action="stop"]').click();
+  await d.page.locator('vscode-button[data-action="csv"]').click();
+  await d.page.locator('vscode-button[data-action="compare"]').click();
+  const posted = await d.posted();
+  assert.ok(posted.some((m) => m.type === 'request' && m.command === 'stop'));
+  assert.ok(posted.some((m) => m.type === 'compare'));
+  const csv = posted.find((m): m is WebviewMessage & { type: 'saveCsv' } => m.type === 'saveCsv');
+  assert.equal(csv?.fileName, 'run-a-metrics.csv');
+  assert.equal(csv?.csv.trimEnd().split('\n').length, 1 + 1000);
+  assert.deepEqual(d.problems, []);
+});
+
+test(
+  'restore: metrics.jsonl with a truncated last line, another run overlaid, light and high-contrast themes',
+  { skip },
+  async (t) => {
+    const d = await openDashboard({ theme: 'light' });
+    t.after(() => d.close());
+    const other = '/ws/.localtune/runs/run-b';
+    const a = toJsonl(syntheticRun(600, { evalEvery: 40 })) + '{"type":"step","step":601,"tot';
+    const b = toJsonl(
+      syntheticRun(400, { evalEvery: 40, seed: 9 }).map((e) =>
+        e.type === 'step' ? { ...e, loss: e.loss * 0.8, lr: e.lr / 2 } : e,
+      ),
+    );
+    await d.send({
+      type: 'load',
+      primary: RUN,
+      runs: [
+        { runDir: RUN, title: 'run-a', metricsText: a, live: [] },
+        { runDir: other, title: 'run-b', metricsText: b, live: [] },
+      ],
+    });
+    const ack = await d.waitForAck(615 + 410);
+    assert.deepEqual(ack.runs, {
+      [RUN]: { points: 615, lastStep: 600 },
+      [other]: { points: 410, lastStep: 400 },
+    });
+    const state = await d.page.evaluate(() =>
+      (window as unknown as { acquireVsCodeApi(): { getState(): unknown } }).acquireVsCodeApi().getState(),
+    );
+    assert.deepEqual(state, { runDirs: [RUN, other] });
+    const header = await d.page.locator('header').innerText();
+    assert.match(header, /finished/);
+    for (const n of await inkPerCanvas(d)) assert.ok(n > 1000);
+    await d.page.screenshot({ path: join(artifacts, 'dashboard-compare-light.png'), fullPage: true });
+
+    await d.setTheme('high-contrast');
+    await d.page.waitForTimeout(100);
+    await d.page.screenshot({ path: join(artifacts, 'dashboard-compare-hc.png'), fullPage: true });
+
+    await d.page.locator('.runs button').click(); // remove run-b from the comparison
+    await d.waitForAck(615);
+    assert.ok((await d.posted()).some((m) => m.type === 'removeRun' && m.runDir === other));
+    assert.deepEqual(d.problems, []);
+  },
+);
+
+before(() => {
+  if (skip) console.log(`# skipped: ${skip}`);
+});

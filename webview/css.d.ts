@@ -1,0 +1,2 @@
+// CSS imported for its side effect: esbuild emits it beside the bundle (dist/webview/main.css).
+declare module '*.css';
