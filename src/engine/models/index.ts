@@ -8,9 +8,16 @@ import { UserError } from '../errors';
 import { openWeights } from '../io/weights';
 import { readModelConfig, type RawConfig } from './config';
 import { GPT2_LORA_TARGETS, gpt2HeadWeight, gpt2Hidden, parseGpt2Config, type Gpt2Config } from './gpt2';
+import {
+  LLAMA_LORA_TARGETS,
+  llamaHeadWeight,
+  llamaHidden,
+  parseLlamaConfig,
+  type LlamaConfig,
+} from './llama';
 import type { ModelParams, WeightSource } from './params';
 
-export type ModelConfig = Gpt2Config;
+export type ModelConfig = Gpt2Config | LlamaConfig;
 
 export interface Family<C extends ModelConfig = ModelConfig> {
   parse(raw: RawConfig, file: string): C;
@@ -25,8 +32,22 @@ export interface Family<C extends ModelConfig = ModelConfig> {
   vocabSize(cfg: C): number;
 }
 
+/** A family typed by its own config (methods are bivariant, so it fits the registry's row type). */
+const family = <C extends ModelConfig>(f: Family<C>): Family => f;
+
+/** nn.Linear families (Llama, Qwen2): PEFT stores their LoRA matrices untransposed. */
+const llamaFamily = family<LlamaConfig>({
+  parse: parseLlamaConfig,
+  hidden: llamaHidden,
+  headWeight: llamaHeadWeight,
+  defaultLoraTargets: LLAMA_LORA_TARGETS,
+  fanInFanOut: false,
+  contextLength: (c) => c.maxPositions,
+  vocabSize: (c) => c.vocabSize,
+});
+
 const FAMILIES: Record<string, Family> = {
-  gpt2: {
+  gpt2: family<Gpt2Config>({
     parse: parseGpt2Config,
     hidden: gpt2Hidden,
     headWeight: (_cfg, p) => gpt2HeadWeight(p),
@@ -34,7 +55,9 @@ const FAMILIES: Record<string, Family> = {
     fanInFanOut: true,
     contextLength: (c) => c.nPositions,
     vocabSize: (c) => c.vocabSize,
-  },
+  }),
+  llama: llamaFamily,
+  qwen2: llamaFamily,
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);

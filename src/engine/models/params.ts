@@ -84,7 +84,50 @@ export class ModelParams {
     const g = this.g;
     const w = this.weight(`${modulePath}.weight`);
     const [inFeatures, outFeatures] = w.shape as number[];
-    let y = g.add(g.matmul(x, w), this.weight(`${modulePath}.bias`)); // [.., out]
+    const y = g.add(g.matmul(x, w), this.weight(`${modulePath}.bias`)); // [.., out]
+    return this.withLora(y, x, modulePath, inFeatures, outFeatures);
+  }
+
+  /**
+   * An nn.Linear layer (weight [out, in], as Llama, Qwen2 and GPTBigCode store it): y = x·Wᵀ (+ b),
+   * plus the LoRA path when the module is a target. Frozen, the weight is stored transposed
+   * ([in, out]) so MatMul needs no Transpose; trainable, it stays [out, in] under its HF name.
+   */
+  linear(x: Tensor, modulePath: string, o: { bias: boolean }): Tensor {
+    const g = this.g;
+    const name = `${modulePath}.weight`;
+    let wT: Tensor; // [in, out]
+    if (this.o.mode === 'full') {
+      wT = g.transpose(this.weight(name), [1, 0]);
+    } else {
+      const key = `${name}ᵀ`;
+      const cached = this.cache.get(key);
+      if (cached) wT = cached;
+      else {
+        const { data, shape } = this.source.read(name);
+        const [outFeatures, inFeatures] = shape;
+        const t = new Float32Array(data.length);
+        for (let i = 0; i < outFeatures; i++)
+          for (let j = 0; j < inFeatures; j++) t[j * outFeatures + i] = data[i * inFeatures + j];
+        wT = g.initializer(`${name}_t`, this.convert(t), [inFeatures, outFeatures]);
+        this.cache.set(key, wT);
+      }
+    }
+    const [inFeatures, outFeatures] = wT.shape as number[];
+    let y = g.matmul(x, wT); // [.., out]
+    if (o.bias) y = g.add(y, this.weight(`${modulePath}.bias`));
+    return this.withLora(y, x, modulePath, inFeatures, outFeatures);
+  }
+
+  /** y + (α/r)·(x·Aᵀ)·Bᵀ with A [r, in] and B [out, r] (PEFT's layout) when the module is a target. */
+  private withLora(
+    y: Tensor,
+    x: Tensor,
+    modulePath: string,
+    inFeatures: number,
+    outFeatures: number,
+  ): Tensor {
+    const g = this.g;
     const lora = this.o.lora;
     if (lora && isLoraTarget(lora, modulePath) && (this.o.mode === 'lora' || this.o.loraValues)) {
       const aName = `${modulePath}.lora_A.weight`;

@@ -1,0 +1,48 @@
+/**
+ * Causal attention with grouped key/value heads, shared by the families whose heads share keys:
+ * grouped-query (Llama, Qwen2: KV < H) and multi-query (GPTBigCode: KV = 1). Full multi-head
+ * attention is the case n = 1.
+ *
+ * The repeat-free layout: the n query heads of one key/value head are stacked along the time axis,
+ * q [B, KV, n·T, D] · kᵀ [B, KV, D, T], so one batched MatMul per key/value head replaces HF's
+ * repeat_kv (no [B, H, T, D] copies of k and v, and no sum over copies in the backward pass).
+ * Shapes: B batch, T time, H = KV·n query heads, KV key/value heads, D head size.
+ */
+import type { Graph, Tensor } from '../onnx/builder';
+import { dimProduct } from '../onnx/shapes';
+
+/**
+ * The additive causal mask for n query heads stacked per key/value head: [n·T, T], row r is query
+ * position r mod T (the stacked layout). For n = 1 it is `causalBias` [T, T] itself.
+ */
+export function groupedCausalBias(g: Graph, positions: Tensor, causalBias: Tensor, n: number): Tensor {
+  if (n === 1) return causalBias;
+  const rows = g.node(
+    'Tile',
+    [positions, g.ints([n])],
+    [{ dtype: 'int64', shape: [dimProduct([n, positions.shape[0]])] }],
+  )[0]; // [n·T]: 0..T-1 repeated n times
+  return g.where(
+    g.lessOrEqual(g.unsqueeze(positions, [0]), g.unsqueeze(rows, [1])),
+    g.constant(0, causalBias.dtype, []),
+    g.constant(-1e9, causalBias.dtype, []),
+  ); // [n·T, T]
+}
+
+/**
+ * softmax(q·kᵀ/√D + mask)·v with query head h reading key/value head ⌊h / n⌋ (HF's repeat_kv order).
+ * q [B, T, H, D], k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
+ */
+export function groupedAttention(g: Graph, q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
+  const [H, D] = [q.shape[2] as number, q.shape[3] as number];
+  const KV = k.shape[2] as number;
+  const n = H / KV;
+  const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, KV, n, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B, KV, n·T, D]
+  const qs = g.mul(qg, g.constant(1 / Math.sqrt(D), q.dtype, []));
+  const kT = g.transpose(k, [0, 2, 3, 1]); // [B, KV, D, T]
+  const vh = g.transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
+  const scores = g.add(g.matmul(qs, kT), bias); // [B, KV, n·T, T]
+  const y = g.matmul(g.softmax(scores, -1), vh); // [B, KV, n·T, D]
+  const heads = g.transpose(g.reshape(y, [0, 0, n, -1, D]), [0, 3, 1, 2, 4]); // [B, T, KV, n, D]
+  return g.reshape(heads, [0, 0, H * D]); // [B, T, H·D]
+}

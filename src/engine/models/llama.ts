@@ -1,0 +1,246 @@
+/**
+ * Llama family (llama: SmolLM2, TinyLlama, Llama-3.2; qwen2: Qwen2.5 / Qwen2.5-Coder, which adds
+ * q/k/v biases): RMSNorm pre-norm blocks, rotary position embeddings, SwiGLU MLP, grouped-query
+ * attention, nn.Linear weights ([out, in]), LM head tied to the embedding or separate.
+ * Shapes: B batch, T time, C = hidden_size, H query heads, KV key/value heads, D = head_dim,
+ * F = intermediate_size, P = max_position_embeddings.
+ */
+import type { Graph, Tensor } from '../onnx/builder';
+import { UserError } from '../errors';
+import { groupedAttention, groupedCausalBias } from './attention';
+import { causalSequence } from './common';
+import { configField, type RawConfig } from './config';
+import type { ModelParams } from './params';
+
+/** rope_scaling, by HF's rope_type. */
+export type RopeScaling =
+  | { type: 'default' }
+  | { type: 'linear'; factor: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositions: number;
+    };
+
+export interface LlamaConfig {
+  family: 'llama' | 'qwen2';
+  nLayer: number;
+  nHead: number;
+  nKvHead: number;
+  headDim: number;
+  hidden: number;
+  intermediate: number;
+  vocabSize: number;
+  maxPositions: number;
+  eps: number;
+  ropeTheta: number;
+  rope: RopeScaling;
+  tieEmbeddings: boolean;
+  /** Biases on q_proj, k_proj, v_proj (Qwen2 always; Llama when attention_bias). */
+  qkvBias: boolean;
+  /** Bias on o_proj (Llama's attention_bias; never in Qwen2). */
+  oBias: boolean;
+  mlpBias: boolean;
+}
+
+export const LLAMA_LORA_TARGETS = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+];
+
+const ROPE_TYPES = ['default', 'linear', 'llama3', 'dynamic'];
+
+function parseRopeScaling(raw: RawConfig, file: string): RopeScaling {
+  const rs = raw.rope_scaling;
+  if (rs === undefined || rs === null) return { type: 'default' };
+  if (typeof rs !== 'object' || Array.isArray(rs))
+    throw new UserError(`${file}: "rope_scaling" must be an object or null`);
+  const r = rs as RawConfig;
+  const type = r.rope_type ?? r.type;
+  const f = configField(r, `${file} (rope_scaling)`);
+  switch (type) {
+    // Dynamic NTK scaling only changes the frequencies beyond max_position_embeddings, which is
+    // also our context limit: within it, it is the default.
+    case 'default':
+    case 'dynamic':
+      return { type: 'default' };
+    case 'linear':
+      return { type: 'linear', factor: f.num('factor') };
+    case 'llama3':
+      return {
+        type: 'llama3',
+        factor: f.num('factor'),
+        lowFreqFactor: f.num('low_freq_factor'),
+        highFreqFactor: f.num('high_freq_factor'),
+        originalMaxPositions: f.int('original_max_position_embeddings'),
+      };
+    default:
+      throw new UserError(
+        `${file}: rope_scaling type ${JSON.stringify(type)} is not supported (supported: ${ROPE_TYPES.join(', ')})`,
+      );
+  }
+}
+
+export function parseLlamaConfig(raw: RawConfig, file: string): LlamaConfig {
+  const f = configField(raw, file);
+  const family = raw.model_type === 'qwen2' ? 'qwen2' : 'llama';
+  const act = f.str('hidden_act', 'silu');
+  if (act !== 'silu') throw new UserError(`${file}: hidden_act "${act}" is not supported (silu only)`);
+  const hidden = f.int('hidden_size');
+  const nHead = f.int('num_attention_heads');
+  const nKvHead = f.int('num_key_value_heads', nHead);
+  if (hidden % nHead !== 0 && (raw.head_dim === undefined || raw.head_dim === null))
+    throw new UserError(`${file}: hidden_size ${hidden} is not divisible by num_attention_heads ${nHead}`);
+  const headDim = f.int('head_dim', hidden / nHead);
+  if (nHead % nKvHead !== 0)
+    throw new UserError(
+      `${file}: num_attention_heads ${nHead} is not a multiple of num_key_value_heads ${nKvHead}`,
+    );
+  if (headDim % 2 !== 0)
+    throw new UserError(`${file}: head_dim ${headDim} must be even for rotary embeddings`);
+  const attentionBias = f.bool('attention_bias', false);
+  let maxPositions = f.int('max_position_embeddings');
+  // Qwen2's sliding window (when enabled) caps how far back a token may look: keep within it.
+  if (family === 'qwen2' && raw.use_sliding_window === true)
+    maxPositions = Math.min(maxPositions, f.int('sliding_window'));
+  return {
+    family,
+    nLayer: f.int('num_hidden_layers'),
+    nHead,
+    nKvHead,
+    headDim,
+    hidden,
+    intermediate: f.int('intermediate_size'),
+    vocabSize: f.int('vocab_size'),
+    maxPositions,
+    eps: f.num('rms_norm_eps', 1e-6),
+    ropeTheta: f.num('rope_theta', 10000),
+    rope: parseRopeScaling(raw, file),
+    tieEmbeddings: f.bool('tie_word_embeddings', false),
+    qkvBias: family === 'qwen2' ? true : attentionBias,
+    oBias: family === 'qwen2' ? false : attentionBias,
+    mlpBias: f.bool('mlp_bias', false),
+  };
+}
+
+/**
+ * The rotary inverse frequencies [D/2] as HF computes them (float32 arithmetic):
+ * 1 / θ^(2i/D), then rescaled by rope_scaling (`_compute_linear_scaling_rope_parameters`,
+ * `_compute_llama3_parameters` in transformers' modeling_rope_utils.py).
+ */
+export function ropeInvFreq(cfg: Pick<LlamaConfig, 'headDim' | 'ropeTheta' | 'rope'>): Float64Array {
+  const half = cfg.headDim / 2;
+  const f32 = Math.fround;
+  const base = Float64Array.from({ length: half }, (_, i) =>
+    f32(1 / f32(Math.pow(cfg.ropeTheta, f32((2 * i) / cfg.headDim)))),
+  );
+  const rope = cfg.rope;
+  if (rope.type === 'default') return base;
+  if (rope.type === 'linear') return base.map((x) => f32(x / rope.factor));
+  // llama3: keep high frequencies, divide low ones by `factor`, interpolate in between.
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions: oldLen } = rope;
+  const lowFreqWavelen = oldLen / lowFreqFactor;
+  const highFreqWavelen = oldLen / highFreqFactor;
+  return base.map((inv) => {
+    const wavelen = (2 * Math.PI) / inv;
+    if (wavelen < highFreqWavelen) return inv;
+    if (wavelen > lowFreqWavelen) return f32(inv / factor);
+    const smooth = (oldLen / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+    return f32(((1 - smooth) * inv) / factor + smooth * inv);
+  });
+}
+
+/** cos and sin of position·inv_freq, tables [P, D/2] (the angle rounded to float32, as in HF). */
+export function ropeTables(cfg: LlamaConfig): { cos: Float64Array; sin: Float64Array } {
+  const inv = ropeInvFreq(cfg);
+  const half = inv.length;
+  const cos = new Float64Array(cfg.maxPositions * half);
+  const sin = new Float64Array(cfg.maxPositions * half);
+  for (let p = 0; p < cfg.maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(p * inv[i]);
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos, sin };
+}
+
+/** RMSNorm: x·rsqrt(mean(x²) + ε)·w over the last axis (decomposed, so existing rules differentiate it). */
+function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number): Tensor {
+  const ms = g.reduceMean(g.mul(x, x), [-1], true); // [B, T, 1]
+  const inv = g.reciprocal(g.sqrt(g.add(ms, g.constant(eps, x.dtype, []))));
+  return g.mul(g.mul(x, inv), w);
+}
+
+/** HF's q·cos + rotate_half(q)·sin on x [B, T, heads, D] with cos, sin [T, 1, D/2]. */
+function rotary(g: Graph, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const half = (x.shape[3] as number) / 2;
+  const [x1, x2] = g.split(x, [half, half], -1); // [B, T, heads, D/2] each
+  return g.concat([g.sub(g.mul(x1, cos), g.mul(x2, sin)), g.add(g.mul(x2, cos), g.mul(x1, sin))], -1);
+}
+
+interface Shared {
+  cos: Tensor; // [T, 1, D/2]
+  sin: Tensor; // [T, 1, D/2]
+  bias: Tensor; // [n·T, T]
+}
+
+function attention(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, s: Shared, prefix: string): Tensor {
+  const { nHead: H, nKvHead: KV, headDim: D } = cfg;
+  const proj = (name: string, heads: number) =>
+    g.reshape(p.linear(x, `${prefix}.${name}`, { bias: cfg.qkvBias }), [0, 0, heads, D]); // [B, T, heads, D]
+  const q = rotary(g, proj('q_proj', H), s.cos, s.sin); // [B, T, H, D]
+  const k = rotary(g, proj('k_proj', KV), s.cos, s.sin); // [B, T, KV, D]
+  const v = proj('v_proj', KV); // [B, T, KV, D]
+  const y = groupedAttention(g, q, k, v, s.bias); // [B, T, H·D]
+  return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
+}
+
+/** SwiGLU: down(silu(gate(x)) · up(x)), silu(z) = z·σ(z). */
+function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: string): Tensor {
+  const bias = { bias: cfg.mlpBias };
+  const gate = p.linear(x, `${prefix}.gate_proj`, bias); // [B, T, F]
+  const up = p.linear(x, `${prefix}.up_proj`, bias); // [B, T, F]
+  return p.linear(g.mul(g.mul(gate, g.sigmoid(gate)), up), `${prefix}.down_proj`, bias); // [B, T, C]
+}
+
+/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
+export function llamaHidden(g: Graph, cfg: LlamaConfig, p: ModelParams, ids: Tensor): Tensor {
+  const dtype = p.dtype === 'float64' ? 'float64' : 'float32';
+  const { positions, causalBias } = causalSequence(g, ids, dtype);
+  const tables = ropeTables(cfg);
+  const half = cfg.headDim / 2;
+  const table = (name: string, values: Float64Array) => {
+    const t = g.initializer(name, dtype === 'float64' ? values : Float32Array.from(values), [
+      cfg.maxPositions,
+      half,
+    ]); // [P, D/2]
+    return g.unsqueeze(g.gather(t, positions), [1]); // [T, 1, D/2]
+  };
+  const shared: Shared = {
+    cos: table('rope.cos', tables.cos),
+    sin: table('rope.sin', tables.sin),
+    bias: groupedCausalBias(g, positions, causalBias, cfg.nHead / cfg.nKvHead),
+  };
+  let h = g.gather(p.weight('model.embed_tokens.weight'), ids); // [B, T, C]
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const prefix = `model.layers.${i}`;
+    const norm = (name: string) => rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps);
+    h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`));
+    h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`));
+  }
+  return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps);
+}
+
+/** The LM head's weight [V, C]: the token embedding when tied, else lm_head. */
+export function llamaHeadWeight(cfg: LlamaConfig, p: ModelParams): Tensor {
+  return p.weight(cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+}
