@@ -9,6 +9,13 @@ import { openWeights } from '../io/weights';
 import { readModelConfig, type RawConfig } from './config';
 import { GPT2_LORA_TARGETS, gpt2HeadWeight, gpt2Hidden, parseGpt2Config, type Gpt2Config } from './gpt2';
 import {
+  GPT_BIGCODE_LORA_TARGETS,
+  gptBigCodeHeadWeight,
+  gptBigCodeHidden,
+  parseGptBigCodeConfig,
+  type GptBigCodeConfig,
+} from './gptBigCode';
+import {
   LLAMA_LORA_TARGETS,
   llamaHeadWeight,
   llamaHidden,
@@ -17,7 +24,7 @@ import {
 } from './llama';
 import type { ModelParams, WeightSource } from './params';
 
-export type ModelConfig = Gpt2Config | LlamaConfig;
+export type ModelConfig = Gpt2Config | LlamaConfig | GptBigCodeConfig;
 
 export interface Family<C extends ModelConfig = ModelConfig> {
   parse(raw: RawConfig, file: string): C;
@@ -58,6 +65,15 @@ const FAMILIES: Record<string, Family> = {
   }),
   llama: llamaFamily,
   qwen2: llamaFamily,
+  gpt_bigcode: family<GptBigCodeConfig>({
+    parse: parseGptBigCodeConfig,
+    hidden: gptBigCodeHidden,
+    headWeight: gptBigCodeHeadWeight,
+    defaultLoraTargets: GPT_BIGCODE_LORA_TARGETS,
+    fanInFanOut: false,
+    contextLength: (c) => c.nPositions,
+    vocabSize: (c) => c.vocabSize,
+  }),
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);

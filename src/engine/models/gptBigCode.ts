@@ -1,0 +1,102 @@
+/**
+ * GPTBigCode family (gpt_bigcode: tiny_starcoder_py, starcoderbase-1b, …): GPT-2's block with
+ * multi-query attention (one shared key/value head) and nn.Linear weights ([out, in], not Conv1D).
+ * c_attn's output is [q (C) | k (D) | v (D)]; learned positions; LM head tied to the embedding.
+ * Shapes: B batch, T time, C = n_embd, H heads, D = C/H, F = n_inner (default 4C).
+ */
+import type { Graph, Tensor } from '../onnx/builder';
+import { UserError } from '../errors';
+import { groupedAttention, groupedCausalBias } from './attention';
+import { causalSequence, geluTanh } from './common';
+import { configField, type RawConfig } from './config';
+import type { ModelParams } from './params';
+
+export interface GptBigCodeConfig {
+  family: 'gpt_bigcode';
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  nInner: number;
+  nPositions: number;
+  vocabSize: number;
+  eps: number;
+  tieEmbeddings: boolean;
+}
+
+export const GPT_BIGCODE_LORA_TARGETS = ['c_attn', 'c_proj', 'c_fc'];
+
+/** The tanh approximation of GELU, under the names transformers gives it. */
+const GELU_TANH = ['gelu_pytorch_tanh', 'gelu_new', 'gelu_fast'];
+
+export function parseGptBigCodeConfig(raw: RawConfig, file: string): GptBigCodeConfig {
+  const f = configField(raw, file);
+  const act = f.str('activation_function', 'gelu_pytorch_tanh');
+  if (!GELU_TANH.includes(act))
+    throw new UserError(
+      `${file}: activation_function "${act}" is not supported (supported: ${GELU_TANH.join(', ')})`,
+    );
+  if (!f.bool('multi_query', true))
+    throw new UserError(
+      `${file}: multi_query false is not supported (GPTBigCode with multi-query attention only)`,
+    );
+  if (!f.bool('scale_attn_weights', true))
+    throw new UserError(`${file}: scale_attn_weights false is not supported`);
+  const nEmbd = f.int('n_embd');
+  const nHead = f.int('n_head');
+  if (nEmbd % nHead !== 0)
+    throw new UserError(`${file}: n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
+  return {
+    family: 'gpt_bigcode',
+    nLayer: f.int('n_layer'),
+    nHead,
+    nEmbd,
+    nInner: f.int('n_inner', 4 * nEmbd),
+    nPositions: f.int('n_positions'),
+    vocabSize: f.int('vocab_size'),
+    eps: f.num('layer_norm_epsilon', 1e-5),
+    tieEmbeddings: f.bool('tie_word_embeddings', true),
+  };
+}
+
+function attention(g: Graph, cfg: GptBigCodeConfig, p: ModelParams, x: Tensor, bias: Tensor, prefix: string) {
+  const { nHead: H, nEmbd: C } = cfg;
+  const D = C / H;
+  const qkv = p.linear(x, `${prefix}.c_attn`, { bias: true }); // [B, T, C + 2D]
+  const [q, k, v] = g.split(qkv, [C, D, D], -1);
+  const y = groupedAttention(
+    g,
+    g.reshape(q, [0, 0, H, D]), // [B, T, H, D]
+    g.reshape(k, [0, 0, 1, D]), // [B, T, 1, D]
+    g.reshape(v, [0, 0, 1, D]), // [B, T, 1, D]
+    bias,
+  ); // [B, T, C]
+  return p.linear(y, `${prefix}.c_proj`, { bias: true });
+}
+
+function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
+  const inner = geluTanh(g, p.linear(x, `${prefix}.c_fc`, { bias: true })); // [B, T, F]
+  return p.linear(inner, `${prefix}.c_proj`, { bias: true }); // [B, T, C]
+}
+
+/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
+export function gptBigCodeHidden(g: Graph, cfg: GptBigCodeConfig, p: ModelParams, ids: Tensor): Tensor {
+  const { positions, causalBias } = causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32');
+  const bias = groupedCausalBias(g, positions, causalBias, cfg.nHead); // [H·T, T]
+  const norm = (x: Tensor, name: string) =>
+    g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
+  let h = g.add(
+    g.gather(p.weight('transformer.wte.weight'), ids),
+    g.gather(p.weight('transformer.wpe.weight'), positions),
+  ); // [B, T, C]
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const prefix = `transformer.h.${i}`;
+    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), bias, `${prefix}.attn`));
+    h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
+  }
+  return norm(h, 'transformer.ln_f');
+}
+
+/** The LM head's weight [V, C]: tied to the token embedding unless the config unties it. */
+export function gptBigCodeHeadWeight(cfg: GptBigCodeConfig, p: ModelParams): Tensor {
+  return p.weight(cfg.tieEmbeddings ? 'transformer.wte.weight' : 'lm_head.weight');
+}

@@ -1,0 +1,97 @@
+// Our forward pass against an independent transcription of transformers' modeling code in PyTorch
+// (hf_reference.py), for each family: RoPE convention, GQA head order, biases, the fused
+// multi-query c_attn. Needs Debian's python3-torch (docs/peers.md); skipped where it is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeGptBigCodeModel } from '../../../src/engine/io/tinyBigCode';
+import { writeLlamaModel, type LlamaShape } from '../../../src/engine/io/tinyLlama';
+import { loadModel } from '../../../src/engine/models';
+import { scoreIds } from '../../../src/engine/train/score';
+
+const PYTHON = '/usr/bin/python3';
+const env = { ...process.env, OPENBLAS_CORETYPE: '' };
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { env }).status === 0;
+const REFERENCE = join(__dirname, 'hf_reference.py');
+
+const SHAPE: LlamaShape = {
+  nLayer: 2,
+  nHead: 4,
+  nKvHead: 2,
+  hidden: 32,
+  intermediate: 48,
+  maxPositions: 32,
+  vocabSize: 16,
+};
+const IDS = [1, 5, 9, 2, 14, 3, 3, 7, 0, 11, 6, 12, 4, 4, 8, 10, 13, 15, 2, 9];
+
+const CASES: [string, (dir: string) => void][] = [
+  [
+    'llama: GQA 4/2, untied head, rope_scaling llama3',
+    (d) =>
+      writeLlamaModel(d, SHAPE, 3, {
+        embeddingStd: 0.5,
+        initStd: 0.2,
+        ropeScaling: {
+          rope_type: 'llama3',
+          factor: 8,
+          low_freq_factor: 1,
+          high_freq_factor: 4,
+          original_max_position_embeddings: 16,
+        },
+      }),
+  ],
+  [
+    'llama: multi-query 4/1, tied head, head_dim set, linear rope_scaling, rope_theta 100',
+    (d) =>
+      writeLlamaModel(d, { ...SHAPE, nKvHead: 1, headDim: 6 }, 4, {
+        embeddingStd: 0.5,
+        initStd: 0.2,
+        tieEmbeddings: true,
+        ropeTheta: 100,
+        ropeScaling: { type: 'linear', factor: 2 },
+      }),
+  ],
+  [
+    'qwen2: q/k/v biases, tied head, rope_theta 50',
+    (d) =>
+      writeLlamaModel(d, SHAPE, 5, {
+        modelType: 'qwen2',
+        embeddingStd: 0.5,
+        initStd: 0.2,
+        ropeTheta: 50,
+        extraSpecialTokens: [],
+      }),
+  ],
+  [
+    'gpt_bigcode: fused multi-query c_attn, learned positions',
+    (d) =>
+      writeGptBigCodeModel(d, { nLayer: 2, nHead: 4, nEmbd: 32, nPositions: 32, vocabSize: 16 }, 6, {
+        embeddingStd: 0.5,
+        extraSpecialTokens: [],
+      }),
+  ],
+];
+
+for (const [name, write] of CASES) {
+  test(
+    `matches transformers' forward pass (PyTorch transcription): ${name}`,
+    { skip: !hasTorch && 'no python3-torch' },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lt-parity-'));
+      write(dir);
+      const ours = await scoreIds(loadModel(dir), IDS, { threads: 1 });
+      const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(IDS)], { env }).toString();
+      const reference = JSON.parse(out) as number[];
+      assert.equal(ours.length, reference.length);
+      for (let i = 0; i < ours.length; i++)
+        assert.ok(
+          Math.abs(ours[i] - reference[i]) <= 1e-5 * Math.max(1, Math.abs(reference[i])),
+          `logprob ${i}: ours ${ours[i]}, reference ${reference[i]}`,
+        );
+    },
+  );
+}
