@@ -11,6 +11,7 @@ import type { ScrubAllow } from './data/scrub';
 import type { SplitMethod } from './data/split';
 import { isUserError, UserError } from './engine/errors';
 import { loadTokenizer } from './engine/io/tokenizer';
+import { resolveModelForCli } from './engine/io/hubProgress';
 
 const USAGE = `Usage:
   localtune dataset build --from DIR|FILE... --model DIR --out DIR
@@ -75,8 +76,7 @@ async function build(argv: string[], io: CliIo): Promise<number> {
     throw new UserError('--model is required: the model folder whose tokenizer the dataset is for');
   if (!values.out)
     throw new UserError('--out is required: the dataset folder to write (e.g. .localtune/datasets/NAME)');
-  if (!existsSync(values.model))
-    throw new UserError(`--model ${values.model}: no such folder; pass a downloaded model folder`);
+  const modelDir = await resolveModelForCli(values.model, io.err);
   const split = values.split ?? 'file';
   if (split !== 'file' && split !== 'recency')
     throw new UserError(`--split ${split}: use "file" or "recency"`);
@@ -86,7 +86,7 @@ async function build(argv: string[], io: CliIo): Promise<number> {
     json ? io.out(JSON.stringify({ type: 'warning', message })) : io.err(`warning: ${message}`);
   const result = await buildDataset({
     sources: values.from,
-    modelDir: values.model,
+    modelDir,
     outDir: values.out,
     fimRate: numberFlag(values['fim-rate'], 'fim-rate', 0.5, false),
     spmRate: numberFlag(values['spm-rate'], 'spm-rate', 0.5, false),

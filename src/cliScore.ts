@@ -2,6 +2,7 @@
 import { UserError } from './engine/errors';
 import { loadAdapter } from './engine/io/peft';
 import { loadTokenizer } from './engine/io/tokenizer';
+import { resolveModelForCli } from './engine/io/hubProgress';
 import { loadModel } from './engine/models';
 import { scoreIds } from './engine/train/score';
 import { parseFlags, type CliIo } from './cliArgs';
@@ -25,7 +26,8 @@ export async function runScoreCommand(argv: string[], io: CliIo): Promise<number
   if (!values.model) throw new UserError('score needs --model DIR');
   if ((values.text === undefined) === (values.ids === undefined))
     throw new UserError('score needs exactly one of --text or --ids');
-  const model = loadModel(values.model);
+  const modelDir = await resolveModelForCli(values.model, io.err);
+  const model = loadModel(modelDir);
   const ids =
     values.ids !== undefined
       ? values.ids.split(',').map((s) => {
@@ -33,7 +35,7 @@ export async function runScoreCommand(argv: string[], io: CliIo): Promise<number
           if (!Number.isInteger(n)) throw new UserError(`--ids: "${s}" is not a token id`);
           return n;
         })
-      : (await loadTokenizer(values.model)).encode(values.text!);
+      : (await loadTokenizer(modelDir)).encode(values.text!);
   const adapter = values.adapter ? loadAdapter(values.adapter) : undefined;
   const logprobs = await scoreIds(model, ids, { adapter });
   if (values.json) io.out(JSON.stringify({ ids, logprobs }));

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli } from '../../src/cli';
 import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { FakeHub } from '../../src/engine/io/hubFake';
 
 const SHAPE = { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 };
 
@@ -186,4 +187,39 @@ test('a dataset folder built by `localtune dataset build` trains with --data, wi
   const events = r.out.map((l) => JSON.parse(l));
   const evalEvent = events.find((e) => e.type === 'eval');
   assert.ok(evalEvent && Number.isFinite(evalEvent.evalLoss), 'evaluated on the validation split');
+});
+
+test('score --model org/name downloads from the hub (a real HTTP server on 127.0.0.1) into the HF cache, with progress', async (t) => {
+  const files: Record<string, Uint8Array> = {};
+  for (const f of readdirSync(modelDir)) files[f] = readFileSync(join(modelDir, f));
+  const commit = 'c'.repeat(40);
+  const hub = await FakeHub.start([
+    { repo: 'org/tiny-cli', commits: { [commit]: files }, refs: { main: commit } },
+  ]);
+  t.after(() => hub.close());
+  const cache = join(tmp, 'hf-cache');
+  const saved = { endpoint: process.env.HF_ENDPOINT, cache: process.env.HF_HUB_CACHE };
+  process.env.HF_ENDPOINT = hub.endpoint;
+  process.env.HF_HUB_CACHE = cache;
+  t.after(() => {
+    for (const [k, v] of [
+      ['HF_ENDPOINT', saved.endpoint],
+      ['HF_HUB_CACHE', saved.cache],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+  const r = await cli('score', '--model', 'org/tiny-cli', '--ids', '1,2,3', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  assert.ok(
+    r.err.some((l) => l.includes('model.safetensors')),
+    'download progress is printed',
+  );
+  const local = await cli('score', '--model', modelDir, '--ids', '1,2,3', '--json');
+  assert.deepEqual(
+    JSON.parse(r.out[0]),
+    JSON.parse(local.out[0]),
+    'the downloaded model scores like the original',
+  );
+  assert.ok(existsSync(join(cache, 'models--org--tiny-cli', 'snapshots', commit, 'model.safetensors')));
 });

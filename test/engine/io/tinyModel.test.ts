@@ -143,7 +143,7 @@ test('extra special tokens grow the vocabulary and the embedding', async (t) => 
   assert.deepEqual(r.info('transformer.wte.weight').shape, [50261, 16]);
 });
 
-test('GPT2_SMALL (124M parameters) is written in seconds', async (t) => {
+test("GPT2_SMALL (124M parameters) has gpt2's published parameter count", async (t) => {
   const dir = tempDir(t);
   const start = Date.now();
   await writeGpt2Model(dir, GPT2_SMALL, 0);
@@ -153,7 +153,6 @@ test('GPT2_SMALL (124M parameters) is written in seconds', async (t) => {
   let params = 0;
   for (const name of r.names()) params += r.info(name).shape.reduce((a, d) => a * d, 1);
   assert.equal(params, 124_439_808); // gpt2's published parameter count
-  // Generous for a loaded 2-core build machine; about 3 s when idle.
-  assert.ok(seconds < 30, `took ${seconds} s`);
+  // Speed is not asserted here (targets live in bench/); the time is reported for the log.
   t.diagnostic(`GPT2_SMALL written in ${seconds.toFixed(1)} s`);
 });
