@@ -14,6 +14,7 @@ import {
   type TensorProtoData,
   concat,
   modelProto,
+  ONNX_DTYPE,
 } from './proto';
 import { broadcastShapes, normAxis, reshapeShape } from './shapes';
 
@@ -212,17 +213,7 @@ export class Graph {
     return this.node('Identity', [x], [{ dtype: x.dtype, shape: x.shape, name }])[0];
   }
   cast(x: Tensor, to: DType): Tensor {
-    const codes: Record<DType, number> = {
-      float32: 1,
-      uint8: 2,
-      int8: 3,
-      int32: 6,
-      int64: 7,
-      bool: 9,
-      float16: 10,
-      float64: 11,
-    };
-    return this.node('Cast', [x], [{ dtype: to, shape: x.shape }], { to: attr.int(codes[to]) })[0];
+    return this.node('Cast', [x], [{ dtype: to, shape: x.shape }], { to: attr.int(ONNX_DTYPE[to]) })[0];
   }
   where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     const shape = broadcastShapes(cond.shape, broadcastShapes(a.shape, b.shape));
