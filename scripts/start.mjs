@@ -1,68 +1,174 @@
-// `npm start` for now: a CLI demo of the engine on this machine, offline.
-// Builds a small GPT-2-shaped model locally (no hub access here), writes a tiny code corpus,
-// fine-tunes a LoRA adapter on it with `localtune train`, and scores a snippet before and after.
-// The real VS Code start (code-server with the extension) arrives with the extension issue.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// `npm start`: LocalTune in a real VS Code on this machine. Packages the extension as a VSIX,
+// installs it into code-server (VS Code's server and web workbench), opens a demo workspace and
+// prints the URL; runs until Ctrl-C. See ../shared/docs/real-vscode.md.
+//
+// Offline (no route to huggingface.co, as on the build machines) the demo builds a small
+// GPT-2-shaped model locally and points the workspace's `localtune.defaultModel` at it; with network
+// the extension's own default (a real small base model from the hub) is used.
+//
+// Options: --port N (default 8080, or LOCALTUNE_PORT; a free one if taken), --offline (force the local
+// model), --screenshot (save test-artifacts/screenshots/start-demo.png once the workbench is up),
+// --check (with --screenshot: stop after it; for verifying the demo).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { codeServerArgs, freePort, quietUserSettings, waitForHealthy } from './vscode/codeServer.mjs';
+import { packageVsix } from './vscode/package.mjs';
+import { ensureVscodeEnv } from './vscode/setup.mjs';
+import { ensureTinyModel, writeDemoWorkspace } from './vscode/workspace.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const demo = join(root, '.localtune', 'demo');
-const modelDir = join(demo, 'model');
-const cli = join(root, 'dist', 'cli.js');
-const run = (args) => execFileSync(process.execPath, [cli, ...args], { stdio: 'inherit', cwd: root });
-const capture = (args) => execFileSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const say = (msg) => console.log(`[start] ${msg}`);
 
-mkdirSync(demo, { recursive: true });
-if (!existsSync(join(modelDir, 'model.safetensors'))) {
-  console.log(
-    '[demo] no network to the model hub here: building a small GPT-2-shaped model locally (random weights, real GPT-2 tokenizer)',
-  );
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `require('./src/engine/io/tinyModel').writeGpt2Model(${JSON.stringify(modelDir)}, { nLayer: 2, nHead: 4, nEmbd: 128, nPositions: 128 }, 0, { embeddingStd: 0.3 })`,
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
+const demo = join(root, '.cache', 'demo');
+const workspace = join(demo, 'workspace');
+const userDataDir = join(demo, 'user-data');
+const extensionsDir = join(demo, 'extensions');
+const home = join(demo, 'home');
+
+const env = ensureVscodeEnv();
+if (!existsSync(join(root, 'dist', 'extension.js'))) {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 }
-const corpus = join(demo, 'corpus.txt');
-const snippet = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n';
-writeFileSync(corpus, Array.from({ length: 60 }, (_, i) => snippet.replace('add', `add${i % 6}`)).join('\n'));
+const vsix = packageVsix({ target: 'linux-x64' });
 
-const before = JSON.parse(capture(['score', '--model', modelDir, '--text', snippet, '--json']));
-const runDir = join(demo, 'run');
-rmSync(runDir, { recursive: true, force: true });
-console.log(`[demo] fine-tuning a LoRA adapter on ${corpus}`);
-run([
-  'train',
-  '--model',
-  modelDir,
-  '--data',
-  corpus,
-  '--steps',
-  '40',
-  '--lr',
-  '5e-3',
-  '--seq-len',
-  '64',
-  '--batch-tokens',
-  '512',
-  '--warmup',
-  '4',
-  '--out',
-  runDir,
-]);
-const after = JSON.parse(
-  capture(['score', '--model', modelDir, '--adapter', join(runDir, 'adapter'), '--text', snippet, '--json']),
-);
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(
-  `[demo] snippet log-probability per token: base ${mean(before.logprobs).toFixed(3)}, tuned ${mean(after.logprobs).toFixed(3)}`,
-);
-console.log(
-  `[demo] adapter (PEFT format): ${join(runDir, 'adapter')}; metrics: ${join(runDir, 'metrics.jsonl')}`,
-);
+// ---- the demo workspace and its model ----
+const HUB_MODEL = 'HuggingFaceTB/SmolLM2-135M';
+async function hubReachable() {
+  try {
+    const res = await globalThis.fetch(`https://huggingface.co/api/models/${HUB_MODEL}`, {
+      method: 'HEAD',
+      signal: globalThis.AbortSignal.timeout(3000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+const offline = flag('--offline') || process.env.LOCALTUNE_DEMO_OFFLINE === '1' || !(await hubReachable());
+let modelDir;
+if (offline) {
+  say(
+    `no route to the Hugging Face hub: the demo uses a small GPT-2-shaped model built here (random weights)`,
+  );
+  modelDir = ensureTinyModel(join(demo, 'model-tiny-gpt2'));
+} else {
+  say(`the hub is reachable: the extension's default base model (${HUB_MODEL}) is downloaded on first use`);
+}
+writeDemoWorkspace(workspace, { modelDir });
+
+// ---- code-server: install the VSIX, quiet settings, start ----
+for (const d of [userDataDir, extensionsDir, join(home, 'tmp'), join(userDataDir, 'User')]) {
+  mkdirSync(d, { recursive: true });
+}
+const codeServerEnv = {
+  ...process.env,
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, '.config'),
+  XDG_DATA_HOME: join(home, '.local', 'share'),
+  XDG_CACHE_HOME: join(home, '.cache'),
+  TMPDIR: join(home, 'tmp'),
+};
+const configFile = join(demo, 'config.yaml');
+const base = (port) => codeServerArgs({ port, userDataDir, extensionsDir, configFile });
+say(`installing ${vsix} into code-server`);
+execFileSync(env.node, [env.codeServerEntry, ...base(0), '--install-extension', vsix, '--force'], {
+  env: codeServerEnv,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const settingsFile = join(userDataDir, 'User', 'settings.json');
+const userSettings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8') || '{}') : {};
+writeFileSync(settingsFile, JSON.stringify({ ...quietUserSettings, ...userSettings }, null, 2));
+
+const wanted = Number(option('--port') ?? process.env.LOCALTUNE_PORT ?? 8080);
+const port = (await portFree(wanted)) ? wanted : await freePort();
+const server = spawn(env.node, [env.codeServerEntry, ...base(port), workspace], {
+  detached: true, // own process group: process.kill(-pid) stops its children too
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: codeServerEnv,
+});
+let serverLog = '';
+const keepLog = (chunk) => (serverLog = (serverLog + chunk).slice(-20_000));
+server.stdout.on('data', keepLog);
+server.stderr.on('data', keepLog);
+let stopping = false;
+const stop = (code) => {
+  if (stopping) return;
+  stopping = true;
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  process.exit(code);
+};
+process.on('SIGINT', () => {
+  say('stopping code-server');
+  stop(0);
+});
+process.on('SIGTERM', () => stop(0));
+server.on('exit', (code, signal) => {
+  if (stopping) return;
+  process.stderr.write(serverLog);
+  say(`code-server exited (${code ?? signal})`);
+  process.exit(1);
+});
+await waitForHealthy(port, 60_000);
+
+const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+console.log(`
+  LocalTune is running in VS Code (code-server) — open:
+
+    ${url}
+
+  workspace: ${workspace}
+  model:     ${modelDir ? `${modelDir} (built locally, offline)` : `${HUB_MODEL} (from the hub)`}
+  Press Ctrl-C to stop.
+`);
+
+if (flag('--screenshot') || flag('--check')) {
+  const path = await screenshotWorkbench(url);
+  say(`screenshot ${path}`);
+  if (flag('--check')) stop(0);
+}
+
+async function portFree(p) {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function screenshotWorkbench(target) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: env.chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(target);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await sleep(8000);
+    // Open the LocalTune view when the activity bar shows it.
+    const tab = page.locator('.activitybar [aria-label^="LocalTune"]').first();
+    if (await tab.count()) {
+      await tab.click();
+      await sleep(3000);
+    }
+    const dir = join(root, 'test-artifacts', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'start-demo.png');
+    await page.screenshot({ path });
+    return path;
+  } finally {
+    await browser.close();
+  }
+}

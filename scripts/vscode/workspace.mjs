@@ -1,7 +1,7 @@
 // The demo workspace and the offline model, shared by `npm start` and the e2e tests.
 // No hub here: the model is a small GPT-2-shaped one built locally (random weights, the real GPT-2
 // tokenizer, StarCoder-style FIM tokens as SmolLM2 has), cached by shape.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -143,6 +143,8 @@ export function writeDemoWorkspace(dir, { modelDir, settings = {} } = {}) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }
+  // Its own git repository: inside this repo's ignored .cache/ it would otherwise look ignored.
+  if (!existsSync(join(dir, '.git'))) spawnSync('git', ['init', '-q', dir], { stdio: 'ignore' });
   const workspaceSettings = { ...(modelDir ? { 'localtune.defaultModel': modelDir } : {}), ...settings };
   mkdirSync(join(dir, '.vscode'), { recursive: true });
   writeFileSync(join(dir, '.vscode', 'settings.json'), `${JSON.stringify(workspaceSettings, null, 2)}\n`);

@@ -5,13 +5,14 @@
 // with network, runTests downloads and uses a desktop VS Code instead.
 //
 // Usage: node test/e2e/runTests.mjs [--no-build]
-// Env: LOCALTUNE_E2E_GREP (pick tests by title), LOCALTUNE_E2E_EXTENSION (extension folder, default
+// Env: LOCALTUNE_E2E_GREP (pick tests by title), LOCALTUNE_E2E_KEEP=1 (keep the run's folder), LOCALTUNE_E2E_EXTENSION (extension folder, default
 // the repo), LOCALTUNE_E2E_DOWNLOAD=1, LOCALTUNE_E2E_VERSION (downloaded VS Code, default stable).
 // The tests get LOCALTUNE_E2E_WORKSPACE (the opened folder, fresh each run) and LOCALTUNE_E2E_MODEL
 // (a small offline model folder, also the workspace's localtune.defaultModel).
 import { runTests } from '@vscode/test-electron';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureTinyModel, writeDemoWorkspace } from '../../scripts/vscode/workspace.mjs';
 
@@ -26,13 +27,18 @@ const extensionTestsPath = join(root, 'dist', 'test', 'e2e', 'suite', 'index.js'
 if (!existsSync(extensionTestsPath))
   throw new Error(`${extensionTestsPath} is missing: run node scripts/build.mjs`);
 
-// A fresh workspace and profile each run; the model is cached.
+// A fresh workspace and profile each run, in a folder of its own so that runs started at the same
+// time (several engineers in one checkout) never share state; the model is cached.
 const modelDir = ensureTinyModel(join(cache, 'model-tiny-gpt2'));
-const workspace = join(cache, 'workspace');
-const userDataDir = join(cache, 'user-data');
-const extensionsDir = join(cache, 'extensions');
-for (const d of [workspace, userDataDir, extensionsDir]) rmSync(d, { recursive: true, force: true });
+const runDir = mkdtempSync(join(tmpdir(), 'localtune-e2e-run-'));
+const workspace = join(runDir, 'workspace');
+const userDataDir = join(runDir, 'user-data');
+const extensionsDir = join(runDir, 'extensions');
 writeDemoWorkspace(workspace, { modelDir });
+const keep = process.env.LOCALTUNE_E2E_KEEP === '1';
+process.on('exit', () =>
+  keep ? console.log(`[runTests] kept ${runDir}`) : rmSync(runDir, { recursive: true, force: true }),
+);
 
 const download = process.env.LOCALTUNE_E2E_DOWNLOAD === '1';
 try {

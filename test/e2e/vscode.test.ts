@@ -13,6 +13,7 @@ import { RESULT_MARKER, type ResultLine } from './suite/result';
 
 const root = join(__dirname, '..', '..');
 const artifacts = join(root, 'test-artifacts');
+const rank: Record<ResultLine['state'], number> = { pending: 0, passed: 1, failed: 2 };
 
 /** Runs runTests.mjs; resolves with its exit code and the result lines it printed, deduplicated. */
 function runE2E(
@@ -44,7 +45,11 @@ function runE2E(
       if (at >= 0) {
         try {
           const result = JSON.parse(line.slice(at + RESULT_MARKER.length)) as ResultLine;
-          results.set(`${result.state}:${result.titlePath.join('\u0000')}`, result);
+          // A window reload runs the suites again (zz-reload.e2e.ts): keep one result per test,
+          // a failure over a pass over a skip.
+          const key = result.titlePath.join('\u0000');
+          const seen = results.get(key);
+          if (!seen || rank[result.state] >= rank[seen.state]) results.set(key, result);
         } catch {
           // a garbled line is reported by the missing test, with the log
         }
