@@ -151,6 +151,7 @@ export class Chart {
           width: l.sparse ? 1.5 : 1.25,
           dash: l.sparse ? [6, 4] : undefined,
           spanGaps: true,
+          value: (_u, v) => (v == null ? '--' : formatValue(v)),
           points: l.sparse ? { show: true, size: 6, fill: l.color } : { show: false },
         })),
       ],
@@ -183,6 +184,11 @@ export class Chart {
     this.plot?.destroy();
     this.plot = undefined;
   }
+}
+
+/** Legend numbers: 4 significant digits, small ones (learning rates) in exponent form. */
+export function formatValue(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-2 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
 /** Axis numbers: 2e-4 as "2.0e-4" (learning rates), large ones with k, others as short as exact. */

@@ -94,14 +94,19 @@ const THEMES = {
 };
 export type ThemeKind = keyof typeof THEMES;
 
+export type Ack = WebviewMessage & { type: 'ack'; at: number };
+
 export interface DashboardPage {
   page: Page;
-  /** Plays the host: delivers a message to the page. */
-  send(m: HostMessage): Promise<void>;
+  /** Plays the host: delivers a message to the page; returns the page's clock just before. */
+  send(m: HostMessage): Promise<number>;
   /** Messages the page posted so far. */
   posted(): Promise<WebviewMessage[]>;
-  /** Waits for an ack reporting `points` in total; returns it. */
-  waitForAck(points: number, timeoutMs?: number): Promise<WebviewMessage & { type: 'ack' }>;
+  /**
+   * Waits for an ack reporting `points` in total, among the messages from index `after` on;
+   * returns it with the page's clock when it was posted.
+   */
+  waitForAck(points: number, o?: { after?: number; timeoutMs?: number }): Promise<Ack>;
   /** CSP violations and console errors seen. */
   problems: string[];
   setTheme(kind: ThemeKind): Promise<void>;
@@ -116,10 +121,12 @@ function initScript(theme: ThemeKind): string {
   return `
     const themes = ${JSON.stringify(THEMES)};
     const posted = [];
+    const postedAt = [];
     let state;
     window.__posted = posted;
+    window.__postedAt = postedAt;
     window.acquireVsCodeApi = () => ({
-      postMessage: (m) => posted.push(m),
+      postMessage: (m) => { posted.push(m); postedAt.push(performance.now()); },
       getState: () => state,
       setState: (s) => { state = s; },
     });
@@ -223,18 +230,30 @@ export async function openDashboard(
     return {
       page,
       problems,
-      send: (m) => page.evaluate((m) => window.postMessage(m, '*'), m),
+      send: (m) =>
+        page.evaluate((m) => {
+          const at = performance.now();
+          window.postMessage(m, '*');
+          return at;
+        }, m),
       posted,
-      async waitForAck(points, timeoutMs = 30_000) {
+      async waitForAck(points, { after = 0, timeoutMs = 30_000 } = {}) {
         const handle = await page.waitForFunction(
-          (points) =>
-            (window as unknown as { __posted: { type: string; points?: number }[] }).__posted
-              .filter((m) => m.type === 'ack' && m.points === points)
-              .pop(),
-          points,
+          ({ points, after }) => {
+            const w = window as unknown as {
+              __posted: { type: string; points?: number }[];
+              __postedAt: number[];
+            };
+            for (let i = w.__posted.length - 1; i >= after; i--) {
+              const m = w.__posted[i];
+              if (m.type === 'ack' && m.points === points) return { ...m, at: w.__postedAt[i] };
+            }
+            return undefined;
+          },
+          { points, after },
           { timeout: timeoutMs, polling: 'raf' },
         );
-        return (await handle.jsonValue()) as WebviewMessage & { type: 'ack' };
+        return (await handle.jsonValue()) as Ack;
       },
       setTheme: (kind) =>
         page.evaluate((k) => (window as unknown as { __setTheme(k: string): void }).__setTheme(k), kind),
