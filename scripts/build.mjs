@@ -12,6 +12,7 @@ const nodeBundles = [
   { in: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/jobs/workers/train.ts', out: 'dist/worker/train.js' },
   { in: 'src/jobs/workers/complete.ts', out: 'dist/worker/complete.js' },
+  { in: 'src/data/workers/prepare.ts', out: 'dist/worker/data-prepare.js' },
 ];
 const webBundles = [{ in: 'webview/main.ts', out: 'dist/webview/main.js' }];
 

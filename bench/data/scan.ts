@@ -3,7 +3,7 @@
  * text with some secrets, duplicates, near-duplicates, vendored folders and lock files):
  *
  *   prepare:     scan + filter + scrub + dedup (the pass before tokenization), MB/s and peak RSS
- *   tokenize:    our encoder (chunk memo) vs calling the tokenizer naively file by file, same files,
+ *   tokenize:    our encoder (pre-token memo) vs calling the tokenizer naively file by file, same files,
  *                same run, ids checked equal
  *   build:       a full `buildDataset` (tokenization included), then rebuilds: unchanged, and after
  *                editing 3 files
@@ -17,14 +17,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDataset } from '../../src/data/build';
-import { Deduper, fingerprint } from '../../src/data/dedup';
+import { Deduper } from '../../src/data/dedup';
 import { skipByName } from '../../src/data/filters';
 import { WorkspaceScanner } from '../../src/data/scan';
-import { processFile } from '../../src/data/sources';
+import { defaultWorkers, prepareFile, PreparePool, type Prepared } from '../../src/data/prepare';
 import { SampleEncoder } from '../../src/data/tokenize';
 import { writeGpt2TokenizerFiles } from '../../src/engine/io/gpt2Tokenizer';
 import { loadTokenizer } from '../../src/engine/io/tokenizer';
@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean' },
     stage: { type: 'string' },
     model: { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 
@@ -165,30 +166,48 @@ function generate(dir: string, files: number, totalMB: number): void {
 
 // ---------- stages (each in its own process) ----------
 
-function stagePrepare(dir: string): object {
+/** Pass 1 of a build as `buildDataset` runs it: read, hash, filter, scrub, fingerprint (in `workers`
+ * threads, or in this one when 0), results taken in scan order, then dedup. */
+async function stagePrepare(dir: string, workers: number): Promise<object> {
   const t0 = performance.now();
   const scanner = new WorkspaceScanner(dir, {});
   const deduper = new Deduper();
+  const pool = workers > 0 ? PreparePool.create(workers, 1) : null;
+  if (workers > 0 && !pool) throw new Error('no dataset worker module found');
   let bytes = 0;
   let files = 0;
   let docs = 0;
   let findings = 0;
+  const skipped: Record<string, number> = {};
+  const queue: { relPath: string; prepared: Prepared | Promise<Prepared> }[] = [];
+  const finish = async () => {
+    const { relPath, prepared } = queue.shift()!;
+    pool?.flush();
+    const p = await prepared;
+    if ('error' in p || 'unchanged' in p) throw new Error(`${relPath}: unexpected ${JSON.stringify(p)}`);
+    if ('skip' in p) {
+      skipped[p.skip] = (skipped[p.skip] ?? 0) + 1;
+      return;
+    }
+    findings += p.findings.length;
+    for (const d of p.docs) {
+      const sig = new Uint32Array(new Uint8Array(Buffer.from(d.sig, 'base64')).buffer);
+      if (!deduper.check(relPath, d.exact, sig).duplicate) docs++;
+    }
+  };
   for (const f of scanner.files()) {
     if (skipByName(f.relPath)) continue;
-    const data = readFileSync(f.absPath);
-    bytes += data.length;
+    bytes += f.size;
     files++;
-    const r = processFile(f.absPath, 'workspace', data, { chat: null, scrub: true });
-    if ('skip' in r) continue;
-    findings += r.findings.length;
-    for (const d of r.docs) {
-      const text = d.sample.map((s) => ('text' in s ? s.text : '')).join('');
-      const fp = fingerprint(text, 1);
-      if (!deduper.check(`${f.relPath}`, fp.exact, fp.sig).duplicate) docs++;
-    }
+    const job = { absPath: f.absPath, keepText: false };
+    queue.push({ relPath: f.relPath, prepared: pool ? pool.prepare(job, f.size) : prepareFile(job, 1) });
+    while (queue.length > (pool ? 1024 : 0)) await finish();
   }
+  while (queue.length) await finish();
+  await pool?.close();
   const seconds = (performance.now() - t0) / 1000;
   return {
+    workers,
     files,
     mb: +(bytes / 1e6).toFixed(1),
     seconds: +seconds.toFixed(2),
@@ -196,7 +215,7 @@ function stagePrepare(dir: string): object {
     keptDocuments: docs,
     scrubFindings: findings,
     dedup: deduper.summary(),
-    skipped: scanner.skips,
+    skipped: { ...scanner.skips, ...skipped },
     peakRssMB: rssMB(),
   };
 }
@@ -216,7 +235,8 @@ async function stageTokenize(dir: string, modelDir: string, limitMB: number): Pr
   let t0 = performance.now();
   const naive = texts.map((t) => tokenizer.encode(t));
   const naiveS = (performance.now() - t0) / 1000;
-  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId!);
+  const json = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8'));
+  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId!, json);
   t0 = performance.now();
   const ours = texts.map((t) => encoder.encodeText(t));
   const oursS = (performance.now() - t0) / 1000;
@@ -232,6 +252,7 @@ async function stageTokenize(dir: string, modelDir: string, limitMB: number): Pr
     pipelineMBPerSecond: +(mb / oursS).toFixed(2),
     speedup: +(naiveS / oursS).toFixed(2),
     chunked: encoder.chunked,
+    preTokenMemo: encoder.preTokenizer !== null,
     identicalIds: identical,
     peakRssMB: rssMB(),
   };
@@ -303,7 +324,7 @@ async function main(): Promise<void> {
     const dir = args.dir!;
     const out =
       args.stage === 'prepare'
-        ? stagePrepare(dir)
+        ? await stagePrepare(dir, Number(args.workers ?? 0))
         : args.stage === 'tokenize'
           ? await stageTokenize(dir, args.model!, Number(args['tokenize-mb']))
           : await stageBuild(
@@ -317,14 +338,23 @@ async function main(): Promise<void> {
   }
   const files = Number(args.files);
   const mb = Number(args.mb);
+  const loadBefore = loadavg().map((x) => +x.toFixed(2));
   const work = mkdtempSync(join(tmpdir(), 'localtune-bench-data-'));
   const dir = args.dir ?? join(work, 'ws');
   generate(dir, files, mb);
   const modelDir = join(work, 'model');
   writeGpt2TokenizerFiles(modelDir);
   const common = ['--dir', dir, '--model', modelDir];
-  log('prepare (scan + filter + scrub + dedup)');
-  const prepare = child('prepare', common);
+  const workers = Number(args.workers ?? Math.max(defaultWorkers(), 1));
+  log('prepare (scan + filter + scrub + dedup), in one thread');
+  const prepare1 = child('prepare', [...common, '--workers', '0']) as { seconds: number };
+  log(`prepare with ${workers} worker threads`);
+  const prepareN = child('prepare', [...common, '--workers', String(workers)]) as { seconds: number };
+  const prepare = {
+    oneThread: prepare1,
+    workers: prepareN,
+    speedup: +(prepare1.seconds / prepareN.seconds).toFixed(2),
+  };
   log('tokenize (pipeline vs naive)');
   const tokenize = child('tokenize', [...common, '--tokenize-mb', String(args['tokenize-mb'])]);
   let build: unknown = null;
@@ -339,7 +369,14 @@ async function main(): Promise<void> {
   if (!args.dir) rmSync(work, { recursive: true, force: true });
   process.stdout.write(
     JSON.stringify(
-      { workspace: { files, targetMB: mb }, node: process.version, prepare, tokenize, build },
+      {
+        workspace: { files, targetMB: mb },
+        node: process.version,
+        loadAverage: { before: loadBefore, after: loadavg().map((x) => +x.toFixed(2)) },
+        prepare,
+        tokenize,
+        build,
+      },
       null,
       2,
     ) + '\n',

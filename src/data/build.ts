@@ -13,9 +13,9 @@ import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
 import { fimSample, findFimTokens } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';
-import type { Sample } from './formats/sample';
 import { DATASET_FILES, MANIFEST_FILE, MANIFEST_VERSION, type DatasetManifest } from './manifest';
 import { PackWriter } from './pack';
+import { defaultWorkers, prepareFile, PreparePool, sampleText, type Prepared } from './prepare';
 import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
 import type { ScrubAllow, ScrubFinding, SecretKind } from './scrub';
 import { countSkip, type SkipCounts } from './skips';
@@ -43,6 +43,8 @@ export interface BuildOptions {
   /** False positives the user marked in the scrub report, by file id (as the report names it). */
   scrubAllow?: Record<string, ScrubAllow[]>;
   onWarning?: (message: string) => void;
+  /** Worker threads for reading, scrubbing and fingerprinting files (0: the build's own thread). */
+  workers?: number;
 }
 
 export interface BuildResult {
@@ -52,6 +54,8 @@ export interface BuildResult {
   filesRead: number;
   /** Documents tokenized in this build (the rest came from the cache). */
   documentsTokenized: number;
+  /** Worker threads that read and prepared files (0: all in the build's own thread). */
+  workerThreads: number;
 }
 
 interface Source {
@@ -75,6 +79,11 @@ interface DocRef {
 // Documents rendered in pass 1 are kept for pass 2 up to this many characters, so new files are
 // not read twice; beyond it they are read again.
 const PENDING_CHARS = 64 << 20;
+// Worker threads start when this many files need reading (fewer take less time than starting them).
+const WORKERS_AFTER = 200;
+// Files read ahead of the one whose result is taken next (bounds memory: results wait in order).
+const QUEUE_FILES = 1024;
+const QUEUE_BYTES = 64 << 20;
 
 export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   const outDir = resolve(opts.outDir);
@@ -93,7 +102,8 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   const tokenizer = opts.tokenizer ?? (await loadTokenizer(modelDir));
   if (tokenizer.eosId === null)
     throw new UserError(`${modelDir}: the tokenizer has no EOS token, so documents cannot be separated`);
-  const tokenizerSha256 = sha256(readFileSync(join(modelDir, 'tokenizer.json')));
+  const tokenizerBytes = readFileSync(join(modelDir, 'tokenizer.json'));
+  const tokenizerSha256 = sha256(tokenizerBytes);
   const fim = findFimTokens(tokenizer);
   const chat = ChatTemplate.fromModelDir(modelDir);
   const allow = opts.scrubAllow ?? {};
@@ -105,7 +115,9 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, v: MANIFEST_VERSION }),
   );
   const cache = new BuildCache(join(outDir, 'cache'), configKey);
-  // The cache holds open files: close them however the build ends.
+  // Worker threads of pass 1, started when many files need reading.
+  const threads: { pool: PreparePool | null; tried: boolean } = { pool: null, tried: false };
+  // The cache holds open files and the pool threads: close them however the build ends.
   try {
     const skipped: SkipCounts = {};
     const live = new Set<string>();
@@ -113,69 +125,103 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const pending = new Map<string, SourceDoc[]>();
     let pendingChars = 0;
     let filesRead = 0;
+    let workerThreads = 0;
     let malformed = 0;
 
     // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
-    const visit = (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
+    // Files to read go to worker threads when there are many; results are taken in scan order.
+    interface Visit {
+      source: Source;
+      absPath: string;
+      relPath: string;
+      fileId: string;
+      size: number;
+      mtimeMs: number;
+      entry?: CachedFile;
+      prepared?: Prepared | Promise<Prepared>;
+    }
+    const queue: Visit[] = [];
+    let queuedBytes = 0;
+    const wantWorkers = opts.workers ?? defaultWorkers();
+    let reads = 0;
+
+    const finish = async (v: Visit) => {
+      let entry = v.entry;
+      if (v.prepared) {
+        queuedBytes -= v.size;
+        threads.pool?.flush();
+        const p = await v.prepared;
+        if ('error' in p) {
+          warn(`${v.absPath}: cannot read (${p.error}); skipped`);
+          countSkip(skipped, 'unreadable');
+          return;
+        }
+        filesRead++;
+        if ('unchanged' in p) {
+          entry = { ...entry!, size: v.size, mtimeMs: v.mtimeMs }; // touched, not changed
+        } else {
+          entry = { size: v.size, mtimeMs: v.mtimeMs, contentHash: p.contentHash };
+          if ('skip' in p) entry.skip = p.skip;
+          else {
+            entry.findings = p.findings;
+            entry.malformed = p.malformed;
+            entry.docs = p.docs;
+            if (p.sourceDocs) pending.set(v.fileId, p.sourceDocs);
+          }
+        }
+        cache.set(v.fileId, entry);
+      } else if (entry!.malformed) {
+        warn(
+          `${v.absPath}: ${entry!.malformed} malformed line(s) skipped (reported when the file was first read)`,
+        );
+      }
+      if (entry!.skip) {
+        countSkip(skipped, entry!.skip);
+        return;
+      }
+      malformed += entry!.malformed ?? 0;
+      for (const doc of entry!.docs ?? []) {
+        const splitKey = doc.line === null ? v.fileId : `${v.fileId}:${doc.line}`;
+        refs.push({
+          fileId: v.fileId,
+          source: v.source,
+          absPath: v.absPath,
+          relPath: v.relPath,
+          doc,
+          splitKey,
+        });
+        v.source.documents++;
+      }
+    };
+
+    const visit = async (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
       const fileId = source.label
         ? relPath
           ? `${source.label}/${relPath}`
           : source.label
         : relPath || basename(absPath);
       live.add(fileId);
-      let entry = cache.get(fileId);
-      if (!entry || entry.size !== size || entry.mtimeMs !== mtimeMs) {
-        let bytes: Buffer;
-        try {
-          bytes = readFileSync(absPath);
-        } catch (err) {
-          warn(`${absPath}: cannot read (${(err as NodeJS.ErrnoException).code}); skipped`);
-          countSkip(skipped, 'unreadable');
-          return;
+      const v: Visit = { source, absPath, relPath, fileId, size, mtimeMs, entry: cache.get(fileId) };
+      if (!v.entry || v.entry.size !== size || v.entry.mtimeMs !== mtimeMs) {
+        const keepText = pendingChars + size <= PENDING_CHARS;
+        if (keepText) pendingChars += size;
+        const job = { absPath, knownHash: v.entry?.contentHash, allow: allow[fileId], keepText };
+        // Workers start once enough files need reading to pay for them (or when asked for).
+        if (!threads.tried && wantWorkers > 0 && (++reads >= WORKERS_AFTER || opts.workers)) {
+          threads.tried = true;
+          threads.pool = PreparePool.create(wantWorkers, minhashSeed);
+          if (threads.pool) workerThreads = wantWorkers;
         }
-        filesRead++;
-        const contentHash = sha256(bytes);
-        if (entry?.contentHash === contentHash) {
-          entry = { ...entry, size, mtimeMs }; // touched, not changed
+        if (threads.pool && source.kind !== 'jsonl') {
+          v.prepared = threads.pool.prepare(job, size);
         } else {
-          const result = processFile(absPath, source.kind, bytes, {
-            chat,
-            scrub: true,
-            allow: allow[fileId],
-            onWarning: warn,
-          });
-          entry = { size, mtimeMs, contentHash };
-          if ('skip' in result) entry.skip = result.skip;
-          else {
-            entry.findings = result.findings;
-            entry.malformed = result.malformed;
-            entry.docs = result.docs.map((d) => {
-              const { exact, sig } = fingerprint(sampleText(d.sample), minhashSeed);
-              return { line: d.line, exact, sig: Buffer.from(sig.buffer).toString('base64') };
-            });
-            const chars = result.docs.reduce((n, d) => n + sampleText(d.sample).length, 0);
-            if (pendingChars + chars <= PENDING_CHARS) {
-              pending.set(fileId, result.docs);
-              pendingChars += chars;
-            }
-          }
+          v.prepared = prepareFile(job, minhashSeed, { kind: source.kind, chat, onWarning: warn });
         }
-        cache.set(fileId, entry);
-      } else if (entry.malformed) {
-        warn(
-          `${absPath}: ${entry.malformed} malformed line(s) skipped (reported when the file was first read)`,
-        );
+        queuedBytes += size;
       }
-      if (entry.skip) {
-        countSkip(skipped, entry.skip);
-        return;
-      }
-      malformed += entry.malformed ?? 0;
-      for (const doc of entry.docs ?? []) {
-        const splitKey = doc.line === null ? fileId : `${fileId}:${doc.line}`;
-        refs.push({ fileId, source, absPath, relPath, doc, splitKey });
-        source.documents++;
-      }
+      queue.push(v);
+      while (queue.length > 0 && (queue.length > QUEUE_FILES || queuedBytes > QUEUE_BYTES || !threads.pool))
+        await finish(queue.shift()!);
     };
 
     for (const source of sources) {
@@ -190,15 +236,18 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         for (const f of scanner.files()) {
           const byName = skipByName(f.relPath);
           if (byName) countSkip(skipped, byName);
-          else visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
+          else await visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
         }
         for (const [reason, n] of Object.entries(scanner.skips))
           countSkip(skipped, reason as keyof SkipCounts, n);
       } else {
         const st = statSync(source.path);
-        visit(source, source.path, '', st.size, st.mtimeMs);
+        await visit(source, source.path, '', st.size, st.mtimeMs);
       }
     }
+    while (queue.length > 0) await finish(queue.shift()!);
+    await threads.pool?.close();
+    threads.pool = null;
     if (malformed) countSkip(skipped, 'malformed-record', malformed);
 
     // Dedup in build order: the first copy is kept.
@@ -214,7 +263,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const validation = splitKept(kept, splitMethod, valFraction, seed);
 
     // Pass 2: pack, tokenizing what the cache lacks.
-    const encoder = new SampleEncoder(tokenizer, tokenizer.eosId);
+    const encoder = new SampleEncoder(tokenizer, tokenizer.eosId, parseJson(tokenizerBytes));
     const fimRng = new Rng(seed).fork('fim');
     const tmp = (name: string) => join(outDir, `${name}.tmp`);
     const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights));
@@ -288,9 +337,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       renameSync(tmp(name), join(outDir, name));
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
     writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
-    return { manifest, outDir, filesRead, documentsTokenized };
+    return { manifest, outDir, filesRead, documentsTokenized, workerThreads };
   } finally {
     cache.close();
+    await threads.pool?.close();
   }
 }
 
@@ -397,14 +447,18 @@ function scrubReportOf(
   return { files, summary: { findings, filesWithFindings: files.length, allowed } };
 }
 
-/** The text a sample is fingerprinted (and FIM-cut) on. */
-function sampleText(sample: Sample): string {
-  return sample.map((s) => ('text' in s ? s.text : '')).join('');
-}
-
 function checkRange(flag: string, value: number, lo: number, hi: number): void {
   if (!(Number.isFinite(value) && value >= lo && value <= hi))
     throw new UserError(`${flag} ${value}: must be a number from ${lo} to ${hi}`);
+}
+
+/** tokenizer.json for the encoder's pre-token check (loadTokenizer has already vetted it). */
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function sha256(data: string | Uint8Array): string {

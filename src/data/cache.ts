@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import type { ScrubFinding } from './scrub';
 import type { SkipReason } from './skips';
 
-const CACHE_VERSION = 1;
+// 2: the exact hash is taken over tokens (fingerprints of version 1 do not compare).
+const CACHE_VERSION = 2;
 
 export interface TokenRef {
   offset: number;

@@ -109,7 +109,7 @@ export async function tokenStreamFromFiles(
 ): Promise<TokenStream> {
   if (tokenizer.eosId === null)
     throw new UserError('the tokenizer has no EOS token, so documents cannot be separated');
-  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId);
+  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId, tokenizerJsonOf(opts.modelDir));
   const chat = opts.modelDir ? ChatTemplate.fromModelDir(opts.modelDir) : null;
   const ids: number[] = [];
   const weights: number[] = [];
@@ -123,4 +123,14 @@ export async function tokenStreamFromFiles(
   if (ids.length === 0)
     throw new UserError(`${files.join(', ')}: no usable documents; check the warnings above`);
   return { ids: Uint32Array.from(ids), weights: Uint8Array.from(weights) };
+}
+
+/** The model folder's tokenizer.json, parsed, when there is one (it enables the pre-token memo). */
+function tokenizerJsonOf(modelDir: string | undefined): unknown {
+  if (!modelDir) return undefined;
+  try {
+    return JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

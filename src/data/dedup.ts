@@ -30,6 +30,7 @@ export interface Fingerprint {
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+const SPACED = 0x6b43a9b5; // marks a token that follows whitespace in the exact hash
 const ROLL = 0x2c1b3c6d; // polynomial base of the rolling shingle hash
 let ROLL_OUT = 1; // ROLL^(SHINGLE-1): the weight of the token leaving the window
 for (let i = 1; i < SHINGLE; i++) ROLL_OUT = Math.imul(ROLL_OUT, ROLL);
@@ -44,40 +45,46 @@ export function fingerprint(text: string, seed: number): Fingerprint {
   let n = 0;
   let word = FNV_OFFSET;
   let inWord = false;
-  // Exact hash: two independent 32-bit lanes over the whitespace-normalized character stream.
+  // Exact hash: two independent 32-bit lanes over the token stream, each token marked by whether
+  // whitespace came before it (not before the first): the whitespace-normalized text, token by
+  // token, so the per-character work is only the word hash.
   let lo = FNV_OFFSET ^ seed;
   let hi = 0x9747b28c;
-  let started = false;
-  let pendingSpace = false;
+  let space = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     const cls = c < 128 ? CHAR_CLASS[c] : 1;
-    if (cls === 0) {
-      pendingSpace = started;
-      if (inWord) toks[n++] = word;
-      inWord = false;
-      word = FNV_OFFSET;
-      continue;
-    }
-    if (pendingSpace) {
-      lo = Math.imul(lo ^ 32, FNV_PRIME);
-      hi = Math.imul(hi + 32, 0x5bd1e995) ^ (hi >>> 15);
-      pendingSpace = false;
-    }
-    started = true;
-    lo = Math.imul(lo ^ c, FNV_PRIME);
-    hi = Math.imul(hi + c, 0x5bd1e995) ^ (hi >>> 15);
     if (cls === 1) {
       word = Math.imul(word ^ c, FNV_PRIME);
       inWord = true;
       continue;
     }
-    if (inWord) toks[n++] = word;
-    inWord = false;
-    word = FNV_OFFSET;
-    toks[n++] = fmix(c + 0x5bd1e995) | 0;
+    if (inWord) {
+      const x = space ? word ^ SPACED : word;
+      lo = Math.imul(lo ^ x, FNV_PRIME);
+      hi = Math.imul(hi + x, 0x5bd1e995) ^ (hi >>> 15);
+      toks[n++] = word;
+      inWord = false;
+      word = FNV_OFFSET;
+      space = false;
+    }
+    if (cls === 0) {
+      space = n > 0;
+      continue;
+    }
+    const t = fmix(c + 0x5bd1e995) | 0;
+    const x = space ? t ^ SPACED : t;
+    lo = Math.imul(lo ^ x, FNV_PRIME);
+    hi = Math.imul(hi + x, 0x5bd1e995) ^ (hi >>> 15);
+    toks[n++] = t;
+    space = false;
   }
-  if (inWord) toks[n++] = word;
+  if (inWord) {
+    const x = space ? word ^ SPACED : word;
+    lo = Math.imul(lo ^ x, FNV_PRIME);
+    hi = Math.imul(hi + x, 0x5bd1e995) ^ (hi >>> 15);
+    toks[n++] = word;
+  }
   // Shorter than one shingle: the whole text is the one shingle (padded with zeros).
   if (n > 0 && n < SHINGLE) while (n < SHINGLE) toks[n++] = 0;
 

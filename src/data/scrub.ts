@@ -78,6 +78,68 @@ function byRegex(re: RegExp, group = 0, accept?: (m: RegExpExecArray) => boolean
 const has = (s: string) => (text: string) => text.includes(s);
 const hasMatch = (re: RegExp) => (text: string) => re.test(text);
 
+// Quick tests by hand where a regex (or a search starting at a common letter) is slow: each looks
+// for a rarer character with indexOf and checks its neighbours, and is true wherever the pattern's
+// regex could match (it may be true where it does not).
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHex = (c: number) => isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 102);
+
+/** A[SKBC][IC]A */
+function hasAwsPrefix(text: string): boolean {
+  for (let i = text.indexOf('A'); i !== -1; i = text.indexOf('A', i + 1)) {
+    const a = text.charCodeAt(i + 1);
+    const b = text.charCodeAt(i + 2);
+    if (
+      (a === 75 || a === 83 || a === 66 || a === 67) &&
+      (b === 73 || b === 67) &&
+      text.charCodeAt(i + 3) === 65
+    )
+      return true;
+  }
+  return false;
+}
+
+/** gh[pousr]_ or github_pat_ */
+function hasGithubPrefix(text: string): boolean {
+  for (let i = text.indexOf('_'); i !== -1; i = text.indexOf('_', i + 1)) {
+    const c = text.charCodeAt(i - 1);
+    if (
+      (c === 112 || c === 111 || c === 117 || c === 115 || c === 114) &&
+      text.charCodeAt(i - 2) === 104 &&
+      text.charCodeAt(i - 3) === 103
+    )
+      return true;
+  }
+  return false;
+}
+
+/** `before` + `c`: found by searching for the rarer last character. */
+function hasEndingIn(before: string, c: string): (text: string) => boolean {
+  return (text) => {
+    for (let i = text.indexOf(c); i !== -1; i = text.indexOf(c, i + 1))
+      if (text.startsWith(before, i - before.length)) return true;
+    return false;
+  };
+}
+
+/** \d\.\d */
+function hasDigitDotDigit(text: string): boolean {
+  for (let i = text.indexOf('.'); i !== -1; i = text.indexOf('.', i + 1))
+    if (isDigit(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i + 1))) return true;
+  return false;
+}
+
+/** [0-9a-fA-F]:[0-9a-fA-F]{0,4}:[0-9a-fA-F] */
+function hasHexColons(text: string): boolean {
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    if (!isHex(text.charCodeAt(i - 1))) continue;
+    let j = i + 1;
+    while (j - i <= 5 && isHex(text.charCodeAt(j))) j++;
+    if (j - i <= 5 && text.charCodeAt(j) === 58 && isHex(text.charCodeAt(j + 1))) return true;
+  }
+  return false;
+}
+
 const PATTERNS: Pattern[] = [
   { kind: 'private-key', quick: has('PRIVATE KEY'), find: findPrivateKeys },
   {
@@ -88,12 +150,12 @@ const PATTERNS: Pattern[] = [
   { kind: 'connection-password', quick: has('://'), find: findConnectionPasswords },
   {
     kind: 'aws-access-key',
-    quick: hasMatch(/A[SKBC][IC]A/),
+    quick: hasAwsPrefix,
     find: byRegex(/\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g),
   },
   {
     kind: 'github-token',
-    quick: hasMatch(/gh[pousr]_|github_pat_/),
+    quick: (text) => hasGithubPrefix(text) || text.includes('github_pat_'),
     find: byRegex(/\b(?:gh[pousr]_[A-Za-z0-9]{36}\b|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b)/g),
   },
   { kind: 'gitlab-token', quick: has('glpat-'), find: byRegex(/\bglpat-[A-Za-z0-9_-]{20,}/g) },
@@ -101,12 +163,12 @@ const PATTERNS: Pattern[] = [
   { kind: 'stripe-key', quick: has('k_'), find: byRegex(/\b[sr]k_(?:live|test)_[A-Za-z0-9]{24,}\b/g) },
   {
     kind: 'openai-key',
-    quick: has('sk-'),
+    quick: hasEndingIn('sk', '-'),
     find: byRegex(/\bsk-(?:[a-z]+-)*[A-Za-z0-9_-]{32,}/g, 0, (m) => /[0-9]/.test(m[0]) && /[A-Z]/.test(m[0])),
   },
   {
     kind: 'jwt',
-    quick: has('eyJ'),
+    quick: hasEndingIn('ey', 'J'),
     find: byRegex(/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g),
   },
   {
@@ -115,8 +177,8 @@ const PATTERNS: Pattern[] = [
     find: findSecretAssignments,
   },
   { kind: 'email', quick: has('@'), find: findEmails },
-  { kind: 'ip-address', quick: hasMatch(/\d\.\d/), find: findIpv4 },
-  { kind: 'ip-address', quick: hasMatch(/[0-9a-fA-F]:[0-9a-fA-F]{0,4}:[0-9a-fA-F]/), find: findIpv6 },
+  { kind: 'ip-address', quick: hasDigitDotDigit, find: findIpv4 },
+  { kind: 'ip-address', quick: hasHexColons, find: findIpv6 },
 ];
 
 /** Scrubs one document; `allow` lists the findings the user marked as false positives. */
@@ -186,7 +248,9 @@ function findPrivateKeys(text: string, push: (s: number, e: number) => void): vo
 // Secret-looking names are found by keyword first (a regex that starts at every identifier is slow);
 // then the name is widened to its boundaries and checked in code, and the assignment is matched after it.
 const SECRET_KEYWORD = /secret|token|passw|pwd|pass|api_?key|access_?key|private_?key|credential|auth/gi;
-const NAME_CHAR = /[\w.-]/;
+/** [\w.-] */
+const isNameChar = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === 46 || c === 45;
 // = "value", : value, =value (.env), := "value"
 const ASSIGNED_VALUE =
   /["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:(["'`])([^"'`\s\\]{8,256})\1|([A-Za-z0-9+/=_.~-]{16,256})(?=[\s,;]|$))/my;
@@ -218,14 +282,14 @@ function findSecretAssignments(text: string, push: (s: number, e: number) => voi
   SECRET_KEYWORD.lastIndex = 0;
   for (let k = SECRET_KEYWORD.exec(text); k; k = SECRET_KEYWORD.exec(text)) {
     let start = k.index;
-    while (start > 0 && NAME_CHAR.test(text[start - 1])) start--;
+    while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
     let end = k.index + k[0].length;
-    while (end < text.length && NAME_CHAR.test(text[end])) end++;
+    while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
     SECRET_KEYWORD.lastIndex = end; // one look per name
-    if (!isSensitiveName(text.slice(start, end))) continue;
+    // The assignment first: most names with a keyword in them are not assigned a literal.
     ASSIGNED_VALUE.lastIndex = end;
     const m = ASSIGNED_VALUE.exec(text);
-    if (!m) continue;
+    if (!m || !isSensitiveName(text.slice(start, end))) continue;
     const quoted = m[2] !== undefined;
     const value = quoted ? m[2] : m[3];
     if (PLACEHOLDER_VALUE.test(value)) continue;

@@ -332,3 +332,27 @@ test('the token cache is compacted when most of it is dead, and stays correct', 
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
   assert.equal(fresh.manifest.contentHash, changed.manifest.contentHash);
 });
+
+test('worker threads build the same dataset as the build’s own thread, incrementally too', async () => {
+  const { root } = workspace();
+  const { modelDir, tokenizer } = await gpt2Fixture(FIM_STARCODER);
+  const opts = { sources: [root], modelDir, tokenizer, fimRate: 0.5, seed: 3 };
+  const inThread = await buildDataset({ ...opts, outDir: tempDir('out'), workers: 0 });
+  const outDir = tempDir('out');
+  const threaded = await buildDataset({ ...opts, outDir, workers: 2 });
+  assert.equal(inThread.workerThreads, 0);
+  assert.equal(threaded.workerThreads, 2);
+  const { createdAt: _a, ...a } = inThread.manifest;
+  const { createdAt: _b, ...b } = threaded.manifest;
+  assert.deepEqual({ ...b, name: '' }, { ...a, name: '' });
+  assert.equal(threaded.filesRead, inThread.filesRead);
+  const report = (dir: string) => readFileSync(join(dir, 'scrub-report.json'), 'utf8');
+  assert.equal(report(outDir), report(inThread.outDir));
+
+  writeFileSync(join(root, 'src/mod2.ts'), codeFile(1002, 8));
+  const again = await buildDataset({ ...opts, outDir, workers: 2 });
+  assert.equal(again.filesRead, 1);
+  assert.equal(again.documentsTokenized, 1);
+  const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh'), workers: 0 });
+  assert.equal(again.manifest.contentHash, fresh.manifest.contentHash);
+});

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChatTemplate } from '../../src/data/formats/chat';
 import { parseRecord } from '../../src/data/formats/jsonl';
-import { SampleEncoder } from '../../src/data/tokenize';
-import { ALTERNATING_TEMPLATE, CHATML_TEMPLATE, gpt2Fixture } from './helpers';
+import { preTokenizerOf, SampleEncoder } from '../../src/data/tokenize';
+import { ALTERNATING_TEMPLATE, CHATML_TEMPLATE, codeFile, gpt2Fixture } from './helpers';
 
 const chatml = new ChatTemplate(CHATML_TEMPLATE);
 
@@ -148,4 +150,104 @@ test('a tokenizer whose ids depend on where the text starts is not chunked', asy
   const enc = new SampleEncoder(startMarked, 0);
   assert.equal(enc.chunked, false);
   assert.deepEqual(enc.encodeText('a\nb\n'), [7, ...tokenizer.encode('a\nb\n')]);
+});
+
+/** Seeded texts that mix scripts, digits, punctuation, whitespace runs and contractions. */
+function variedCorpus(count: number): string[] {
+  let state = 12345;
+  const next = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  const pieces = [
+    'token',
+    'Token',
+    'x1',
+    '42',
+    '3.14',
+    '1e-9',
+    "it's",
+    "we'll",
+    "'S",
+    "'ve",
+    'naïve',
+    'ΑΒΓ',
+    'абв',
+    '日本語',
+    '한국어',
+    'عربي',
+    '😀',
+    '👩‍👩‍👧',
+    '\u0301',
+    '=>',
+    '===',
+    '{',
+    '}',
+    '();',
+    '/*',
+    '*/',
+    '#',
+    '"str"',
+    "'c'",
+    '`t`',
+    '\\n',
+    '@',
+    '$',
+    '_under_score',
+    'camelCase',
+    'ALLCAPS',
+    '\u00a0',
+    '\u2003',
+  ];
+  const spaces = [' ', '  ', '   ', '\t', '\n', '\n\n', '\r\n', ' \n', '\n    ', '\n\t\t', ''];
+  const texts: string[] = [];
+  for (let t = 0; t < count; t++) {
+    const parts: string[] = [];
+    const n = 20 + next(400);
+    for (let i = 0; i < n; i++) parts.push(pieces[next(pieces.length)], spaces[next(spaces.length)]);
+    texts.push(parts.join(''));
+  }
+  return texts;
+}
+
+test('pre-token memo: ids equal whole-text encoding on a large varied corpus (GPT-2 byte-level BPE)', async () => {
+  const { tokenizer, modelDir } = await gpt2Fixture(['<|im_start|>']);
+  const json = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8'));
+  const enc = new SampleEncoder(tokenizer, tokenizer.eosId!, json);
+  assert.ok(enc.preTokenizer, 'GPT-2 is byte-level BPE with a regex pre-tokenizer');
+  const texts = [
+    ...variedCorpus(300),
+    ...Array.from({ length: 40 }, (_, i) => codeFile(i, 6)),
+    'ends with spaces   ',
+    '   ',
+    '',
+    'has an added token <|im_start|> inside and <|endoftext|> too',
+  ];
+  let chars = 0;
+  for (const t of texts) {
+    chars += t.length;
+    assert.deepEqual(enc.encodeText(t), tokenizer.encode(t), JSON.stringify(t.slice(0, 200)));
+  }
+  assert.ok(chars > 200_000, `corpus of ${chars} characters`);
+});
+
+test('pre-token memo is used only for pipelines that encode each pre-token alone', () => {
+  const gpt2 = { type: 'ByteLevel', add_prefix_space: false, use_regex: true };
+  const base = { normalizer: null, model: { type: 'BPE' }, added_tokens: [{ content: '<x>' }] };
+  assert.deepEqual(preTokenizerOf({ ...base, pre_tokenizer: gpt2 })?.added, ['<x>']);
+  assert.equal(preTokenizerOf({ ...base, pre_tokenizer: { ...gpt2, add_prefix_space: true } }), null);
+  assert.equal(preTokenizerOf({ ...base, normalizer: { type: 'NFC' }, pre_tokenizer: gpt2 }), null);
+  assert.equal(preTokenizerOf({ ...base, model: { type: 'Unigram' }, pre_tokenizer: gpt2 }), null);
+  const split = (Regex: string) => ({
+    ...base,
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex }, behavior: 'Isolated', invert: false },
+        { type: 'ByteLevel', add_prefix_space: false, use_regex: false },
+      ],
+    },
+  });
+  assert.ok(preTokenizerOf(split('\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+|\\s+'))?.pattern.flags.includes('g'));
+  assert.equal(preTokenizerOf(split('(?i:a)b')), null, 'a regex JavaScript cannot parse');
 });
