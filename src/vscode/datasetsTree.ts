@@ -3,6 +3,7 @@
  * counts, skip reasons and scrub findings in descriptions and tooltips. Empty: a welcome view
  * (package.json) offers "Build dataset from workspace".
  */
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import {
   listDatasetDirs,
@@ -54,8 +55,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
     if (node.kind === 'dataset') return datasetItem(node);
     if (node.kind === 'source') {
       const s = node.source;
+      // A workspace folder reads as its name; files as their path in the workspace.
+      const rel = vscode.workspace.asRelativePath(s.path, false);
       const item = new vscode.TreeItem(
-        vscode.workspace.asRelativePath(s.path, true) || s.path,
+        rel === s.path ? basename(s.path) : rel,
         vscode.TreeItemCollapsibleState.Collapsed,
       );
       const used = s.files.filter((f) => !f.skip).length;
