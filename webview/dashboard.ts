@@ -157,8 +157,8 @@ export class Dashboard {
       }),
     );
     this.enable('stop', status === 'running');
-    this.enable('resume', status === 'stopped');
-    this.enable('export', status === 'stopped' || status === 'finished');
+    this.enable('resume', status === 'stopped' || status === 'failed');
+    this.enable('export', status === 'stopped' || status === 'finished' || status === 'failed');
     this.enable('compare', primary !== undefined);
     this.enable(
       'csv',

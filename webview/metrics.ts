@@ -57,7 +57,7 @@ export function liveTail(live: DashboardEvent[], fileStep: number): DashboardEve
   });
 }
 
-export type RunStatus = 'empty' | 'running' | 'stopped' | 'finished';
+export type RunStatus = 'empty' | 'running' | 'stopped' | 'finished' | 'failed';
 
 /** Index of the first element of sorted `xs` that is >= x. */
 export function lowerBound(xs: ArrayLike<number>, x: number, from = 0, to = xs.length): number {
@@ -84,7 +84,7 @@ export class RunSeries {
   /** Worker RSS in bytes from the last heartbeat, when one came. */
   memoryBytes: number | undefined;
   /** What the last lifecycle event said; undefined when only history is known. */
-  private lifecycle: 'running' | 'finished' | 'stopped' | undefined;
+  private lifecycle: 'running' | 'finished' | 'stopped' | 'failed' | undefined;
 
   constructor(
     readonly runDir: string,

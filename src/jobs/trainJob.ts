@@ -162,7 +162,7 @@ export class WorkerJob {
   }
 
   private settle(exitCode: number | null, signal: NodeJS.Signals | null): JobOutcome {
-    if (this.done) return { status: this.done.reason, done: this.done };
+    if (this.done && this.done.reason !== 'failed') return { status: this.done.reason, done: this.done };
     if (this.datasetDone && !this.error) return { status: 'finished' };
     const failed = (cause: FailureCause, message: string): JobOutcome => ({
       status: 'failed',

@@ -148,6 +148,7 @@ export class TrainingController implements vscode.Disposable {
       this.status.show();
     };
     updateStatus();
+    let lastStep = 0;
     job.onMessage((m: WorkerMessage) => {
       if (m.type === 'heartbeat') {
         DashboardPanel.forRun(runDir)?.post(m);
@@ -155,6 +156,7 @@ export class TrainingController implements vscode.Disposable {
       }
       if (m.type === 'ready' || m.type === 'dataset-done' || m.type === 'error') return;
       const { v: _v, ...event } = m;
+      if (event.type === 'step') lastStep = event.step;
       DashboardPanel.forRun(runDir)?.post(event);
       if (event.type === 'log') (event.level === 'warn' ? log.warn : log.info).call(log, event.message);
       else if (event.type === 'start')
@@ -213,6 +215,15 @@ export class TrainingController implements vscode.Disposable {
         this.changed.fire();
       }, 0);
       if (outcome.status === 'failed') {
+        // The trainer never says it failed: tell the dashboard, so it stops showing "running".
+        DashboardPanel.forRun(runDir)?.post({
+          type: 'done',
+          reason: 'failed',
+          step: lastStep,
+          outDir: runDir,
+          finalDir: '',
+          bestEvalLoss: null,
+        });
         log.error(`${title} failed (${outcome.cause}): ${outcome.message}`);
         if (outcome.stderrTail) log.error(outcome.stderrTail);
         const what = outcome.cause === 'user' ? 'could not train' : 'training stopped unexpectedly';

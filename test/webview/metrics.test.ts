@@ -49,6 +49,24 @@ test('RunSeries: columns, status, and a resume that rewinds the steps', () => {
   assert.equal(run.status, 'running');
   run.add({ type: 'done', step: 80, reason: 'stopped', outDir: '', finalDir: '', bestEvalLoss: 1 }, true);
   assert.equal(run.status, 'stopped');
+  // A crashed worker is reported by the host, not the trainer: the page stops saying "running".
+  run.add(
+    {
+      type: 'step',
+      step: 81,
+      totalSteps: 100,
+      loss: 1,
+      lr: 1e-4,
+      gradNorm: 1,
+      tokens: 1,
+      tokensPerSec: 1,
+      elapsed: 1,
+    },
+    true,
+  );
+  assert.equal(run.status, 'running');
+  run.add({ type: 'done', step: 81, reason: 'failed', outDir: '', finalDir: '', bestEvalLoss: null }, true);
+  assert.equal(run.status, 'failed');
   run.add({ type: 'heartbeat', rss: 512 * 2 ** 20 }, true);
   assert.equal(run.memoryBytes, 512 * 2 ** 20);
 });

@@ -26,7 +26,8 @@ export type TrainEvent =
   | {
       type: 'done';
       step: number;
-      reason: 'finished' | 'stopped';
+      /** 'failed' is never emitted by the trainer: the host reports a crashed or killed worker with it. */
+      reason: 'finished' | 'stopped' | 'failed';
       outDir: string;
       finalDir: string;
       bestEvalLoss: number | null;
