@@ -1,5 +1,5 @@
 /** Graph pieces every causal LM family shares. */
-import type { Graph, Tensor } from '../onnx/builder';
+import { attr, type Graph, type Tensor } from '../onnx/builder';
 
 /** Positions 0..T-1 [T] (int64) and the additive causal mask [T, T] (0 on and below the diagonal). */
 export function causalSequence(
@@ -30,4 +30,120 @@ export function geluTanh(g: Graph, x: Tensor): Tensor {
   const a = 2 * Math.sqrt(2 / Math.PI);
   const inner = g.mul(x, g.add(c(a), g.mul(c(0.044715 * a), g.mul(x, x))));
   return g.mul(x, g.sigmoid(inner));
+}
+
+/**
+ * How an inference graph stores its KV cache, in the layout `@huggingface/transformers` loads:
+ * `heads`: `past_key_values.{i}.key|value` [B, KV, P, D] (GPT-2, Llama, Qwen2);
+ * `fused`: `past_key_values.{i}.key_value` [B, P, 2·D] (GPTBigCode's multi-query cache, KV = 1).
+ * Outputs `present.{i}.…` have P + T in place of P.
+ */
+export interface KvLayout {
+  nLayer: number;
+  kvHeads: number;
+  headDim: number;
+  fused: boolean;
+}
+
+/** The cache tensors' input (past) and output (present) names, in layer order. */
+export function kvNames(layout: KvLayout): { past: string; present: string }[] {
+  const parts = layout.fused ? ['key_value'] : ['key', 'value'];
+  const out: { past: string; present: string }[] = [];
+  for (let i = 0; i < layout.nLayer; i++)
+    for (const part of parts)
+      out.push({ past: `past_key_values.${i}.${part}`, present: `present.${i}.${part}` });
+  return out;
+}
+
+/**
+ * What a family's forward pass needs to run with a KV cache (an inference graph). Without it
+ * (training, scoring) positions are 0..T-1 and the mask is causal over the T tokens alone.
+ */
+export interface KvCache {
+  /** position_ids [B, T] (int64). */
+  readonly positions: Tensor;
+  /** Additive mask [B, 1, T, P+T]: query t sees keys j ≤ P + t whose attention_mask is 1. */
+  readonly bias: Tensor;
+  /** Appends layer `layer`'s new keys and values [B, KV, T, D] to its past: [B, KV, P+T, D] each. */
+  extend(layer: number, k: Tensor, v: Tensor): { k: Tensor; v: Tensor };
+}
+
+/**
+ * Builds the cache inputs of an inference graph for token ids [B, T]: attention_mask [B, P+T],
+ * position_ids [B, T] and the past of every layer. `finish()` adds the present outputs after the
+ * caller's own outputs (logits first, as exporters order them) and checks every layer used its cache.
+ */
+export function kvCacheContext(
+  g: Graph,
+  ids: Tensor,
+  layout: KvLayout,
+  dtype: 'float32' | 'float64' = 'float32',
+): KvCache & { finish(): void } {
+  const { nLayer, kvHeads: KV, headDim: D, fused } = layout;
+  const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const positions = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const pastShape = fused
+    ? ['batch_size', 'past_sequence_length', 2 * D]
+    : ['batch_size', KV, 'past_sequence_length', D];
+  const past = new Map(kvNames(layout).map((n) => [n.past, g.input(n.past, dtype, pastShape)]));
+
+  const int = (v: number) => g.constant(v, 'int64', []);
+  const scalarDim = (t: Tensor, axis: number) => g.gather(g.shapeOf(t), int(axis));
+  const T = scalarDim(ids, 1);
+  const S = scalarDim(mask, 1); // P + T
+  const keys = g.range(int(0), S, int(1), 'total_sequence_length'); // [S]
+  const queries = g.add(g.range(int(0), T, int(1), 'sequence_length'), g.sub(S, T)); // [T]: P..P+T-1
+  const causal = g.where(
+    g.lessOrEqual(g.unsqueeze(keys, [0]), g.unsqueeze(queries, [1])),
+    g.constant(0, dtype, []),
+    g.constant(-1e9, dtype, []),
+  ); // [T, S]
+  // Padding: (mask − 1)·1e9 is 0 for real tokens and −1e9 for padding, per key.
+  const padding = g.mul(g.sub(g.cast(mask, dtype), g.constant(1, dtype, [])), g.constant(1e9, dtype, []));
+  const bias = g.add(causal, g.unsqueeze(padding, [1, 2])); // [B, 1, T, S]
+
+  const presents: Tensor[] = [];
+  const done = new Set<number>();
+  const concat = (a: Tensor, b: Tensor, axis: number, name: string, shape: (string | number)[]) =>
+    g.node('Concat', [a, b], [{ dtype, shape, name }], { axis: attr.int(axis) })[0];
+  return {
+    positions,
+    bias,
+    extend(layer, k, v) {
+      if (done.has(layer)) throw new Error(`KV cache: layer ${layer} extended twice`);
+      done.add(layer);
+      if (!fused) {
+        const shape = ['batch_size', KV, 'total_sequence_length', D];
+        const kAll = concat(past.get(`past_key_values.${layer}.key`)!, k, 2, `present.${layer}.key`, shape);
+        const vAll = concat(
+          past.get(`past_key_values.${layer}.value`)!,
+          v,
+          2,
+          `present.${layer}.value`,
+          shape,
+        );
+        presents.push(kAll, vAll);
+        return { k: kAll, v: vAll };
+      }
+      // One key/value head: [B, 1, T, D] → [B, T, D], side by side → [B, T, 2D] after the past.
+      const kv = g.concat([g.squeeze(k, [1]), g.squeeze(v, [1])], -1); // [B, T, 2D]
+      const all = concat(
+        past.get(`past_key_values.${layer}.key_value`)!,
+        kv,
+        1,
+        `present.${layer}.key_value`,
+        ['batch_size', 'total_sequence_length', 2 * D],
+      );
+      presents.push(all);
+      const [kAll, vAll] = g.split(all, [D, D], -1).map((t) => g.unsqueeze(t, [1])); // [B, 1, S, D]
+      return { k: kAll, v: vAll };
+    },
+    finish() {
+      if (done.size !== nLayer)
+        throw new Error(
+          `KV cache: ${done.size} of ${nLayer} layers used the cache (a family without a cache path?)`,
+        );
+      for (const t of presents) g.output(t);
+    },
+  };
 }

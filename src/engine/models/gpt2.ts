@@ -5,7 +5,7 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { causalSequence, geluTanh } from './common';
+import { causalSequence, geluTanh, type KvCache, type KvLayout } from './common';
 import { configField, type RawConfig } from './config';
 import type { ModelParams } from './params';
 
@@ -47,14 +47,17 @@ function attention(
   x: Tensor,
   causalBias: Tensor,
   prefix: string,
+  cached?: { cache: KvCache; layer: number },
 ): Tensor {
   const { nHead: H, nEmbd: C } = cfg;
   const D = C / H;
   const qkv = p.conv1d(x, `${prefix}.c_attn`); // [B, T, 3C]
   const heads = (t: Tensor) => g.transpose(g.reshape(t, [0, 0, H, D]), [0, 2, 1, 3]); // [B, H, T, D]
-  const [q, k, v] = g.split(qkv, [C, C, C], -1).map(heads);
-  const kT = g.transpose(k, [0, 1, 3, 2]); // [B, H, D, T]
-  const scores = g.add(g.mul(g.matmul(q, kT), g.constant(1 / Math.sqrt(D), x.dtype, [])), causalBias); // [B, H, T, T]
+  const [q, kNew, vNew] = g.split(qkv, [C, C, C], -1).map(heads);
+  // With a cache, attend over the past and the new tokens: S = P + T keys (S = T without).
+  const { k, v } = cached ? cached.cache.extend(cached.layer, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, S, D]
+  const kT = g.transpose(k, [0, 1, 3, 2]); // [B, H, D, S]
+  const scores = g.add(g.mul(g.matmul(q, kT), g.constant(1 / Math.sqrt(D), x.dtype, [])), causalBias); // [B, H, T, S]
   const y = g.matmul(g.softmax(scores, -1), v); // [B, H, T, D]
   const merged = g.reshape(g.transpose(y, [0, 2, 1, 3]), [0, 0, C]); // [B, T, C]
   return p.conv1d(merged, `${prefix}.c_proj`);
@@ -64,9 +67,14 @@ function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
   return p.conv1d(geluTanh(g, p.conv1d(x, `${prefix}.c_fc`)), `${prefix}.c_proj`); // [B, T, 4C] inside
 }
 
-/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
-export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tensor): Tensor {
-  const { positions, causalBias } = causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32');
+/**
+ * Final hidden states [B, T, C] for token ids [B, T] (int64). With `cache` (an inference graph),
+ * positions come from position_ids [B, T] and attention reads and extends the KV cache.
+ */
+export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tensor, cache?: KvCache): Tensor {
+  const { positions, causalBias } = cache
+    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
+    : causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32'); // [T], [T, T]
   const norm = (x: Tensor, name: string) =>
     g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
   let h = g.add(
@@ -75,10 +83,16 @@ export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tenso
   ); // [B, T, C]
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `transformer.h.${i}`;
-    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), causalBias, `${prefix}.attn`));
+    const cached = cache && { cache, layer: i };
+    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), causalBias, `${prefix}.attn`, cached));
     h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
   }
   return norm(h, 'transformer.ln_f');
+}
+
+/** GPT-2's KV cache: all H heads keep keys and values. */
+export function gpt2KvLayout(cfg: Gpt2Config): KvLayout {
+  return { nLayer: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead, fused: false };
 }
 
 /** The LM head's weight [V, C]: tied to the token embedding. */

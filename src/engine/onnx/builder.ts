@@ -5,7 +5,7 @@
  * nodes to the same graph, so one graph computes loss and gradients.
  */
 import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   type AttrValue,
   type Dim,
@@ -448,9 +448,12 @@ export class Graph {
   /**
    * Writes `path` and, for initializers of at least `externalMinBytes`, `path + '.data'`
    * (ONNX external data), so models beyond protobuf's 2 GB limit load from disk.
+   * `dataFile` names the data file beside `path` instead (transformers.js expects
+   * `model.onnx_data` beside `model.onnx`).
    */
-  save(path: string, externalMinBytes = 1024 * 1024): void {
-    const dataName = `${basename(path)}.data`;
+  save(path: string, externalMinBytes = 1024 * 1024, o: { dataFile?: string } = {}): void {
+    const dataName = o.dataFile ?? `${basename(path)}.data`;
+    const dataPath = join(dirname(path), dataName);
     const blobs: Uint8Array[] = [];
     let offset = 0;
     const model = concat(
@@ -467,14 +470,14 @@ export class Graph {
     );
     if (blobs.length) {
       // Written blob by blob: the data may exceed what one Buffer can hold.
-      const tmp = `${path}.data.tmp-${process.pid}`;
+      const tmp = `${dataPath}.tmp-${process.pid}`;
       const fd = openSync(tmp, 'w');
       try {
         for (const b of blobs) writeSync(fd, b);
       } finally {
         closeSync(fd);
       }
-      renameSync(tmp, `${path}.data`);
+      renameSync(tmp, dataPath);
     }
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, model);

@@ -1,0 +1,289 @@
+/**
+ * KV-cached decoding on an inference graph (built in memory or loaded from an exported folder).
+ * One Decoder serves one model: requests run one at a time, and the KV cache of the previous
+ * request is kept as a prompt cache, so a prompt that shares a prefix with it (the editor's text
+ * after one more keystroke) only prefills the tokens after the longest common prefix.
+ * Generation stops at an end-of-sequence token, after `maxTokens`, at the model's context length,
+ * or when `signal` aborts (checked between tokens).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { UserError } from '../errors';
+import type { Adapter } from '../io/peft';
+import type { LoadedModel } from '../models';
+import { kvNames, type KvLayout } from '../models/common';
+import { createSession, toOrt } from '../onnx/session';
+import { Rng } from '../rng';
+import { buildInferenceGraph } from './inferenceGraph';
+import { quantizeGraphInt8 } from './quantize';
+import { sampleToken, type SamplingOptions } from './sampling';
+
+export interface DecoderInfo {
+  layout: KvLayout;
+  vocabSize: number;
+  contextLength: number;
+  /** Token ids that end generation (from generation_config.json / config.json). */
+  eosIds: number[];
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** New tokens at most (default 64). */
+  maxTokens?: number;
+  /** Seeds sampling (ignored when greedy); a fixed seed reproduces a run. */
+  seed?: number;
+  /** More token ids that stop generation (not included in the result). */
+  stopIds?: readonly number[];
+  signal?: AbortSignal;
+  /** Called with each new token as soon as it is chosen. */
+  onToken?: (id: number) => void;
+  /** Called with the logits [V] each token was chosen from (tests, confidence). */
+  onLogits?: (logits: Float32Array) => void;
+  /** Reuse the previous request's KV cache for a shared prefix (default true). */
+  promptCache?: boolean;
+  /** false: recompute the whole sequence every step, no KV cache (a reference for tests). */
+  kvCache?: boolean;
+}
+
+export type StopReason = 'eos' | 'max_tokens' | 'context' | 'aborted';
+
+export interface GenerateResult {
+  tokens: number[];
+  stop: StopReason;
+  promptTokens: number;
+  /** Prompt tokens whose keys and values came from the prompt cache. */
+  reusedTokens: number;
+  /** Milliseconds from the call to the first new token (NaN when none). */
+  firstTokenMs: number;
+  /** New tokens per second after the first. */
+  decodeTokensPerSecond: number;
+}
+
+type Past = Record<string, OrtTensor>;
+
+export class Decoder {
+  /** The tokens whose keys and values `past` holds (what the previous request fed the model). */
+  private cached: { tokens: number[]; past: Past } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly session: InferenceSession,
+    readonly info: DecoderInfo,
+  ) {}
+
+  /** A decoder on a model folder's weights (with a LoRA adapter merged), fp32 or int8. */
+  static async fromModel(
+    model: LoadedModel,
+    o: { adapter?: Adapter; dtype?: 'fp32' | 'int8'; threads?: number } = {},
+  ): Promise<Decoder> {
+    const { graph, layout } = buildInferenceGraph(model, { adapter: o.adapter });
+    if (o.dtype === 'int8') quantizeGraphInt8(graph, { accuracyLevel: 4 });
+    const session = await createSession(graph.toBytes(), { threads: o.threads });
+    return new Decoder(session, {
+      layout,
+      vocabSize: model.family.vocabSize(model.config),
+      contextLength: model.family.contextLength(model.config),
+      eosIds: readEosIds(model.dir),
+    });
+  }
+
+  /** A decoder on an exported folder (`onnx/model.onnx`, or `onnx/model_quantized.onnx` for int8). */
+  static async fromExported(
+    dir: string,
+    o: { dtype?: 'fp32' | 'int8'; threads?: number } = {},
+  ): Promise<Decoder> {
+    const file = join(dir, 'onnx', o.dtype === 'int8' ? 'model_quantized.onnx' : 'model.onnx');
+    if (!existsSync(file))
+      throw new UserError(`${file}: missing; export the model with --dtype ${o.dtype ?? 'fp32'}`);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const session = await createSession(file, { threads: o.threads });
+    const num = (...keys: string[]) => {
+      for (const k of keys) if (typeof config[k] === 'number') return config[k] as number;
+      throw new UserError(`${join(dir, 'config.json')}: no ${keys.join(' / ')}`);
+    };
+    return new Decoder(session, {
+      layout: layoutFromSession(session),
+      vocabSize: num('vocab_size'),
+      contextLength: num('n_positions', 'max_position_embeddings'),
+      eosIds: readEosIds(dir),
+    });
+  }
+
+  /** Forgets the prompt cache. */
+  reset(): void {
+    this.cached = null;
+  }
+
+  /** Generates after `prompt`; requests queue behind each other (the prompt cache is shared). */
+  generate(prompt: readonly number[], o: GenerateOptions = {}): Promise<GenerateResult> {
+    const run = this.queue.then(() => this.run(prompt, o));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(prompt: readonly number[], o: GenerateOptions): Promise<GenerateResult> {
+    const started = performance.now();
+    const { contextLength, vocabSize } = this.info;
+    if (prompt.length === 0) throw new UserError('generation needs a prompt of at least one token');
+    if (prompt.length > contextLength)
+      throw new UserError(
+        `the prompt is ${prompt.length} tokens, longer than the model's context (${contextLength})`,
+      );
+    const bad = prompt.find((i) => !Number.isInteger(i) || i < 0 || i >= vocabSize);
+    if (bad !== undefined)
+      throw new UserError(`token id ${bad} is outside the model's vocabulary (0..${vocabSize - 1})`);
+    const maxTokens = o.maxTokens ?? 64;
+    const stops = new Set([...this.info.eosIds, ...(o.stopIds ?? [])]);
+    const rng = new Rng(o.seed ?? Date.now());
+    const useCache = o.kvCache !== false;
+
+    // The longest common prefix with what the cache holds; at least one token is fed for logits.
+    let reused = 0;
+    let past = this.emptyPast();
+    if (useCache && o.promptCache !== false && this.cached) {
+      const c = this.cached.tokens;
+      while (reused < c.length && reused < prompt.length - 1 && c[reused] === prompt[reused]) reused++;
+      if (reused > 0) past = this.slicePast(this.cached.past, c.length, reused);
+    }
+    this.cached = null; // rebuilt below from what this request feeds
+    const fed = prompt.slice(0, reused);
+    const tokens: number[] = [];
+    let pending = prompt.slice(reused);
+    let stop: StopReason = 'max_tokens';
+    let firstAt = NaN;
+    try {
+      while (tokens.length < maxTokens) {
+        if (o.signal?.aborted) {
+          stop = 'aborted';
+          break;
+        }
+        if (fed.length + pending.length > contextLength) {
+          stop = 'context';
+          break;
+        }
+        let logits: Float32Array;
+        if (useCache) {
+          const out = await this.forward(pending, past, fed.length);
+          logits = out.logits;
+          past = out.present;
+          fed.push(...pending);
+          this.cached = { tokens: fed.slice(), past };
+        } else {
+          fed.push(...pending);
+          logits = (await this.forward(fed, this.emptyPast(), 0)).logits;
+        }
+        o.onLogits?.(logits);
+        const next = sampleToken(logits, o, rng);
+        if (stops.has(next)) {
+          stop = 'eos';
+          break;
+        }
+        tokens.push(next);
+        if (tokens.length === 1) firstAt = performance.now();
+        o.onToken?.(next);
+        pending = [next];
+      }
+    } finally {
+      if (!useCache) this.cached = null;
+    }
+    const decodeSeconds = (performance.now() - firstAt) / 1000;
+    return {
+      tokens,
+      stop,
+      promptTokens: prompt.length,
+      reusedTokens: reused,
+      firstTokenMs: firstAt - started,
+      decodeTokensPerSecond: tokens.length > 1 ? (tokens.length - 1) / decodeSeconds : NaN,
+    };
+  }
+
+  /** One run of the graph: `ids` after `pastLength` cached tokens → the last position's logits [V]. */
+  async forward(
+    ids: readonly number[],
+    past: Past,
+    pastLength: number,
+    o: { allLogits?: boolean } = {},
+  ): Promise<{ logits: Float32Array; present: Past }> {
+    const T = ids.length;
+    const S = pastLength + T;
+    const int64 = (values: ArrayLike<number>, dims: number[]) =>
+      toOrt('int64', BigInt64Array.from(Array.from(values), BigInt), dims);
+    const feeds: Record<string, OrtTensor> = {
+      ...past,
+      input_ids: int64(ids, [1, T]),
+      attention_mask: toOrt('int64', new BigInt64Array(S).fill(1n), [1, S]),
+      position_ids: int64(
+        Array.from({ length: T }, (_, i) => pastLength + i),
+        [1, T],
+      ),
+      num_logits_to_keep: toOrt('int64', BigInt64Array.of(o.allLogits ? 0n : 1n), []),
+    };
+    const out = await this.session.run(feeds);
+    const present: Past = {};
+    for (const n of kvNames(this.info.layout)) present[n.past] = out[n.present];
+    return { logits: out.logits.data as Float32Array, present };
+  }
+
+  emptyPast(): Past {
+    const { kvHeads, headDim, fused } = this.info.layout;
+    const dims = fused ? [1, 0, 2 * headDim] : [1, kvHeads, 0, headDim];
+    const past: Past = {};
+    for (const n of kvNames(this.info.layout)) past[n.past] = toOrt('float32', new Float32Array(0), dims);
+    return past;
+  }
+
+  /** The first `keep` of `length` cached positions (copies: ORT's tensors stay untouched). */
+  private slicePast(past: Past, length: number, keep: number): Past {
+    const { kvHeads, headDim, fused } = this.info.layout;
+    const out: Past = {};
+    for (const [name, t] of Object.entries(past)) {
+      const data = t.data as Float32Array;
+      if (fused) {
+        out[name] = toOrt('float32', data.slice(0, keep * 2 * headDim), [1, keep, 2 * headDim]);
+        continue;
+      }
+      const sliced = new Float32Array(kvHeads * keep * headDim);
+      for (let h = 0; h < kvHeads; h++)
+        sliced.set(data.subarray(h * length * headDim, (h * length + keep) * headDim), h * keep * headDim);
+      out[name] = toOrt('float32', sliced, [1, kvHeads, keep, headDim]);
+    }
+    return out;
+  }
+}
+
+/** The cache layout an exported graph declares in its inputs. */
+function layoutFromSession(session: InferenceSession): KvLayout {
+  let nLayer = 0;
+  let fused = false;
+  let shape: readonly (number | string)[] = [];
+  for (const meta of session.inputMetadata) {
+    const m = /^past_key_values\.(\d+)\.(key|value|key_value)$/.exec(meta.name);
+    if (!m) continue;
+    nLayer = Math.max(nLayer, Number(m[1]) + 1);
+    fused = m[2] === 'key_value';
+    if (meta.isTensor) shape = meta.shape;
+  }
+  const D = fused ? Number(shape[2]) / 2 : Number(shape[3]);
+  const KV = fused ? 1 : Number(shape[1]);
+  if (!nLayer || !Number.isInteger(D) || !Number.isInteger(KV))
+    throw new UserError(
+      'the ONNX model has no KV-cache inputs (past_key_values.*); export it with localtune export',
+    );
+  return { nLayer, kvHeads: KV, headDim: D, fused };
+}
+
+/** eos_token_id from generation_config.json, else config.json (a number or a list). */
+export function readEosIds(dir: string): number[] {
+  for (const file of ['generation_config.json', 'config.json']) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    try {
+      const eos = (JSON.parse(readFileSync(path, 'utf8')) as { eos_token_id?: unknown }).eos_token_id;
+      if (typeof eos === 'number') return [eos];
+      if (Array.isArray(eos)) return eos.filter((e): e is number => typeof e === 'number');
+    } catch {
+      // an unreadable file gives no stop tokens; the model loader reports bad configs
+    }
+  }
+  return [];
+}

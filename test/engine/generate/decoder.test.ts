@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Decoder } from '../../../src/engine/generate/decoder';
+import { sampleToken } from '../../../src/engine/generate/sampling';
+import { Rng } from '../../../src/engine/rng';
+import { gpt2Fixture, GPT2_SHAPE, maxAbsDiff, randomAdapter, randomIds } from './fixtures';
+
+const V = GPT2_SHAPE.vocabSize;
+
+test('decoding with the KV cache equals decoding without it: same greedy tokens, logits within 1e-4', async () => {
+  const { model } = await gpt2Fixture();
+  const decoder = await Decoder.fromModel(model, { threads: 1 });
+  const prompt = randomIds(9, V, 1);
+  const withCache: Float32Array[] = [];
+  const without: Float32Array[] = [];
+  const a = await decoder.generate(prompt, { maxTokens: 16, onLogits: (l) => withCache.push(l.slice()) });
+  const b = await decoder.generate(prompt, {
+    maxTokens: 16,
+    kvCache: false,
+    onLogits: (l) => without.push(l.slice()),
+  });
+  assert.equal(a.tokens.length, 16);
+  assert.equal(a.stop, 'max_tokens');
+  assert.deepEqual(a.tokens, b.tokens);
+  assert.equal(withCache.length, without.length);
+  const diff = Math.max(...withCache.map((l, i) => maxAbsDiff(l, without[i])));
+  assert.ok(diff < 1e-4, `cached vs recomputed logits: ${diff}`);
+});
+
+test('the prompt cache reuses the longest common prefix and gives exactly the tokens of a cold run', async () => {
+  const { model } = await gpt2Fixture();
+  const adapter = randomAdapter(model, { r: 2, alpha: 4, targets: ['c_attn'], dropout: 0, rslora: false });
+  const warm = await Decoder.fromModel(model, { adapter, threads: 1 });
+  const cold = await Decoder.fromModel(model, { adapter, threads: 1 });
+  const first = randomIds(20, V, 2);
+  await warm.generate(first, { maxTokens: 5 });
+  // The editor's next request: the same text plus a few more tokens, then one that diverges earlier.
+  const requests = [
+    [...first, 11, 12],
+    [...first.slice(0, 12), 40, 41, 42],
+    [...first.slice(0, 12), 40, 41, 42], // identical prompt: all but its last token come from the cache
+  ];
+  const expectedReuse = [20, 12, 14];
+  for (const [i, prompt] of requests.entries()) {
+    const hit = await warm.generate(prompt, { maxTokens: 8 });
+    cold.reset();
+    const miss = await cold.generate(prompt, { maxTokens: 8 });
+    assert.equal(miss.reusedTokens, 0);
+    assert.equal(hit.reusedTokens, expectedReuse[i], `request ${i} reuses the common prefix`);
+    assert.deepEqual(hit.tokens, miss.tokens, `request ${i}: cached prefix gives the cold run's tokens`);
+  }
+});
+
+test('an abort between tokens stops generation within one token; EOS and the context length stop it too', async () => {
+  const { model } = await gpt2Fixture();
+  const decoder = await Decoder.fromModel(model, { threads: 1 });
+  const prompt = randomIds(5, V, 3);
+  const controller = new AbortController();
+  const seen: number[] = [];
+  const r = await decoder.generate(prompt, {
+    maxTokens: 30,
+    signal: controller.signal,
+    onToken: (id) => {
+      seen.push(id);
+      if (seen.length === 3) controller.abort();
+    },
+  });
+  assert.equal(r.stop, 'aborted');
+  assert.deepEqual(r.tokens, seen);
+  assert.equal(r.tokens.length, 3);
+
+  const full = await decoder.generate(prompt, { maxTokens: 10 });
+  const eos = full.tokens[4];
+  const stopped = await decoder.generate(prompt, { maxTokens: 10, stopIds: [eos] });
+  assert.equal(stopped.stop, 'eos');
+  assert.deepEqual(stopped.tokens, full.tokens.slice(0, full.tokens.indexOf(eos)));
+
+  const long = await decoder.generate(randomIds(GPT2_SHAPE.nPositions - 3, V, 4), { maxTokens: 10 });
+  assert.equal(long.stop, 'context');
+  assert.equal(
+    long.tokens.length,
+    4,
+    'the model reads at most its context: the last token is chosen from 64',
+  );
+});
+
+test('sampling: a seed reproduces a run; a tiny top-p is greedy; temperature spreads the choices', async () => {
+  const { model } = await gpt2Fixture();
+  const decoder = await Decoder.fromModel(model, { threads: 1 });
+  const prompt = randomIds(6, V, 5);
+  const greedy = await decoder.generate(prompt, { maxTokens: 12 });
+  const s1 = await decoder.generate(prompt, { maxTokens: 12, temperature: 1.5, seed: 7 });
+  const s2 = await decoder.generate(prompt, { maxTokens: 12, temperature: 1.5, seed: 7 });
+  assert.deepEqual(s1.tokens, s2.tokens);
+  assert.notDeepEqual(s1.tokens, greedy.tokens);
+  const nucleus = await decoder.generate(prompt, { maxTokens: 12, temperature: 1.5, topP: 1e-6, seed: 9 });
+  assert.deepEqual(nucleus.tokens, greedy.tokens);
+
+  // top-p keeps the smallest set reaching p: with probabilities 0.5, 0.3, 0.2 and p = 0.7, never the third.
+  const logits = Float32Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.2)]);
+  const rng = new Rng(1);
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 2000; i++) counts[sampleToken(logits, { temperature: 1, topP: 0.7 }, rng)]++;
+  assert.equal(counts[2], 0);
+  assert.ok(Math.abs(counts[0] / 2000 - 0.625) < 0.05, `0.5/0.8 of draws are token 0 (${counts[0]})`);
+});
