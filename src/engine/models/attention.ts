@@ -10,6 +10,7 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { dimProduct } from '../onnx/shapes';
+import type { KvCache } from './common';
 
 /**
  * The additive causal mask for n query heads stacked per key/value head: [n·T, T], row r is query
@@ -29,19 +30,44 @@ export function groupedCausalBias(g: Graph, positions: Tensor, causalBias: Tenso
   ); // [n·T, T]
 }
 
+/** The KV cache's mask [B, 1, T, S] for n stacked query heads: [B, 1, n·T, S] (row r is query r mod T). */
+export function groupedCacheBias(g: Graph, cacheBias: Tensor, n: number): Tensor {
+  if (n === 1) return cacheBias;
+  const [B, , T, S] = cacheBias.shape;
+  return g.node(
+    'Tile',
+    [cacheBias, g.ints([1, 1, n, 1])],
+    [{ dtype: cacheBias.dtype, shape: [B, 1, dimProduct([n, T]), S] }],
+  )[0];
+}
+
 /**
  * softmax(q·kᵀ/√D + mask)·v with query head h reading key/value head ⌊h / n⌋ (HF's repeat_kv order).
  * q [B, T, H, D], k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
+ * With `cached` (an inference graph) the keys and values extend layer `layer`'s KV cache, so they
+ * span S = P + T positions, and the bias comes from `groupedCacheBias`.
  */
-export function groupedAttention(g: Graph, q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
+export function groupedAttention(
+  g: Graph,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  bias: Tensor,
+  cached?: { cache: KvCache; layer: number },
+): Tensor {
   const [H, D] = [q.shape[2] as number, q.shape[3] as number];
   const KV = k.shape[2] as number;
   const n = H / KV;
   const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, KV, n, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B, KV, n·T, D]
   const qs = g.mul(qg, g.constant(1 / Math.sqrt(D), q.dtype, []));
-  const kT = g.transpose(k, [0, 2, 3, 1]); // [B, KV, D, T]
-  const vh = g.transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
-  const scores = g.add(g.matmul(qs, kT), bias); // [B, KV, n·T, T]
+  let vh = g.transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
+  let kT: Tensor; // [B, KV, D, S]
+  if (cached) {
+    const all = cached.cache.extend(cached.layer, g.transpose(k, [0, 2, 1, 3]), vh); // [B, KV, S, D]
+    kT = g.transpose(all.k, [0, 1, 3, 2]);
+    vh = all.v;
+  } else kT = g.transpose(k, [0, 2, 3, 1]); // S = T
+  const scores = g.add(g.matmul(qs, kT), bias); // [B, KV, n·T, S]
   const y = g.matmul(g.softmax(scores, -1), vh); // [B, KV, n·T, D]
   const heads = g.transpose(g.reshape(y, [0, 0, n, -1, D]), [0, 3, 1, 2, 4]); // [B, T, KV, n, D]
   return g.reshape(heads, [0, 0, H * D]); // [B, T, H·D]

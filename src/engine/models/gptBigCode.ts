@@ -6,8 +6,8 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { groupedAttention, groupedCausalBias } from './attention';
-import { causalSequence, geluTanh } from './common';
+import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
+import { causalSequence, geluTanh, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import type { ModelParams } from './params';
 
@@ -58,7 +58,15 @@ export function parseGptBigCodeConfig(raw: RawConfig, file: string): GptBigCodeC
   };
 }
 
-function attention(g: Graph, cfg: GptBigCodeConfig, p: ModelParams, x: Tensor, bias: Tensor, prefix: string) {
+function attention(
+  g: Graph,
+  cfg: GptBigCodeConfig,
+  p: ModelParams,
+  x: Tensor,
+  bias: Tensor,
+  prefix: string,
+  cached?: { cache: KvCache; layer: number },
+) {
   const { nHead: H, nEmbd: C } = cfg;
   const D = C / H;
   const qkv = p.linear(x, `${prefix}.c_attn`, { bias: true }); // [B, T, C + 2D]
@@ -69,6 +77,7 @@ function attention(g: Graph, cfg: GptBigCodeConfig, p: ModelParams, x: Tensor, b
     g.reshape(k, [0, 0, 1, D]), // [B, T, 1, D]
     g.reshape(v, [0, 0, 1, D]), // [B, T, 1, D]
     bias,
+    cached,
   ); // [B, T, C]
   return p.linear(y, `${prefix}.c_proj`, { bias: true });
 }
@@ -78,10 +87,23 @@ function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
   return p.linear(inner, `${prefix}.c_proj`, { bias: true }); // [B, T, C]
 }
 
-/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
-export function gptBigCodeHidden(g: Graph, cfg: GptBigCodeConfig, p: ModelParams, ids: Tensor): Tensor {
-  const { positions, causalBias } = causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32');
-  const bias = groupedCausalBias(g, positions, causalBias, cfg.nHead); // [H·T, T]
+/**
+ * Final hidden states [B, T, C] for token ids [B, T] (int64). With `cache` (an inference graph),
+ * positions come from position_ids [B, T] and attention reads and extends the (fused) KV cache.
+ */
+export function gptBigCodeHidden(
+  g: Graph,
+  cfg: GptBigCodeConfig,
+  p: ModelParams,
+  ids: Tensor,
+  cache?: KvCache,
+): Tensor {
+  const { positions, causalBias } = cache
+    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
+    : causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32'); // [T], [T, T]
+  const bias = cache
+    ? groupedCacheBias(g, causalBias, cfg.nHead) // [B, 1, H·T, S]
+    : groupedCausalBias(g, positions, causalBias, cfg.nHead); // [H·T, T]
   const norm = (x: Tensor, name: string) =>
     g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
   let h = g.add(
@@ -90,7 +112,8 @@ export function gptBigCodeHidden(g: Graph, cfg: GptBigCodeConfig, p: ModelParams
   ); // [B, T, C]
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `transformer.h.${i}`;
-    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), bias, `${prefix}.attn`));
+    const cached = cache && { cache, layer: i };
+    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), bias, `${prefix}.attn`, cached));
     h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
   }
   return norm(h, 'transformer.ln_f');

@@ -7,8 +7,8 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { groupedAttention, groupedCausalBias } from './attention';
-import { causalSequence } from './common';
+import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
+import { causalSequence, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import type { ModelParams } from './params';
 
@@ -188,19 +188,28 @@ function rotary(g: Graph, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 }
 
 interface Shared {
-  cos: Tensor; // [T, 1, D/2]
-  sin: Tensor; // [T, 1, D/2]
-  bias: Tensor; // [n·T, T]
+  cos: Tensor; // [T, 1, D/2] ([B, T, 1, D/2] with a cache)
+  sin: Tensor; // [T, 1, D/2] ([B, T, 1, D/2] with a cache)
+  bias: Tensor; // [n·T, T] ([B, 1, n·T, S] with a cache)
+  cache?: KvCache;
 }
 
-function attention(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, s: Shared, prefix: string): Tensor {
+function attention(
+  g: Graph,
+  cfg: LlamaConfig,
+  p: ModelParams,
+  x: Tensor,
+  s: Shared,
+  prefix: string,
+  layer: number,
+): Tensor {
   const { nHead: H, nKvHead: KV, headDim: D } = cfg;
   const proj = (name: string, heads: number) =>
     g.reshape(p.linear(x, `${prefix}.${name}`, { bias: cfg.qkvBias }), [0, 0, heads, D]); // [B, T, heads, D]
   const q = rotary(g, proj('q_proj', H), s.cos, s.sin); // [B, T, H, D]
   const k = rotary(g, proj('k_proj', KV), s.cos, s.sin); // [B, T, KV, D]
   const v = proj('v_proj', KV); // [B, T, KV, D]
-  const y = groupedAttention(g, q, k, v, s.bias); // [B, T, H·D]
+  const y = groupedAttention(g, q, k, v, s.bias, s.cache && { cache: s.cache, layer }); // [B, T, H·D]
   return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
 }
 
@@ -212,10 +221,21 @@ function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: stri
   return p.linear(g.mul(g.mul(gate, g.sigmoid(gate)), up), `${prefix}.down_proj`, bias); // [B, T, C]
 }
 
-/** Final hidden states [B, T, C] for token ids [B, T] (int64). */
-export function llamaHidden(g: Graph, cfg: LlamaConfig, p: ModelParams, ids: Tensor): Tensor {
+/**
+ * Final hidden states [B, T, C] for token ids [B, T] (int64). With `cache` (an inference graph),
+ * rotary angles come from position_ids [B, T] and attention reads and extends the KV cache.
+ */
+export function llamaHidden(
+  g: Graph,
+  cfg: LlamaConfig,
+  p: ModelParams,
+  ids: Tensor,
+  cache?: KvCache,
+): Tensor {
   const dtype = p.dtype === 'float64' ? 'float64' : 'float32';
-  const { positions, causalBias } = causalSequence(g, ids, dtype);
+  const { positions, causalBias } = cache
+    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
+    : causalSequence(g, ids, dtype); // [T], [T, T]
   const tables = ropeTables(cfg);
   const half = cfg.headDim / 2;
   const table = (name: string, values: Float64Array) => {
@@ -223,18 +243,20 @@ export function llamaHidden(g: Graph, cfg: LlamaConfig, p: ModelParams, ids: Ten
       cfg.maxPositions,
       half,
     ]); // [P, D/2]
-    return g.unsqueeze(g.gather(t, positions), [1]); // [T, 1, D/2]
+    return g.unsqueeze(g.gather(t, positions), [positions.rank]); // [T, 1, D/2] or [B, T, 1, D/2]
   };
+  const n = cfg.nHead / cfg.nKvHead;
   const shared: Shared = {
     cos: table('rope.cos', tables.cos),
     sin: table('rope.sin', tables.sin),
-    bias: groupedCausalBias(g, positions, causalBias, cfg.nHead / cfg.nKvHead),
+    bias: cache ? groupedCacheBias(g, causalBias, n) : groupedCausalBias(g, positions, causalBias, n),
+    cache,
   };
   let h = g.gather(p.weight('model.embed_tokens.weight'), ids); // [B, T, C]
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `model.layers.${i}`;
     const norm = (name: string) => rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps);
-    h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`));
+    h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`, i));
     h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`));
   }
   return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps);

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportModel } from '../../../src/engine/io/export';
+import { saveAdapter } from '../../../src/engine/io/peft';
+import { writeGptBigCodeModel } from '../../../src/engine/io/tinyBigCode';
+import { writeLlamaModel } from '../../../src/engine/io/tinyLlama';
+import { Decoder } from '../../../src/engine/generate/decoder';
+import { loadModel } from '../../../src/engine/models';
+import { scoreIds } from '../../../src/engine/train/score';
+import { logprobAt, maxAbsDiff, randomAdapter, randomIds, transformersJs } from './fixtures';
+
+const VOCAB = 300;
+const LLAMA_SHAPE = {
+  nLayer: 2,
+  nHead: 4,
+  nKvHead: 2,
+  hidden: 32,
+  intermediate: 48,
+  maxPositions: 64,
+  vocabSize: VOCAB,
+};
+const LLAMA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+const FAMILIES = [
+  {
+    name: 'llama (grouped-query, untied head)',
+    write: (dir: string) => writeLlamaModel(dir, LLAMA_SHAPE, 5, { embeddingStd: 0.5, initStd: 0.15 }),
+    targets: LLAMA_TARGETS,
+  },
+  {
+    name: 'qwen2 (q/k/v biases, tied head)',
+    write: (dir: string) =>
+      writeLlamaModel(dir, LLAMA_SHAPE, 6, {
+        modelType: 'qwen2',
+        tieEmbeddings: true,
+        embeddingStd: 0.5,
+        initStd: 0.15,
+      }),
+    targets: LLAMA_TARGETS,
+  },
+  {
+    name: 'gpt_bigcode (multi-query, fused key_value cache)',
+    write: (dir: string) =>
+      writeGptBigCodeModel(dir, { nLayer: 2, nHead: 4, nEmbd: 32, nPositions: 64, vocabSize: VOCAB }, 7, {
+        embeddingStd: 0.5,
+      }),
+    targets: ['c_attn', 'c_proj', 'c_fc'],
+  },
+];
+
+for (const f of FAMILIES) {
+  test(`${f.name}: export + merged LoRA in transformers.js = score with the adapter (1e-4); cached = uncached decoding; same greedy tokens`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lt-fam-'));
+    const modelDir = join(dir, 'base');
+    f.write(modelDir);
+    const model = loadModel(modelDir);
+    const adapter = randomAdapter(model, { r: 2, alpha: 4, targets: f.targets, dropout: 0, rslora: false });
+    saveAdapter(join(dir, 'adapter'), adapter, { fanInFanOut: model.family.fanInFanOut });
+    const outDir = join(dir, 'export');
+    await exportModel({ modelDir, adapterDir: join(dir, 'adapter'), outDir, dtype: 'fp32' });
+
+    const ids = randomIds(16, VOCAB, 11);
+    const tjs = await transformersJs(outDir);
+    const logits = await tjs.logits(ids);
+    const V = logits.length / ids.length;
+    const scored = await scoreIds(model, ids, { adapter });
+    const diff = maxAbsDiff(
+      scored.map((_, t) => logprobAt(logits, V, t, ids[t + 1])),
+      scored,
+    );
+    assert.ok(diff < 1e-4, `transformers.js vs score with the adapter: ${diff}`);
+    assert.ok(maxAbsDiff(await scoreIds(model, ids), scored) > 1e-2, 'the merged adapter changes the model');
+
+    const decoder = await Decoder.fromExported(outDir, { threads: 1 });
+    const prompt = ids.slice(0, 5);
+    const cachedLogits: Float32Array[] = [];
+    const plainLogits: Float32Array[] = [];
+    const cached = await decoder.generate(prompt, {
+      maxTokens: 10,
+      onLogits: (l) => cachedLogits.push(l.slice()),
+    });
+    const plain = await decoder.generate(prompt, {
+      maxTokens: 10,
+      kvCache: false,
+      onLogits: (l) => plainLogits.push(l.slice()),
+    });
+    assert.deepEqual(cached.tokens, plain.tokens);
+    assert.ok(Math.max(...cachedLogits.map((l, i) => maxAbsDiff(l, plainLogits[i]))) < 1e-4);
+    assert.deepEqual(
+      cached.tokens,
+      await tjs.greedy(prompt, cached.tokens.length),
+      'same greedy tokens as transformers.js',
+    );
+    await tjs.dispose();
+    model.weights.close();
+  });
+}
