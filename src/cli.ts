@@ -7,6 +7,8 @@ import { isUserError, UserError } from './engine/errors';
 import { runTrainCommand } from './cliTrain';
 import { runScoreCommand } from './cliScore';
 import { runDatasetCommand } from './cliDataset';
+import { runExportCommand } from './cliExport';
+import { runGenerateCommand } from './cliGenerate';
 import type { CliIo } from './cliArgs';
 
 const USAGE = `localtune — fine-tune small language models on your own code, locally
@@ -16,6 +18,8 @@ Usage:
   localtune score   --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--json]
   localtune dataset build --from DIR|FILE... --model DIR --out DIR [--json]
   localtune dataset show DIR
+  localtune export  --model DIR [--adapter DIR] --out DIR [--dtype fp32|int8]
+  localtune generate --model DIR [--adapter DIR] --prompt STR [--max-tokens N] [--temperature T --top-p P --seed N]
 
 Run \`localtune <command> --help\` for a command's options.`;
 
@@ -29,6 +33,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runScoreCommand(rest, io);
       case 'dataset':
         return await runDatasetCommand(rest, io);
+      case 'export':
+        return await runExportCommand(rest, io);
+      case 'generate':
+        return await runGenerateCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -37,7 +45,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         throw new UserError(
-          `unknown command "${command}"; commands: train, score, dataset (see localtune --help)`,
+          `unknown command "${command}"; commands: train, score, dataset, export, generate (see localtune --help)`,
         );
     }
   } catch (err) {
