@@ -5,7 +5,7 @@
 //
 // Usage: node scripts/vscode/setup.mjs        (or import { ensureVscodeEnv } from it)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -138,6 +138,7 @@ function ensureCodeServer(p) {
       );
       if (!existsSync(p.codeServerEntry))
         throw new Error(`code-server installed but ${p.codeServerEntry} is missing`);
+      rmSync(tmp, { recursive: true, force: true });
       writeFileSync(marker, CODE_SERVER_VERSION);
     },
   );
