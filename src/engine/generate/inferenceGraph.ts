@@ -9,9 +9,9 @@
  */
 import { UserError } from '../errors';
 import type { Adapter } from '../io/peft';
-import { Graph, type Tensor } from '../onnx/builder';
+import { Graph } from '../onnx/builder';
 import type { LoadedModel, ModelConfig } from '../models';
-import { kvCacheContext, type KvCache, type KvLayout } from '../models/common';
+import { kvCacheContext, type KvLayout } from '../models/common';
 import { gpt2KvLayout } from '../models/gpt2';
 import { ModelParams, type WeightSource } from '../models/params';
 import { mergeLora } from './merge';
@@ -28,8 +28,6 @@ export function kvLayoutOf(cfg: ModelConfig): KvLayout {
       return { nLayer: cfg.nLayer, kvHeads: 1, headDim: cfg.nEmbd / cfg.nHead, fused: true };
   }
 }
-
-type HiddenWithCache = (g: Graph, cfg: ModelConfig, p: ModelParams, ids: Tensor, cache?: KvCache) => Tensor;
 
 export interface InferenceGraph {
   graph: Graph;
@@ -64,8 +62,7 @@ export function buildInferenceGraph(model: LoadedModel, o: { adapter?: Adapter }
   const weights = inferenceWeights(model, o.adapter);
   const p = new ModelParams(g, weights.source, { mode: 'frozen' });
   // Families take the cache as an optional last argument (the training graph passes none).
-  const hiddenOf = model.family.hidden as HiddenWithCache;
-  const hidden = hiddenOf(g, model.config, p, ids, cache); // [B, T, C]
+  const hidden = model.family.hidden(g, model.config, p, ids, cache); // [B, T, C]
   weights.check();
 
   // Keep the last k positions (all when k = 0): decoding needs one row of logits, not T.

@@ -22,6 +22,7 @@ import {
   parseLlamaConfig,
   type LlamaConfig,
 } from './llama';
+import type { KvCache } from './common';
 import type { ModelParams, WeightSource } from './params';
 
 export type ModelConfig = Gpt2Config | LlamaConfig | GptBigCodeConfig;
@@ -29,7 +30,7 @@ export type ModelConfig = Gpt2Config | LlamaConfig | GptBigCodeConfig;
 export interface Family<C extends ModelConfig = ModelConfig> {
   parse(raw: RawConfig, file: string): C;
   /** Final hidden states [B, T, C] for ids [B, T]. */
-  hidden(g: Graph, cfg: C, p: ModelParams, ids: Tensor): Tensor;
+  hidden(g: Graph, cfg: C, p: ModelParams, ids: Tensor, cache?: KvCache): Tensor;
   /** LM head weight [V, C]. */
   headWeight(cfg: C, p: ModelParams): Tensor;
   defaultLoraTargets: string[];
