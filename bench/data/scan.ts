@@ -191,8 +191,7 @@ async function stagePrepare(dir: string, workers: number): Promise<object> {
     }
     findings += p.findings.length;
     for (const d of p.docs) {
-      const sig = new Uint32Array(new Uint8Array(Buffer.from(d.sig, 'base64')).buffer);
-      if (!deduper.check(relPath, d.exact, sig).duplicate) docs++;
+      if (!deduper.check(relPath, d.exact, d.sig).duplicate) docs++;
     }
   };
   for (const f of scanner.files()) {

@@ -3,12 +3,22 @@
 // dedup and the split then run over all fingerprints; pass 2 packs the kept documents, taking
 // token ids from the cache and tokenizing only documents it has not seen.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlink,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
 import { loadTokenizer, type Tokenizer } from '../engine/io/tokenizer';
 import { Rng } from '../engine/rng';
-import { BuildCache, type CachedDoc, type CachedFile } from './cache';
+import { BuildCache, signature, type CachedDoc, type CachedFile } from './cache';
 import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
 import { fimSample, findFimTokens } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
@@ -111,6 +121,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   const minhashSeed = new Rng(seed).fork('minhash').nextU32();
 
   mkdirSync(outDir, { recursive: true });
+  removeLeftovers(outDir);
   const configKey = sha256(
     JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, v: MANIFEST_VERSION }),
   );
@@ -165,7 +176,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
           else {
             entry.findings = p.findings;
             entry.malformed = p.malformed;
-            entry.docs = p.docs;
+            entry.docs = p.docs.map((d) => ({ line: d.line, exact: d.exact, sig: cache.appendSig(d.sig) }));
             if (p.sourceDocs) pending.set(v.fileId, p.sourceDocs);
           }
         }
@@ -252,9 +263,9 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
 
     // Dedup in build order: the first copy is kept.
     const deduper = new Deduper(opts.nearThreshold ?? DEFAULT_NEAR_THRESHOLD);
+    const sigs = cache.readSigs();
     const kept = refs.filter((r) => {
-      const sig = new Uint32Array(new Uint8Array(Buffer.from(r.doc.sig, 'base64')).buffer);
-      const v = deduper.check(r.splitKey, r.doc.exact, sig);
+      const v = deduper.check(r.splitKey, r.doc.exact, signature(sigs, r.doc.sig));
       if (v.duplicate) countSkip(skipped, v.duplicate);
       return !v.duplicate;
     });
@@ -266,8 +277,8 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const encoder = new SampleEncoder(tokenizer, tokenizer.eosId, parseJson(tokenizerBytes));
     const fimRng = new Rng(seed).fork('fim');
     const tmp = (name: string) => join(outDir, `${name}.tmp`);
-    const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights));
-    const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights));
+    const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights), cache);
+    const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights), cache);
     let documentsTokenized = 0;
     let fimDocuments = 0;
     const trainFiles = new Set<string>();
@@ -285,9 +296,8 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         documentsTokenized++;
       }
       if (ref.doc.fim) fimDocuments++;
-      const { ids, weights } = cache.readTokens(ref.doc.tokens);
       const isVal = validation.has(ref.splitKey);
-      (isVal ? val : train).add(ids, weights);
+      (isVal ? val : train).add(ref.doc.tokens);
       (isVal ? valFiles : trainFiles).add(ref.fileId);
     }
     train.close();
@@ -324,19 +334,19 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         vocabSize: tokenizer.vocabSize,
         eosId: tokenizer.eosId,
       },
-      contentHash: sha256(
-        [train.idsHash, train.weightsHash, val.idsHash, val.weightsHash].map((h) => h.digest('hex')).join(''),
-      ),
+      contentHash: sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join('')),
     };
+    const replaced: string[] = [];
     for (const name of [
       DATASET_FILES.trainIds,
       DATASET_FILES.trainWeights,
       DATASET_FILES.validationIds,
       DATASET_FILES.validationWeights,
     ])
-      renameSync(tmp(name), join(outDir, name));
+      replaceFile(tmp(name), join(outDir, name), replaced);
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
     writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
+    removeInBackground(replaced);
     return { manifest, outDir, filesRead, documentsTokenized, workerThreads };
   } finally {
     cache.close();
@@ -463,6 +473,39 @@ function parseJson(bytes: Buffer): unknown {
 
 function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+// Replacing a large file costs the kernel hundreds of ms (for the token files of a 500 MB
+// workspace): freeing the old file's blocks, and on ext4 flushing the new one, which it does when a
+// rename replaces a file. So the old file moves aside under a second name first (the dataset's
+// files are never all replaced at one instant anyway: the manifest, written last, is what readers
+// trust), the new one is renamed into the free name, and the old one is unlinked in the background;
+// leftovers of a crash are removed by the next build.
+const REPLACED = /\.replaced-\d+-\d+$/;
+let replacedCount = 0;
+
+function replaceFile(from: string, to: string, replaced: string[]): void {
+  const aside = `${to}.replaced-${process.pid}-${replacedCount++}`;
+  try {
+    renameSync(to, aside);
+    replaced.push(aside);
+  } catch {
+    // nothing there yet
+  }
+  renameSync(from, to);
+}
+
+function removeInBackground(paths: string[]): void {
+  for (const path of paths) unlink(path, () => {});
+}
+
+/** Removes what an interrupted build left to remove in the background. */
+function removeLeftovers(outDir: string): void {
+  removeInBackground(
+    readdirSync(outDir)
+      .filter((n) => REPLACED.test(n))
+      .map((n) => join(outDir, n)),
+  );
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {

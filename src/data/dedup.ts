@@ -146,7 +146,14 @@ export type DedupVerdict =
 /** Decides, document by document in build order, whether each repeats one already kept. */
 export class Deduper {
   private readonly exact = new Map<string, string>();
-  private readonly bands: Map<number, number[]>[] = Array.from({ length: BANDS }, () => new Map());
+  // LSH buckets as chains through flat arrays (no array per bucket): per band, a band key -> the
+  // bucket's first kept document; `next`/`last` at [doc * BANDS + band] link it in kept order.
+  private readonly firsts: Map<number, number>[] = Array.from({ length: BANDS }, () => new Map());
+  private next = new Int32Array(1024 * BANDS);
+  private last = new Int32Array(1024 * BANDS);
+  /** The check that last compared each kept document (each is compared once per check). */
+  private seenIn = new Int32Array(1024);
+  private checks = 0;
   private readonly kept: { id: string; sig: Uint32Array }[] = [];
   private exactCount = 0;
   private nearCount = 0;
@@ -162,13 +169,15 @@ export class Deduper {
       this.exactCount++;
       return { duplicate: 'exact-duplicate', of: same };
     }
-    const keys = this.near ? bandKeys(sig) : [];
     if (this.near) {
-      const seen = new Set<number>();
+      bandKeys(sig, keyBuf);
+      const check = ++this.checks;
       for (let b = 0; b < BANDS; b++) {
-        for (const k of this.bands[b].get(keys[b]) ?? []) {
-          if (seen.has(k)) continue;
-          seen.add(k);
+        const first = this.firsts[b].get(keyBuf[b]);
+        if (first === undefined) continue;
+        for (let k = first; k !== -1; k = this.next[k * BANDS + b]) {
+          if (this.seenIn[k] === check) continue;
+          this.seenIn[k] = check;
           if (estimateJaccard(sig, this.kept[k].sig) >= this.threshold) {
             this.nearCount++;
             return { duplicate: 'near-duplicate', of: this.kept[k].id };
@@ -179,13 +188,35 @@ export class Deduper {
     this.exact.set(hash, id);
     if (this.near) {
       const index = this.kept.push({ id, sig }) - 1;
+      this.grow(index + 1);
       for (let b = 0; b < BANDS; b++) {
-        const bucket = this.bands[b].get(keys[b]);
-        if (bucket) bucket.push(index);
-        else this.bands[b].set(keys[b], [index]);
+        const at = index * BANDS + b;
+        this.next[at] = -1;
+        const first = this.firsts[b].get(keyBuf[b]);
+        if (first === undefined) {
+          this.firsts[b].set(keyBuf[b], index);
+          this.last[at] = index;
+        } else {
+          const tail = this.last[first * BANDS + b];
+          this.next[tail * BANDS + b] = index;
+          this.last[first * BANDS + b] = index;
+        }
       }
     }
     return { duplicate: null };
+  }
+
+  private grow(docs: number): void {
+    if (docs <= this.seenIn.length) return;
+    const more = (a: Int32Array, n: number) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const n = this.seenIn.length * 2;
+    this.seenIn = more(this.seenIn, n);
+    this.next = more(this.next, n * BANDS);
+    this.last = more(this.last, n * BANDS);
   }
 
   summary(): DedupSummary {
@@ -201,12 +232,13 @@ export class Deduper {
   }
 }
 
-function bandKeys(sig: Uint32Array): number[] {
-  const keys: number[] = [];
+const keyBuf = new Int32Array(BANDS);
+
+/** One key per band (30 bits: small integers make cheap Map keys; a collision only adds a candidate). */
+function bandKeys(sig: Uint32Array, keys: Int32Array): void {
   for (let b = 0; b < BANDS; b++) {
     let h = b;
     for (let r = 0; r < ROWS; r++) h = Math.imul(h ^ sig[b * ROWS + r], 0x01000193);
-    keys.push(fmix(h));
+    keys[b] = fmix(h) & 0x3fffffff;
   }
-  return keys;
 }

@@ -49,6 +49,10 @@ export interface DatasetManifest {
   fim: { rate: number; spmRate: number; style: 'starcoder' | 'qwen' | null; documents: number };
   seed: number;
   tokenizer: { modelPath: string; tokenizerSha256: string; vocabSize: number; eosId: number };
-  /** SHA-256 over the four token and weight files, in the order of DATASET_FILES. */
+  /**
+   * SHA-256 over the train then validation streams' hashes, each a SHA-256 over its documents'
+   * hashes in stream order (a document's: SHA-256 of its Uint32 LE ids then its weight bytes), so an
+   * incremental build need not read back the whole stream to hash it.
+   */
   contentHash: string;
 }

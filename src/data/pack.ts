@@ -1,7 +1,9 @@
 // Writes one split's packed stream: Uint32 LE token ids and one loss-weight byte per token,
-// through fixed buffers (the stream can be far larger than memory allows to hold twice).
+// through fixed buffers (the stream can be far larger than memory allows to hold twice). Documents
+// are copied from the build cache's blobs straight into the buffers, runs of neighbours at once.
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import type { BuildCache, TokenRef } from './cache';
 import { endianness } from 'node:os';
 
 const BUFFER_TOKENS = 1 << 18;
@@ -13,45 +15,67 @@ export class PackWriter {
   tokens = 0;
   lossTokens = 0;
   documents = 0;
-  private readonly ids = new Uint32Array(BUFFER_TOKENS);
+  private readonly ids = new Uint8Array(BUFFER_TOKENS * 4);
   private readonly weights = new Uint8Array(BUFFER_TOKENS);
   private fill = 0;
   private readonly idsFd: number;
   private readonly weightsFd: number;
-  readonly idsHash: Hash = createHash('sha256');
-  readonly weightsHash: Hash = createHash('sha256');
+  /** Over the documents' hashes in stream order (each hashes its ids and weights). */
+  readonly documentsHash: Hash = createHash('sha256');
+  // Documents whose tokens lie next to each other in the cache blobs, not yet copied.
+  private runOffset = 0;
+  private runLength = 0;
 
-  constructor(idsPath: string, weightsPath: string) {
+  constructor(
+    idsPath: string,
+    weightsPath: string,
+    private readonly cache: BuildCache,
+  ) {
     this.idsFd = openSync(idsPath, 'w');
     this.weightsFd = openSync(weightsPath, 'w');
   }
 
-  /** Appends one document (its EOS already included). */
-  add(ids: ArrayLike<number>, weights: ArrayLike<number>): void {
+  /** Appends one document (its EOS already included) from the cache blobs. */
+  add(ref: TokenRef): void {
     this.documents++;
-    for (let i = 0; i < ids.length; i++) {
-      if (this.fill === BUFFER_TOKENS) this.flush();
-      this.ids[this.fill] = ids[i];
-      this.weights[this.fill] = weights[i];
-      this.lossTokens += weights[i];
-      this.fill++;
+    this.tokens += ref.length;
+    this.lossTokens += ref.loss;
+    this.documentsHash.update(ref.hash);
+    if (this.runLength > 0 && ref.offset === this.runOffset + this.runLength) {
+      this.runLength += ref.length;
+      return;
     }
-    this.tokens += ids.length;
+    this.copyRun();
+    this.runOffset = ref.offset;
+    this.runLength = ref.length;
   }
 
   close(): void {
+    this.copyRun();
     this.flush();
     closeSync(this.idsFd);
     closeSync(this.weightsFd);
   }
 
+  private copyRun(): void {
+    while (this.runLength > 0) {
+      if (this.fill === BUFFER_TOKENS) this.flush();
+      const n = Math.min(this.runLength, BUFFER_TOKENS - this.fill);
+      this.cache.readInto(
+        this.runOffset,
+        n,
+        this.ids.subarray(this.fill * 4, (this.fill + n) * 4),
+        this.weights.subarray(this.fill, this.fill + n),
+      );
+      this.fill += n;
+      this.runOffset += n;
+      this.runLength -= n;
+    }
+  }
+
   private flush(): void {
-    const ids = new Uint8Array(this.ids.buffer, 0, this.fill * 4);
-    const weights = this.weights.subarray(0, this.fill);
-    writeSync(this.idsFd, ids);
-    writeSync(this.weightsFd, weights);
-    this.idsHash.update(ids);
-    this.weightsHash.update(weights);
+    writeSync(this.idsFd, this.ids, 0, this.fill * 4);
+    writeSync(this.weightsFd, this.weights, 0, this.fill);
     this.fill = 0;
   }
 }

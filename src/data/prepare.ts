@@ -26,8 +26,8 @@ export interface PrepareJob {
 export interface PreparedDoc {
   line: number | null;
   exact: string;
-  /** MinHash signature, base64 of the Uint32Array bytes. */
-  sig: string;
+  /** MinHash signature. */
+  sig: Uint32Array;
 }
 
 export type Prepared =
@@ -68,7 +68,7 @@ export function prepareFile(job: PrepareJob, minhashSeed: number, local?: LocalO
   if ('skip' in result) return { contentHash, skip: result.skip };
   const docs = result.docs.map((d) => {
     const { exact, sig } = fingerprint(sampleText(d.sample), minhashSeed);
-    return { line: d.line, exact, sig: Buffer.from(sig.buffer).toString('base64') };
+    return { line: d.line, exact, sig };
   });
   return {
     contentHash,

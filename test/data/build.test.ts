@@ -316,21 +316,28 @@ test('the token cache is compacted when most of it is dead, and stays correct', 
   const root = tempDir('ws');
   const files = (k: number, lines: number) =>
     Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`m${i}.ts`, codeFile(i + k, lines)]));
-  writeTree(root, files(0, 6));
+  writeTree(root, files(0, 40));
   const { modelDir, tokenizer } = await gpt2Fixture();
   const outDir = tempDir('out');
   const opts = { sources: [root], outDir, modelDir, tokenizer };
   await buildDataset(opts);
   const blob = join(outDir, 'cache', 'tokens.u32');
   const before = statSync(blob).size;
-  writeTree(root, files(100, 3)); // every file changes and shrinks: most of the blob is dead
+  // every file changes and shrinks: most of the blob is dead; m5 nearly repeats m0 (one line differs)
+  const changedFiles = files(100, 30);
+  changedFiles['m5.ts'] = changedFiles['m0.ts'].replace(/\n.*\n/, '\n// a changed line\n');
+  writeTree(root, changedFiles);
   const changed = await buildDataset(opts);
   assert.ok(statSync(blob).size < before, `blob ${statSync(blob).size} vs ${before}: not compacted`);
+  // Six live signatures of 128 hashes: the dead six were dropped and the live ones renumbered.
+  assert.equal(statSync(join(outDir, 'cache', 'minhash.u32')).size, 6 * 128 * 4);
   const again = await buildDataset(opts);
   assert.equal(again.documentsTokenized, 0);
   assert.equal(again.manifest.contentHash, changed.manifest.contentHash);
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
   assert.equal(fresh.manifest.contentHash, changed.manifest.contentHash);
+  assert.deepEqual(again.manifest.dedup, fresh.manifest.dedup);
+  assert.equal(again.manifest.dedup.nearDuplicates, 1);
 });
 
 test('worker threads build the same dataset as the build’s own thread, incrementally too', async () => {
