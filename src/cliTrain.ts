@@ -4,6 +4,7 @@ import { UserError } from './engine/errors';
 import { train } from './engine/train/trainer';
 import { trainOptionsFrom, type TrainSpec } from './jobs/trainSpec';
 import { numberFlag, parseFlags, type CliIo } from './cliArgs';
+import { resolveModelForCli } from './engine/io/hubProgress';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
@@ -12,8 +13,12 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --lr 2e-4 (LoRA) / 5e-5 (full)   --warmup 10   --weight-decay 0   --clip 1
   --batch-tokens 2048 --seq-len 256 --micro-batch-tokens 1024
   --eval-every 50 --eval-tokens 16384 --checkpoint-every 100 --seed 0
+  --patience N              stop early after N evaluations without a lower validation loss
+  --keep-best               keep the best evaluation's adapter in <out>/best/ and make it the final
+                            one (on with --patience)
   --out DIR                 run folder (default .localtune/runs/<time>)
   --resume DIR              continue a run (its folder or a checkpoint)
+  --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
   --json                    one JSON event per line on stdout`;
 
 export async function runTrainCommand(argv: string[], io: CliIo): Promise<number> {
@@ -36,11 +41,14 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
     'micro-batch-tokens': { type: 'string' },
     'eval-every': { type: 'string' },
     'eval-tokens': { type: 'string' },
+    patience: { type: 'string' },
+    'keep-best': { type: 'boolean' },
     'checkpoint-every': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'string' },
+    adapter: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -58,8 +66,12 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
 
   const n = (name: string, value: string | undefined, integer = true) =>
     value === undefined ? undefined : numberFlag(value, name, 0, integer);
+  // A hub id (org/name[@revision]) is downloaded into the Hugging Face cache first.
+  const modelDir = await resolveModelForCli(values.model, io.err);
   const spec: TrainSpec = {
-    modelDir: values.model,
+    modelDir,
+    baseModelName: modelDir === values.model ? undefined : values.model,
+    adapterDir: values.adapter,
     data,
     mode,
     loraR: n('lora-r', values['lora-r']),
@@ -77,6 +89,8 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
     microBatchTokens: n('micro-batch-tokens', values['micro-batch-tokens']),
     evalEvery: n('eval-every', values['eval-every']),
     evalTokens: n('eval-tokens', values['eval-tokens']),
+    patience: n('patience', values.patience),
+    keepBest: values['keep-best'],
     checkpointEvery: n('checkpoint-every', values['checkpoint-every']),
     seed: n('seed', values.seed),
     threads: values.threads ? numberFlag(values.threads, 'threads', 1) : undefined,
@@ -98,7 +112,8 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
       else if (e.type === 'eval') io.out(`eval at step ${e.step}: loss ${e.evalLoss.toFixed(4)}`);
       else if (e.type === 'done')
         io.out(
-          `done: ${e.reason} at step ${e.step}; ${mode === 'lora' ? 'adapter' : 'model'} in ${e.finalDir}`,
+          `done: ${e.earlyStopped ? 'stopped early' : e.reason} at step ${e.step}; ${mode === 'lora' ? 'adapter' : 'model'} in ${e.finalDir}` +
+            (e.finalIs === 'best' ? ` (the best evaluation's, step ${e.bestStep})` : ''),
         );
       else if (e.type === 'log') io.err(e.message);
     },

@@ -58,6 +58,10 @@ export interface TrainSpec {
   microBatchTokens?: number;
   evalEvery?: number;
   evalTokens?: number;
+  /** Early stopping after this many evaluations without a lower validation loss (0/absent: off). */
+  patience?: number;
+  /** Keep the best evaluation's adapter in `<run>/best/` and make it the final one (on with patience). */
+  keepBest?: boolean;
   checkpointEvery?: number;
   seed?: number;
   threads?: number;
@@ -65,6 +69,10 @@ export interface TrainSpec {
   outDir: string;
   /** Continue from this run or checkpoint folder (normally `outDir` itself). */
   resumeFrom?: string;
+  /** Start LoRA from this PEFT adapter (ours or one Python PEFT saved); its settings win. */
+  adapterDir?: string;
+  /** What the adapter records as its base (`base_model_name_or_path`): the hub id when there is one. */
+  baseModelName?: string;
 }
 
 /** Loads the model and the data a spec names and fills in every default. */
@@ -82,13 +90,18 @@ export async function trainOptionsFrom(
   // When resuming a LoRA run, the checkpoint's adapter settings win over the spec.
   const resumed =
     spec.resumeFrom && mode === 'lora' ? loadAdapter(resolveCheckpoint(spec.resumeFrom)).settings : undefined;
-  const lora = resumed ?? {
-    r: spec.loraR ?? TRAIN_DEFAULTS.loraR,
-    alpha: spec.loraAlpha ?? TRAIN_DEFAULTS.loraAlpha,
-    dropout: spec.loraDropout ?? TRAIN_DEFAULTS.loraDropout,
-    targets: spec.targets ?? model.family.defaultLoraTargets,
-    rslora: false,
-  };
+  if (spec.adapterDir && mode !== 'lora')
+    throw new UserError('--adapter continues LoRA training: use --mode lora');
+  if (spec.adapterDir && spec.resumeFrom) throw new UserError('give --adapter or --resume, not both');
+  const initial = spec.adapterDir ? loadAdapter(spec.adapterDir) : undefined;
+  const lora = resumed ??
+    initial?.settings ?? {
+      r: spec.loraR ?? TRAIN_DEFAULTS.loraR,
+      alpha: spec.loraAlpha ?? TRAIN_DEFAULTS.loraAlpha,
+      dropout: spec.loraDropout ?? TRAIN_DEFAULTS.loraDropout,
+      targets: spec.targets ?? model.family.defaultLoraTargets,
+      rslora: false,
+    };
   if (lora.dropout >= 1) throw new UserError(`--lora-dropout must be below 1 (got ${lora.dropout})`);
   const context = model.family.contextLength(model.config);
   const seqLen = spec.seqLen ?? Math.min(spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen, context);
@@ -98,7 +111,8 @@ export async function trainOptionsFrom(
   const { train, validation } = await loadStreams(spec.data, spec.modelDir, onWarning);
   return {
     model,
-    baseModelName: resolve(spec.modelDir),
+    baseModelName: spec.baseModelName ?? resolve(spec.modelDir),
+    initialLora: initial ? new Map([...initial.values].map(([name, v]) => [name, v.data])) : undefined,
     train,
     validation,
     mode,
@@ -115,6 +129,8 @@ export async function trainOptionsFrom(
     microBatchTokens: spec.microBatchTokens ?? TRAIN_DEFAULTS.microBatchTokens,
     evalEvery: spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery,
     evalTokens: spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens,
+    patience: spec.patience,
+    keepBest: spec.keepBest,
     checkpointEvery: spec.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery,
     seed: spec.seed ?? TRAIN_DEFAULTS.seed,
     threads: spec.threads,

@@ -222,4 +222,29 @@ test('score --model org/name downloads from the hub (a real HTTP server on 127.0
     'the downloaded model scores like the original',
   );
   assert.ok(existsSync(join(cache, 'models--org--tiny-cli', 'snapshots', commit, 'model.safetensors')));
+
+  // Training from a hub id records the id, not the cache path, as the adapter's base model.
+  const corpus = join(tmp, 'hub-corpus.txt');
+  writeFileSync(corpus, 'x = 1\ny = 2\n'.repeat(100));
+  const out = join(tmp, 'run-hub');
+  const trained = await cli(
+    'train',
+    '--model',
+    'org/tiny-cli',
+    '--data',
+    corpus,
+    '--steps',
+    '1',
+    '--seq-len',
+    '16',
+    '--batch-tokens',
+    '32',
+    '--out',
+    out,
+  );
+  assert.equal(trained.code, 0, trained.err.join('\n'));
+  assert.equal(
+    JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')).base_model_name_or_path,
+    'org/tiny-cli',
+  );
 });

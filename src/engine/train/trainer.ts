@@ -7,6 +7,7 @@
 import {
   appendFileSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -22,10 +23,12 @@ import type { Trainable } from '../models/params';
 import { createSession, toOrt } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS, globalNorm } from './adamw';
 import {
+  bestDir,
   listCheckpoints,
   readCheckpoint,
   readCheckpointStep,
   resolveCheckpoint,
+  writeBest,
   writeCheckpoint,
   writeTrainables,
   type CheckpointFormat,
@@ -61,11 +64,20 @@ export interface TrainOptions {
   evalEvery: number;
   /** Upper bound on validation tokens per evaluation. */
   evalTokens: number;
+  /**
+   * Early stopping: end the run after this many evaluations in a row without a new lowest
+   * validation loss (0 or absent: off). Turns on `keepBest` unless it is set to false.
+   */
+  patience?: number;
+  /** Keep the best evaluation's trainables in `<run>/best/`, and make them the final adapter/model. */
+  keepBest?: boolean;
   checkpointEvery: number;
   seed: number;
   outDir: string;
   /** A run folder or checkpoint folder to continue from. */
   resumeFrom?: string;
+  /** LoRA starting values by graph input name (a loaded adapter), instead of fresh A/B. */
+  initialLora?: ReadonlyMap<string, Float32Array>;
   threads?: number;
 }
 
@@ -128,6 +140,15 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       `the data holds token id ${maxId}, beyond the model's vocabulary (${vocab}): was it tokenized for another model?`,
     );
 
+  const patience = o.patience ?? 0;
+  if (!Number.isInteger(patience) || patience < 0)
+    throw new UserError(`--patience must be a whole number of evaluations (got ${patience})`);
+  if (patience > 0 && !(o.validation && o.evalEvery > 0))
+    throw new UserError(
+      '--patience needs evaluations: a validation split (a dataset folder, or enough text to hold out) and --eval-every above 0',
+    );
+  const keepBest = o.keepBest ?? patience > 0;
+
   const rowsPerStep = o.batchTokens / o.seqLen;
   const rowsPerMicro = Math.min(rowsPerStep, Math.max(1, o.microBatchTokens / o.seqLen));
   const totalSteps = o.steps ?? Math.max(1, Math.ceil(((o.epochs ?? 1) * windows.count) / rowsPerStep));
@@ -141,7 +162,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   // Resume: trainable values, optimizer moments and data position from the newest checkpoint.
   const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom), format) : undefined;
   const loraValues =
-    resumed && o.mode === 'lora' ? new Map([...resumed.values].map(([k, v]) => [k, v.data])) : undefined;
+    resumed && o.mode === 'lora' ? new Map([...resumed.values].map(([k, v]) => [k, v.data])) : o.initialLora;
   const { graph, trainables } = buildLmGraph(o.model, {
     mode: o.mode,
     lora: o.lora,
@@ -160,6 +181,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     position: { epoch: 0, index: 0 },
     adamSteps: 0,
     bestEvalLoss: null,
+    bestStep: null,
+    evalsSinceBest: 0,
   };
   if (resumed) {
     resumed.m.forEach((m, k) => adam.m[k].set(m));
@@ -204,6 +227,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   };
 
   let reason: 'finished' | 'stopped' = 'finished';
+  let earlyStopped = false;
   while (state.step < totalSteps) {
     if (hooks.shouldStop?.()) {
       reason = 'stopped';
@@ -282,8 +306,32 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       );
       const evalLoss = await evaluate(evalSession, o.validation, o, rowsPerMicro, trainables, values);
       if (evalLoss !== null) {
-        state.bestEvalLoss = state.bestEvalLoss === null ? evalLoss : Math.min(state.bestEvalLoss, evalLoss);
-        emit({ type: 'eval', step: state.step, evalLoss });
+        const best = state.bestEvalLoss === null || evalLoss < state.bestEvalLoss;
+        if (best) {
+          state.bestEvalLoss = evalLoss;
+          state.bestStep = state.step;
+          state.evalsSinceBest = 0;
+          if (keepBest)
+            writeBest(
+              o.outDir,
+              valueMap(trainables, values),
+              format,
+              { step: state.step, evalLoss },
+              (dir) => {
+                if (o.mode === 'full') copyModelFiles(o.model.dir, dir);
+              },
+            );
+        } else state.evalsSinceBest = (state.evalsSinceBest ?? 0) + 1;
+        emit({ type: 'eval', step: state.step, evalLoss, best });
+        if (patience > 0 && state.evalsSinceBest! >= patience && state.step < totalSteps) {
+          earlyStopped = true;
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `early stopping at step ${state.step}: ${patience} evaluation(s) without a lower validation loss than ${state.bestEvalLoss!.toFixed(4)} (step ${state.bestStep})`,
+          });
+          break;
+        }
       }
     }
     if (o.checkpointEvery > 0 && state.step % o.checkpointEvery === 0 && state.step < totalSteps)
@@ -291,8 +339,16 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
   }
   checkpoint();
   const finalDir = join(o.outDir, o.mode === 'lora' ? 'adapter' : 'model');
-  writeTrainables(finalDir, valueMap(trainables, values), format);
-  if (o.mode === 'full') copyModelFiles(o.model.dir, finalDir);
+  // With the best kept, the final adapter/model is the best evaluation's (when there was one).
+  const finalIs = keepBest && existsSync(join(bestDir(o.outDir), 'best.json')) ? 'best' : 'last';
+  if (finalIs === 'best') {
+    rmSync(finalDir, { recursive: true, force: true });
+    cpSync(bestDir(o.outDir), finalDir, { recursive: true });
+  } else {
+    rmSync(join(finalDir, 'best.json'), { force: true });
+    writeTrainables(finalDir, valueMap(trainables, values), format);
+    if (o.mode === 'full') copyModelFiles(o.model.dir, finalDir);
+  }
   const done = {
     type: 'done' as const,
     step: state.step,
@@ -300,6 +356,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     outDir: o.outDir,
     finalDir,
     bestEvalLoss: state.bestEvalLoss,
+    bestStep: state.bestStep ?? null,
+    earlyStopped,
+    finalIs: finalIs as 'best' | 'last',
   };
   emit(done);
   return done;
