@@ -16,6 +16,10 @@ export interface TrainerState {
   position: DataPosition;
   adamSteps: number;
   bestEvalLoss: number | null;
+  /** The step of the best evaluation (absent in checkpoints written before early stopping). */
+  bestStep?: number | null;
+  /** Evaluations since the best one: early stopping ends the run when this reaches the patience. */
+  evalsSinceBest?: number;
 }
 
 export interface CheckpointData {
@@ -73,6 +77,30 @@ export function writeTrainables(dir: string, values: CheckpointData['values'], f
     for (const [n, v] of values) tensors[n] = { dtype: 'F32', shape: v.shape, data: v.data };
     writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   }
+}
+
+/** `<run>/best/`: the trainables of the best evaluation so far (an adapter, or a model folder). */
+export function bestDir(runDir: string): string {
+  return join(runDir, 'best');
+}
+
+/** Writes the best-so-far trainables atomically (temp folder, then rename) with `best.json` beside them. */
+export function writeBest(
+  runDir: string,
+  values: CheckpointData['values'],
+  f: CheckpointFormat,
+  best: { step: number; evalLoss: number },
+  extraFiles: (dir: string) => void = () => {},
+): string {
+  const final = bestDir(runDir);
+  const tmp = `${final}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  writeTrainables(tmp, values, f);
+  extraFiles(tmp);
+  writeFileSync(join(tmp, 'best.json'), JSON.stringify(best, null, 2) + '\n');
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  return final;
 }
 
 /** Complete checkpoints of a run, oldest first. */

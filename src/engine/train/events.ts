@@ -20,7 +20,13 @@ export type TrainEvent =
       tokensPerSec: number;
       elapsed: number;
     }
-  | { type: 'eval'; step: number; evalLoss: number }
+  | {
+      type: 'eval';
+      step: number;
+      evalLoss: number;
+      /** The lowest evaluation loss so far (kept in `<run>/best/` when the best is kept). */
+      best?: boolean;
+    }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | {
@@ -31,4 +37,10 @@ export type TrainEvent =
       outDir: string;
       finalDir: string;
       bestEvalLoss: number | null;
+      /** The step of the best evaluation, when there was one. */
+      bestStep?: number | null;
+      /** Early stopping ended the run: `patience` evaluations in a row did not beat the best. */
+      earlyStopped?: boolean;
+      /** Which parameters `finalDir` holds: the last step's, or the best evaluation's. */
+      finalIs?: 'last' | 'best';
     };
