@@ -23,7 +23,13 @@ import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
 import { fimSample, findFimTokens } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';
-import { DATASET_FILES, MANIFEST_FILE, MANIFEST_VERSION, type DatasetManifest } from './manifest';
+import {
+  DATASET_FILES,
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  type DatasetManifest,
+  type HeldOutFile,
+} from './manifest';
 import { PackWriter } from './pack';
 import { defaultWorkers, prepareFile, PreparePool, sampleText, type Prepared } from './prepare';
 import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
@@ -283,6 +289,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     let fimDocuments = 0;
     const trainFiles = new Set<string>();
     const valFiles = new Set<string>();
+    const heldOut: HeldOutFile[] = [];
     for (const ref of kept) {
       if (!ref.doc.tokens) {
         const sample = renderAgain(ref, pending, { chat, allow: allow[ref.fileId] }, minhashSeed);
@@ -299,6 +306,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       const isVal = validation.has(ref.splitKey);
       (isVal ? val : train).add(ref.doc.tokens);
       (isVal ? valFiles : trainFiles).add(ref.fileId);
+      if (isVal && ref.doc.line === null) heldOut.push({ id: ref.fileId, path: ref.absPath });
     }
     train.close();
     val.close();
@@ -335,6 +343,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         eosId: tokenizer.eosId,
       },
       contentHash: sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join('')),
+      heldOut: { files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) },
     };
     const replaced: string[] = [];
     for (const name of [

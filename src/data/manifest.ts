@@ -55,4 +55,18 @@ export interface DatasetManifest {
    * incremental build need not read back the whole stream to hash it.
    */
   contentHash: string;
+  /**
+   * The held-out files: every document of these went to validation, none to train (the split's
+   * unit is the file). The evaluation's completion benchmark masks spans in these only. Whole files
+   * (code and text), not JSONL records; `path` is where the file was read. Absent in datasets built
+   * before it was recorded: rebuild to evaluate completions.
+   */
+  heldOut?: { files: HeldOutFile[] };
+}
+
+export interface HeldOutFile {
+  /** The file id, as the split and the scrub report name it. */
+  id: string;
+  /** Absolute path of the source file. */
+  path: string;
 }
