@@ -4,10 +4,11 @@
  * timeout), and turns every way a worker can end into one `JobOutcome` that names the cause.
  * `TrainingSlot` keeps one training job per workspace, across windows (a lock file with the pid).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TrainEvent } from '../engine/train/events';
+import { forkWorker } from './fork';
 import {
   isWorkerMessage,
   PROTOCOL_VERSION,
@@ -19,8 +20,7 @@ import {
 import { isProcessAlive, writeRunRecord } from './runs';
 import type { TrainSpec } from './trainSpec';
 
-/** Freed memory is slow to re-touch on many Linux VMs; keeping it costs nothing elsewhere (docs/peers.md). */
-export const WORKER_ENV = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' };
+export { WORKER_ENV } from './fork';
 
 export type FailureCause = ErrorCause | 'crash' | 'killed' | 'stop-timeout';
 
@@ -38,7 +38,7 @@ export type JobOutcome =
     };
 
 export interface WorkerJobOptions {
-  /** The bundled worker (dist/worker/train.js), or its TypeScript source with `execArgv: ['--import', 'tsx']`. */
+  /** The bundled worker (dist/worker/train.js), or its TypeScript source (run through tsx). */
   workerPath: string;
   job: JobRequest;
   execArgv?: string[];
@@ -69,12 +69,7 @@ export class WorkerJob {
   private exited = false;
 
   constructor(private readonly o: WorkerJobOptions) {
-    this.child = fork(o.workerPath, [], {
-      env: { ...process.env, ...o.env, ...WORKER_ENV },
-      execArgv: o.execArgv ?? [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
+    this.child = forkWorker(o.workerPath, { env: o.env, execArgv: o.execArgv });
     this.pid = this.child.pid;
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.keepStderr(chunk));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.keepStderr(chunk));
