@@ -19,7 +19,9 @@ export type JobRequest =
       modelDir: string;
       outDir: string;
       exclude?: string[];
-    };
+    }
+  /** A merged model folder for transformers.js (engine/io/export). */
+  | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' };
 
 /** Host → worker. */
 export type HostMessage =
@@ -38,6 +40,13 @@ export type WorkerMessage =
   /** Every few seconds while alive: the host's watchdog and the dashboard's memory figure. */
   | { v: typeof PROTOCOL_VERSION; type: 'heartbeat'; rss: number; heapUsed: number; uptime: number }
   | { v: typeof PROTOCOL_VERSION; type: 'dataset-done'; outDir: string; manifest: DatasetManifest }
+  | {
+      v: typeof PROTOCOL_VERSION;
+      type: 'export-done';
+      outDir: string;
+      modelFile: string;
+      maxLogitDiff?: number;
+    }
   | { v: typeof PROTOCOL_VERSION; type: 'error'; cause: ErrorCause; message: string; stack?: string };
 
 export type WorkerMessageType = WorkerMessage['type'];

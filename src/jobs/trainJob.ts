@@ -60,7 +60,8 @@ export class WorkerJob {
   private readonly stallListeners = new Set<Listener<number>>();
   private readonly stderrLines: string[] = [];
   private done: (TrainEvent & { type: 'done' }) | undefined;
-  private datasetDone = false;
+  /** A one-shot job (dataset build, export) reported its result. */
+  private resultDone = false;
   private error: { cause: ErrorCause; message: string } | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
   private stopTimedOut = false;
@@ -145,7 +146,7 @@ export class WorkerJob {
       return;
     }
     if (m.type === 'done') this.done = m;
-    else if (m.type === 'dataset-done') this.datasetDone = true;
+    else if (m.type === 'dataset-done' || m.type === 'export-done') this.resultDone = true;
     else if (m.type === 'error') this.error = { cause: m.cause, message: m.message };
     if (m.type === 'error' && m.stack) this.keepStderr(m.stack + '\n');
     for (const l of this.messageListeners) l(m);
@@ -158,7 +159,7 @@ export class WorkerJob {
 
   private settle(exitCode: number | null, signal: NodeJS.Signals | null): JobOutcome {
     if (this.done && this.done.reason !== 'failed') return { status: this.done.reason, done: this.done };
-    if (this.datasetDone && !this.error) return { status: 'finished' };
+    if (this.resultDone && !this.error) return { status: 'finished' };
     const failed = (cause: FailureCause, message: string): JobOutcome => ({
       status: 'failed',
       cause,

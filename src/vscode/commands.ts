@@ -425,12 +425,46 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const runDir = runDirOf(arg) ?? training.activeRun ?? d.runs.runs()[0]?.runDir;
       if (!runDir) return;
       const r = summarizeRun(runDir);
-      const out = r.record?.finalDir ?? r.checkpoints.at(-1)?.dir;
+      const trained =
+        r.record?.finalDir && existsSync(r.record.finalDir) ? r.record.finalDir : r.checkpoints.at(-1)?.dir;
+      if (!r.record || !trained) {
+        void vscode.window.showWarningMessage(
+          'LocalTune: this run has no adapter or checkpoint to export yet.',
+        );
+        return;
+      }
+      const full = r.record.spec.mode === 'full';
+      const dtype = await vscode.window.showQuickPick(
+        [
+          { label: 'fp32', description: 'exact; the size of the base model', value: 'fp32' as const },
+          {
+            label: 'int8',
+            description: 'weight-only 8-bit: ~4x smaller, faster on CPU',
+            value: 'int8' as const,
+          },
+        ],
+        { title: 'LocalTune: export precision' },
+      );
+      if (!dtype) return;
+      const outDir = join(runDir, `export-${dtype.value}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const done = await training.exportModel({
+        kind: 'export',
+        // A full fine-tune's output is a whole model folder; LoRA merges the adapter into the base.
+        modelDir: full ? trained : r.record.spec.modelDir,
+        adapterDir: full ? undefined : trained,
+        outDir,
+        dtype: dtype.value,
+      });
+      if (!done) return;
+      const diff =
+        done.maxLogitDiff === undefined
+          ? ''
+          : ` (max logit difference vs fp32: ${done.maxLogitDiff.toFixed(3)})`;
       const pick = await vscode.window.showInformationMessage(
-        `LocalTune: a merged ONNX model for transformers.js arrives with model export. Until then, the ${r.record?.spec.mode === 'full' ? 'model' : 'PEFT adapter'} is at ${out ?? 'the run folder'}.`,
+        `LocalTune: exported a transformers.js model folder to ${done.outDir}${diff}.`,
         'Reveal folder',
       );
-      if (pick) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out ?? runDir));
+      if (pick) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(done.outDir));
     }),
     cmd('localtune.useForCompletions', async (arg?: RunNode | string) => {
       const runDir = runDirOf(arg);

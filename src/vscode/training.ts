@@ -154,7 +154,8 @@ export class TrainingController implements vscode.Disposable {
         DashboardPanel.forRun(runDir)?.post(m);
         return;
       }
-      if (m.type === 'ready' || m.type === 'dataset-done' || m.type === 'error') return;
+      if (m.type === 'ready' || m.type === 'dataset-done' || m.type === 'export-done' || m.type === 'error')
+        return;
       const { v: _v, ...event } = m;
       if (event.type === 'step') lastStep = event.step;
       DashboardPanel.forRun(runDir)?.post(event);
@@ -249,6 +250,51 @@ export class TrainingController implements vscode.Disposable {
           );
       }
     });
+  }
+
+  /**
+   * Exports a merged model folder (transformers.js layout) in a worker, with a cancellable progress
+   * notification; resolves to the folder, or undefined when it failed or was cancelled.
+   */
+  async exportModel(
+    request: JobRequest & { kind: 'export' },
+  ): Promise<{ outDir: string; maxLogitDiff?: number } | undefined> {
+    const log = this.host.log;
+    log.info(
+      `exporting ${request.modelDir}${request.adapterDir ? ` + ${request.adapterDir}` : ''} to ${request.outDir} (${request.dtype})`,
+    );
+    const job = new WorkerJob({ workerPath: this.host.workerPath, job: request });
+    let result: { outDir: string; maxLogitDiff?: number } | undefined;
+    let cancelled = false;
+    const outcome = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `LocalTune: exporting (${request.dtype})`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        token.onCancellationRequested(() => {
+          cancelled = true;
+          void job.kill();
+        });
+        job.onMessage((m) => {
+          if (m.type === 'log') log.info(m.message);
+          if (m.type === 'export-done') result = { outDir: m.outDir, maxLogitDiff: m.maxLogitDiff };
+        });
+        progress.report({ message: 'merging the adapter and writing ONNX…' });
+        return job.outcome;
+      },
+    );
+    if (outcome.status === 'failed') {
+      if (cancelled) return undefined;
+      log.error(`export failed (${outcome.cause}): ${outcome.message}`);
+      if (outcome.stderrTail) log.error(outcome.stderrTail);
+      void vscode.window
+        .showErrorMessage(`LocalTune: the model could not be exported: ${outcome.message}`, 'Show log')
+        .then((p) => p && log.show());
+      return undefined;
+    }
+    return result;
   }
 
   /** Builds a dataset in the worker with a progress notification; resolves to the folder, or undefined. */

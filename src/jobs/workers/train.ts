@@ -4,6 +4,7 @@
  * heartbeats, and exits. A `stop` message, or the host going away (window closed: the IPC channel
  * disconnects), ends training gracefully: the current step finishes and a checkpoint is written.
  */
+import { exportModel } from '../../engine/io/export';
 import { buildDataset } from '../../data/build';
 import { isUserError } from '../../engine/errors';
 import { train } from '../../engine/train/trainer';
@@ -43,6 +44,22 @@ async function run(job: JobRequest): Promise<void> {
     // The host may be gone (window closed): the run folder says how it ended either way.
     if (readRunRecord(options.outDir))
       writeRunRecord(options.outDir, { status: done.reason, finalDir: done.finalDir });
+  } else if (job.kind === 'export') {
+    const result = await exportModel({
+      modelDir: job.modelDir,
+      adapterDir: job.adapterDir,
+      outDir: job.outDir,
+      dtype: job.dtype,
+    });
+    log('info', `exported ${result.outDir}/${result.modelFile}`);
+    send(
+      tag({
+        type: 'export-done',
+        outDir: result.outDir,
+        modelFile: result.modelFile,
+        maxLogitDiff: result.maxLogitDiff,
+      }),
+    );
   } else {
     const result = await buildDataset({
       sources: job.sources,
