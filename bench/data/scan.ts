@@ -170,6 +170,7 @@ function generate(dir: string, files: number, totalMB: number): void {
  * threads, or in this one when 0), results taken in scan order, then dedup. */
 async function stagePrepare(dir: string, workers: number): Promise<object> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const scanner = new WorkspaceScanner(dir, {});
   const deduper = new Deduper();
   const pool = workers > 0 ? PreparePool.create(workers, 1) : null;
@@ -211,12 +212,20 @@ async function stagePrepare(dir: string, workers: number): Promise<object> {
     mb: +(bytes / 1e6).toFixed(1),
     seconds: +seconds.toFixed(2),
     mbPerSecond: +(bytes / 1e6 / seconds).toFixed(1),
+    // CPU time of all threads: MB per CPU-second is what load on a shared machine disturbs least.
+    cpuSeconds: +cpuSecondsSince(cpu0).toFixed(2),
+    mbPerCpuSecond: +(bytes / 1e6 / cpuSecondsSince(cpu0)).toFixed(1),
     keptDocuments: docs,
     scrubFindings: findings,
     dedup: deduper.summary(),
     skipped: { ...scanner.skips, ...skipped },
     peakRssMB: rssMB(),
   };
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
 }
 
 async function stageTokenize(dir: string, modelDir: string, limitMB: number): Promise<object> {

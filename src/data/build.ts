@@ -308,9 +308,18 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       (isVal ? valFiles : trainFiles).add(ref.fileId);
       if (isVal && ref.doc.line === null) heldOut.push({ id: ref.fileId, path: ref.absPath });
     }
-    train.close();
-    val.close();
-    cache.save(live);
+    // The streams are copied on libuv's threads while this one saves the cache index.
+    // (Settled before anything else happens, even if the save throws: the cache closes its blobs.)
+    const contentHash = sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join(''));
+    // A rebuild whose streams come out the same keeps the files it wrote before.
+    const sameStreams = streamsWritten(outDir, contentHash, train.tokens, val.tokens);
+    const writing = Promise.allSettled(sameStreams ? [] : [train.write(), val.write()]);
+    try {
+      cache.save(live);
+    } finally {
+      await writing;
+    }
+    for (const w of await writing) if (w.status === 'rejected') throw w.reason;
 
     const scrubReport = scrubReportOf(live, cache);
     const manifest: DatasetManifest = {
@@ -342,17 +351,11 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         vocabSize: tokenizer.vocabSize,
         eosId: tokenizer.eosId,
       },
-      contentHash: sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join('')),
+      contentHash,
       heldOut: { files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) },
     };
     const replaced: string[] = [];
-    for (const name of [
-      DATASET_FILES.trainIds,
-      DATASET_FILES.trainWeights,
-      DATASET_FILES.validationIds,
-      DATASET_FILES.validationWeights,
-    ])
-      replaceFile(tmp(name), join(outDir, name), replaced);
+    if (!sameStreams) for (const name of STREAM_FILES) replaceFile(tmp(name), join(outDir, name), replaced);
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
     writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
     removeInBackground(replaced);
@@ -360,6 +363,31 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   } finally {
     cache.close();
     await threads.pool?.close();
+  }
+}
+
+const STREAM_FILES = [
+  DATASET_FILES.trainIds,
+  DATASET_FILES.trainWeights,
+  DATASET_FILES.validationIds,
+  DATASET_FILES.validationWeights,
+];
+
+/** Whether `outDir` already holds streams with this content hash (its manifest says so, sizes agree). */
+function streamsWritten(
+  outDir: string,
+  contentHash: string,
+  trainTokens: number,
+  valTokens: number,
+): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(outDir, MANIFEST_FILE), 'utf8')) as DatasetManifest;
+    if (m.contentHash !== contentHash || m.tokens.train !== trainTokens || m.tokens.validation !== valTokens)
+      return false;
+    const sizes = [trainTokens * 4, trainTokens, valTokens * 4, valTokens];
+    return STREAM_FILES.every((name, i) => statSync(join(outDir, name)).size === sizes[i]);
+  } catch {
+    return false;
   }
 }
 

@@ -155,16 +155,19 @@ export class BuildCache {
     return new Uint32Array(bytes.buffer);
   }
 
-  /** Reads `length` tokens from token `offset` of the blobs straight into the given views. */
-  readInto(offset: number, length: number, ids: Uint8Array, weights: Uint8Array): void {
-    readFully(this.idsFd, ids, length * 4, offset * 4);
-    readFully(this.weightsFd, weights, length, offset);
+  /**
+   * The token blobs' descriptors (ids, weights), for reading token refs; they stay valid until
+   * `close`, a compaction in `save` notwithstanding (it writes new files and renames them).
+   */
+  blobFds(): [number, number] {
+    return [this.idsFd, this.weightsFd];
   }
 
   readTokens(ref: { offset: number; length: number }): { ids: Uint32Array; weights: Uint8Array } {
     const ids = new Uint32Array(ref.length);
     const weights = new Uint8Array(ref.length);
-    this.readInto(ref.offset, ref.length, new Uint8Array(ids.buffer), weights);
+    readFully(this.idsFd, new Uint8Array(ids.buffer), ref.length * 4, ref.offset * 4);
+    readFully(this.weightsFd, weights, ref.length, ref.offset);
     return { ids, weights };
   }
 

@@ -206,10 +206,13 @@ test('incremental rebuild re-reads and re-tokenizes only the three edited files 
   assert.equal(first.filesRead, 30);
   assert.equal(first.documentsTokenized, 30);
 
+  const trainIds = join(outDir, 'train.ids.u32');
+  const inode = statSync(trainIds).ino;
   const again = await buildDataset(opts);
   assert.equal(again.filesRead, 0);
   assert.equal(again.documentsTokenized, 0);
   assert.equal(again.manifest.contentHash, first.manifest.contentHash);
+  assert.equal(statSync(trainIds).ino, inode, 'the same streams are not written again');
 
   for (const i of [2, 11, 29]) writeFileSync(join(root, `src/m${i}.ts`), codeFile(i + 1000, 4));
   const later = new Date(Date.now() + 5000);
@@ -220,6 +223,13 @@ test('incremental rebuild re-reads and re-tokenizes only the three edited files 
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
   assert.equal(third.manifest.contentHash, fresh.manifest.contentHash);
   assert.notEqual(third.manifest.contentHash, first.manifest.contentHash);
+  assert.notEqual(statSync(trainIds).ino, inode);
+  for (const name of ['train.ids.u32', 'train.weights.u8', 'validation.ids.u32', 'validation.weights.u8'])
+    assert.deepEqual(readFileSync(join(outDir, name)), readFileSync(join(fresh.outDir, name)), name);
+  // The replaced files were unlinked in the background; nothing else is left beside the dataset.
+  const leftovers = () => readdirSync(outDir).filter((n) => n.includes('.replaced-'));
+  for (let i = 0; i < 200 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(leftovers(), []);
 });
 
 test('a cache made with another tokenizer or seed is not reused', async () => {
