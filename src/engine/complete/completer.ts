@@ -4,6 +4,13 @@
  * (stops.ts), and post-processing of the kept text. One request runs at a time; a newer request
  * supersedes the running one, which stops before its next token.
  */
+import { findFimTokens, type FimTokens } from '../../data/fim';
+import type { Decoder, GenerateResult } from '../generate/decoder';
+import type { SamplingOptions } from '../generate/sampling';
+import { TextStream } from '../generate/textStream';
+import type { Tokenizer } from '../io/tokenizer';
+import { buildCompletionPrompt } from './prompt';
+import { cursorContext, postProcess, StopRules, stopTokenIds } from './stops';
 
 /** What the editor asks for: the text around the cursor. */
 export interface CompletionRequest {
@@ -51,4 +58,118 @@ export interface Completion {
   firstTokenMs: number;
   /** From the call to the result. */
   latencyMs: number;
+}
+
+export interface CompleterOptions extends SamplingOptions {
+  /** The model's FIM markers; default: what its tokenizer has (findFimTokens). */
+  fim?: FimTokens | null;
+  /** Prompt tokens at most (default 1024, and always leaving room for maxTokens). */
+  promptTokens?: number;
+  /** Default time budget of a request (2000 ms). */
+  timeBudgetMs?: number;
+  seed?: number;
+}
+
+const DEFAULT_PROMPT_TOKENS = 1024;
+const DEFAULT_TIME_BUDGET_MS = 2000;
+
+export class Completer {
+  readonly fim: FimTokens | null;
+  private readonly stopIds: number[];
+  private current: AbortController | undefined;
+
+  constructor(
+    readonly decoder: Decoder,
+    readonly tokenizer: Tokenizer,
+    private readonly o: CompleterOptions = {},
+  ) {
+    this.fim = o.fim === undefined ? findFimTokens(tokenizer) : o.fim;
+    this.stopIds = stopTokenIds(tokenizer, decoder.info.eosIds);
+  }
+
+  /**
+   * Completes at the cursor. A call supersedes the one still running (it stops before its next
+   * token and resolves with stop 'superseded'); `signal` cancels (stop 'cancelled').
+   */
+  async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
+    const started = performance.now();
+    this.current?.abort('superseded');
+    const controller = new AbortController();
+    this.current = controller;
+    const cancel = () => controller.abort('cancelled');
+    signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) cancel();
+    const timer = setTimeout(
+      () => controller.abort('time'),
+      request.timeBudgetMs ?? this.o.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS,
+    );
+    try {
+      return await this.run(request, controller.signal, started);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+      if (this.current === controller) this.current = undefined;
+    }
+  }
+
+  /** One short run so that the first real request does not pay ONNX Runtime's first-run setup. */
+  async warmUp(): Promise<void> {
+    await this.complete({ prefix: 'a = 1\n', suffix: '', languageId: 'plaintext', maxTokens: 2 });
+    this.decoder.reset();
+  }
+
+  private async run(request: CompletionRequest, signal: AbortSignal, started: number): Promise<Completion> {
+    const ctx = cursorContext(request.prefix, request.suffix, request.multiline ?? 'auto');
+    const { contextLength } = this.decoder.info;
+    const maxTokens = Math.max(
+      1,
+      Math.min(request.maxTokens ?? (ctx.multiline ? 128 : 48), contextLength - 8),
+    );
+    const prompt = buildCompletionPrompt({
+      prefix: request.prefix,
+      suffix: request.suffix,
+      tokenizer: this.tokenizer,
+      fim: this.fim,
+      budgetTokens: Math.min(this.o.promptTokens ?? DEFAULT_PROMPT_TOKENS, contextLength - maxTokens),
+    });
+    let firstTokenMs = NaN;
+    const done = (text: string, stop: CompletionStop, note?: string, r?: GenerateResult): Completion => ({
+      text,
+      stop,
+      note,
+      promptTokens: prompt.ids.length,
+      reusedTokens: r?.reusedTokens ?? 0,
+      firstTokenMs,
+      latencyMs: performance.now() - started,
+    });
+    if (signal.aborted) return done('', signal.reason as CompletionStop);
+    if (prompt.ids.length === 0) return done('', 'empty', 'no text before the cursor');
+
+    const rules = new StopRules(ctx);
+    const stream = new TextStream((ids) => this.tokenizer.decode(ids));
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    const r = await this.decoder
+      .generate(prompt.ids, {
+        maxTokens,
+        stopIds: this.stopIds,
+        signal: controller.signal,
+        temperature: this.o.temperature,
+        topP: this.o.topP,
+        seed: this.o.seed,
+        onToken: (id) => {
+          if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - started;
+          const stop = rules.push(stream.push(id));
+          if (stop) controller.abort(stop);
+        },
+      })
+      .finally(() => signal.removeEventListener('abort', forward));
+    if (!rules.stop) rules.push(stream.flush());
+    const stop: CompletionStop =
+      rules.stop ?? (r.stop === 'aborted' ? (controller.signal.reason as CompletionStop) : r.stop);
+    if (stop === 'superseded' || stop === 'cancelled') return done('', stop, undefined, r);
+    const shown = postProcess(rules.text, { ...ctx, suffix: request.suffix });
+    return done(shown.text, stop, shown.note, r);
+  }
 }

@@ -1,0 +1,112 @@
+/**
+ * The prompt for a completion at the cursor: the end of the text before it and the start of the
+ * text after it, within a token budget, cut at line boundaries where possible. A model with FIM
+ * tokens (findFimTokens in data/fim.ts, the one place FIM spellings live) gets the PSM layout it was
+ * trained on, `<fim_prefix>P<fim_suffix>S<fim_middle>` (Qwen: `<|fim_prefix|>…`); a model without
+ * them gets the prefix only (a FIM prompt in a model that never saw FIM makes garbage).
+ *
+ * When the prefix is cut, it starts at a line whose index is a multiple of PREFIX_LINE_STRIDE and
+ * the cursor line is counted in steps of CURSOR_LINE_STEP tokens, so while the user types the start
+ * stays put and the decoder's prompt cache keeps matching.
+ */
+import type { FimTokens } from '../../data/fim';
+import type { Tokenizer } from '../io/tokenizer';
+
+export interface CompletionPromptInput {
+  /** The document's text before the cursor. */
+  prefix: string;
+  /** The document's text after the cursor. */
+  suffix: string;
+  tokenizer: Tokenizer;
+  /** The model's FIM markers (findFimTokens), or null: a prefix-only prompt. */
+  fim: FimTokens | null;
+  /** Prompt tokens at most, markers included. */
+  budgetTokens: number;
+  /** The share of the budget the suffix may take in a FIM prompt (default 0.25). */
+  suffixShare?: number;
+}
+
+export interface CompletionPrompt {
+  ids: number[];
+  /** Where the kept prefix begins in `prefix` (0: all of it). */
+  prefixStart: number;
+  /** Where the kept suffix ends in `suffix` (suffix.length: all of it; 0 without FIM). */
+  suffixEnd: number;
+}
+
+/** The kept prefix starts at a multiple of this many lines (prompt-cache stability). */
+export const PREFIX_LINE_STRIDE = 8;
+/** The cursor line's tokens are counted in steps of this many when the prefix is cut. */
+const CURSOR_LINE_STEP = 32;
+/** No tokenizer packs more characters than this into a token on code; bounds what is tokenized. */
+const MAX_CHARS_PER_TOKEN = 8;
+
+export function buildCompletionPrompt(input: CompletionPromptInput): CompletionPrompt {
+  const { prefix, suffix, tokenizer, fim } = input;
+  const budget = Math.max(0, Math.floor(input.budgetTokens) - (fim ? 3 : 0));
+  if (!fim) {
+    const p = keepLines(prefix, budget, tokenizer, 'tail');
+    return { ids: p.ids, prefixStart: prefix.length - p.chars, suffixEnd: 0 };
+  }
+  const s = keepLines(suffix, Math.floor(budget * (input.suffixShare ?? 0.25)), tokenizer, 'head');
+  const p = keepLines(prefix, budget - s.ids.length, tokenizer, 'tail');
+  return {
+    ids: [fim.prefix, ...p.ids, fim.suffix, ...s.ids, fim.middle],
+    prefixStart: prefix.length - p.chars,
+    suffixEnd: s.chars,
+  };
+}
+
+/**
+ * The lines at one end of `text` (`tail`: the last ones, `head`: the first ones) that fit in
+ * `budget` tokens, encoded; `chars` is how much of `text` they span. A single line longer than the
+ * budget is cut by tokens.
+ */
+function keepLines(
+  text: string,
+  budget: number,
+  tokenizer: Tokenizer,
+  end: 'head' | 'tail',
+): { ids: number[]; chars: number } {
+  if (budget <= 0 || text.length === 0) return { ids: [], chars: 0 };
+  const lines = text.split(/(?<=\n)/); // each line keeps its newline
+  const order = end === 'tail' ? lines.map((_, i) => lines.length - 1 - i) : lines.map((_, i) => i);
+  // Candidate lines from the kept end, bounded in characters before anything is tokenized.
+  let n = 0;
+  let chars = 0;
+  while (n < order.length && chars <= budget * MAX_CHARS_PER_TOKEN) chars += lines[order[n++]].length;
+  const join = (count: number) => {
+    const picked = order.slice(0, count).map((i) => lines[i]);
+    return (end === 'tail' ? picked.reverse() : picked).join('');
+  };
+  let ids = tokenizer.encode(join(n));
+  if (ids.length <= budget && n === lines.length) return { ids, chars: text.length };
+  let fit = n;
+  if (ids.length > budget) {
+    // Count per line (close to, not exactly, the joined count), then re-check the joined text.
+    let used = 0;
+    fit = 0;
+    while (fit < n) {
+      let c = tokenizer.encode(lines[order[fit]]).length;
+      // The cursor line counts in steps, so typing on it seldom moves the start.
+      if (end === 'tail' && fit === 0)
+        c = Math.min(budget, Math.ceil(c / CURSOR_LINE_STEP) * CURSOR_LINE_STEP);
+      if (used + c > budget) break;
+      used += c;
+      fit++;
+    }
+  }
+  if (end === 'tail' && fit > 0) {
+    // Start at a stride line: the start moves seldom while the user types at the end.
+    const snapped = Math.ceil((lines.length - fit) / PREFIX_LINE_STRIDE) * PREFIX_LINE_STRIDE;
+    if (snapped < lines.length) fit = lines.length - snapped;
+  }
+  if (Math.max(1, fit) !== n || ids.length > budget) {
+    n = Math.max(1, fit);
+    ids = tokenizer.encode(join(n));
+  }
+  while (ids.length > budget && n > 1) ids = tokenizer.encode(join(--n));
+  if (ids.length > budget) ids = end === 'tail' ? ids.slice(ids.length - budget) : ids.slice(0, budget);
+  // A line cut by tokens spans all of its characters (close enough for the caller's bookkeeping).
+  return { ids, chars: join(n).length };
+}
