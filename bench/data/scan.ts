@@ -2,14 +2,15 @@
  * Dataset-layer throughput on a generated workspace (default 50,000 files / 500 MB of code-like
  * text with some secrets, duplicates, near-duplicates, vendored folders and lock files):
  *
- *   prepare:     scan + filter + scrub + dedup (the pass before tokenization), MB/s and peak RSS
+ *   prepare:     scan + filter + scrub + dedup (the pass before tokenization), MB/s, CPU seconds and
+ *                peak RSS, in one thread and with --workers worker threads
  *   tokenize:    our encoder (pre-token memo) vs calling the tokenizer naively file by file, same files,
  *                same run, ids checked equal
  *   build:       a full `buildDataset` (tokenization included), then rebuilds: unchanged, and after
  *                editing 3 files
  *
  *   npx tsx bench/data/scan.ts [--files 50000] [--mb 500] [--dir DIR] [--tokenize-mb 20]
- *                              [--build-files N] [--no-build]
+ *                              [--build-files N] [--no-build] [--workers N]
  *
  * --dir keeps the generated workspace (reused when its marker matches); --build-files limits the
  * full build to the first N files' folders (default: all). Each stage runs in its own child
