@@ -86,6 +86,11 @@ export class CompletionClient {
     return client;
   }
 
+  /** The worker's process id (undefined between a crash and its restart). */
+  get pid(): number | undefined {
+    return this.worker?.child.pid;
+  }
+
   /** The model that serves (a folder name, with the adapter's). */
   get modelName(): string {
     return this.model;

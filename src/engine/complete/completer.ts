@@ -99,12 +99,10 @@ export class Completer {
     const cancel = () => controller.abort('cancelled');
     signal?.addEventListener('abort', cancel, { once: true });
     if (signal?.aborted) cancel();
-    const timer = setTimeout(
-      () => controller.abort('time'),
-      request.timeBudgetMs ?? this.o.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS,
-    );
+    const budgetMs = request.timeBudgetMs ?? this.o.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
+    const timer = setTimeout(() => controller.abort('time'), budgetMs);
     try {
-      return await this.run(request, controller.signal, started);
+      return await this.run(request, controller.signal, started, started + budgetMs);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', cancel);
@@ -118,7 +116,12 @@ export class Completer {
     this.decoder.reset();
   }
 
-  private async run(request: CompletionRequest, signal: AbortSignal, started: number): Promise<Completion> {
+  private async run(
+    request: CompletionRequest,
+    signal: AbortSignal,
+    started: number,
+    deadline: number,
+  ): Promise<Completion> {
     const ctx = cursorContext(request.prefix, request.suffix, request.multiline ?? 'auto');
     const { contextLength } = this.decoder.info;
     const maxTokens = Math.max(
@@ -162,6 +165,7 @@ export class Completer {
           if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - started;
           const stop = rules.push(stream.push(id));
           if (stop) controller.abort(stop);
+          else if (performance.now() >= deadline) controller.abort('time');
         },
       })
       .finally(() => signal.removeEventListener('abort', forward));
