@@ -7,7 +7,7 @@ import { Chart, CHARTS, readTheme, type StepRange, type Theme } from './charts';
 import { toCsv } from './csv';
 import { etaSeconds, formatBytes, formatDuration, totalElapsed } from './eta';
 import { parseMetrics, RunSeries } from './metrics';
-import type { DashboardState, HostMessage, RunAck, WebviewMessage } from './protocol';
+import type { CompletionStatsRow, DashboardState, HostMessage, RunAck, WebviewMessage } from './protocol';
 
 /** What the page needs of VS Code's webview API (`acquireVsCodeApi()`). */
 export interface WebviewHost {
@@ -28,6 +28,8 @@ export class Dashboard {
   private readonly runList = document.createElement('ul');
   private readonly empty = document.createElement('p');
   private readonly chartsBox = document.createElement('div');
+  private readonly completions = document.createElement('section');
+  private completionRows: CompletionStatsRow[] = [];
   private frame = 0;
 
   constructor(
@@ -58,7 +60,8 @@ export class Dashboard {
     header.append(this.title, this.stats, actions, this.runList);
     this.empty.className = 'empty';
     this.empty.textContent = 'Waiting for the first training step…';
-    root.append(header, this.empty, this.chartsBox);
+    this.completions.className = 'completions';
+    root.append(header, this.empty, this.chartsBox, this.completions);
     this.charts = CHARTS.map((spec) => new Chart(this.chartsBox, spec, (range) => this.setZoom(range)));
 
     new ResizeObserver(() => this.schedule()).observe(root);
@@ -73,6 +76,11 @@ export class Dashboard {
   }
 
   onMessage(m: HostMessage): void {
+    if (m.type === 'completionStats') {
+      this.completionRows = m.rows;
+      this.renderCompletions();
+      return;
+    }
     if (m.type === 'load') {
       for (const load of m.runs) {
         const run = new RunSeries(load.runDir, load.title);
@@ -85,6 +93,7 @@ export class Dashboard {
       const primary = this.runs.findIndex((r) => r.runDir === m.primary);
       if (primary > 0) this.runs.unshift(...this.runs.splice(primary, 1));
       this.saveState();
+      this.renderCompletions();
     } else {
       for (const b of m.batches) this.runs.find((r) => r.runDir === b.runDir)?.addAll(b.events, true);
     }
@@ -145,17 +154,7 @@ export class Dashboard {
       ['Tokens/s', fixed(last(primary?.tokensPerSec), 0)],
     ];
     if (primary?.memoryBytes !== undefined) stats.push(['Memory', formatBytes(primary.memoryBytes)]);
-    this.stats.replaceChildren(
-      ...stats.map(([name, value]) => {
-        const div = document.createElement('div');
-        const dt = document.createElement('dt');
-        const dd = document.createElement('dd');
-        dt.textContent = name;
-        dd.textContent = value;
-        div.append(dt, dd);
-        return div;
-      }),
-    );
+    this.stats.replaceChildren(...statItems(stats));
     this.enable('stop', status === 'running');
     this.enable('resume', status === 'stopped' || status === 'failed');
     this.enable('export', status === 'stopped' || status === 'finished' || status === 'failed');
@@ -188,6 +187,43 @@ export class Dashboard {
     );
   }
 
+  /** The Completions section: each model's local counters, this run's models first. */
+  private renderCompletions(): void {
+    const runDir = this.runs[0]?.runDir;
+    const mine = (r: CompletionStatsRow) => (runDir !== undefined && r.model.startsWith(runDir) ? 0 : 1);
+    const rows = [...this.completionRows].sort((a, b) => mine(a) - mine(b));
+    const title = document.createElement('h2');
+    title.textContent = 'Completions';
+    title.style.fontSize = '1.1em';
+    const note = document.createElement('p');
+    note.style.color = 'var(--vscode-descriptionForeground)';
+    note.textContent = rows.length
+      ? 'Counted on this machine only, never sent anywhere.'
+      : 'No completions yet: choose a run with "Use for Completions" and type in an editor. Counted on this machine only.';
+    const pct = (a: number, b: number) => (b > 0 ? `${Math.round((100 * a) / b)}%` : '—');
+    const models = rows.map((r) => {
+      const name = document.createElement('h3');
+      name.style.fontSize = '1em';
+      name.style.margin = '8px 0 4px';
+      name.textContent = mine(r) === 0 ? `${r.label} (this run)` : r.label;
+      name.title = r.model;
+      const stats = document.createElement('dl');
+      stats.className = 'stats';
+      const values: [string, string][] = [
+        ['Shown', String(r.shown)],
+        ['Accepted', `${r.accepted} (${pct(r.accepted, r.shown)})`],
+        ['Accepted characters', String(r.acceptedChars)],
+        [
+          'Kept after 30 s',
+          r.checkedChars ? `${pct(r.survivedChars, r.checkedChars)} of ${r.checkedChars}` : '—',
+        ],
+      ];
+      stats.append(...statItems(values));
+      return [name, stats];
+    });
+    this.completions.replaceChildren(title, note, ...models.flat());
+  }
+
   private enable(id: ButtonId, on: boolean): void {
     this.buttons.get(id)?.toggleAttribute('disabled', !on);
   }
@@ -212,4 +248,17 @@ export class Dashboard {
   private saveState(): void {
     this.host.setState({ runDirs: this.runs.map((r) => r.runDir) });
   }
+}
+
+/** `<div><dt>name</dt><dd>value</dd></div>` per pair, for a `dl.stats`. */
+function statItems(pairs: [string, string][]): HTMLDivElement[] {
+  return pairs.map(([name, value]) => {
+    const div = document.createElement('div');
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = name;
+    dd.textContent = value;
+    div.append(dt, dd);
+    return div;
+  });
 }

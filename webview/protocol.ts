@@ -3,6 +3,10 @@
  * webview (`webview/main.ts`). Types only: both bundles import this file.
  */
 import type { TrainEvent } from '../src/engine/train/events';
+import type { ModelCompletionStats } from '../src/vscode/completionStats';
+
+/** One model's local completion counters (shown, accepted, kept after 30 s), for the Completions section. */
+export type CompletionStatsRow = ModelCompletionStats;
 
 /** The worker's periodic heartbeat (`jobs/protocol.ts`): the dashboard shows its `rss` as memory. */
 export interface HeartbeatEvent {
@@ -32,7 +36,9 @@ export type HostMessage =
   /** Replace (or add) these runs' data; `primary` is the run the buttons act on. */
   | { type: 'load'; primary: string; runs: RunLoad[] }
   /** Live events, batched (at most one message per ~100 ms). */
-  | { type: 'events'; batches: { runDir: string; events: DashboardEvent[] }[] };
+  | { type: 'events'; batches: { runDir: string; events: DashboardEvent[] }[] }
+  /** Local completion statistics of every model used in this workspace (never sent anywhere). */
+  | { type: 'completionStats'; rows: CompletionStatsRow[] };
 
 /** Points drawn for one run: step events plus eval events. */
 export interface RunAck {

@@ -11,8 +11,9 @@ import { readManifest } from '../data/datasetFiles';
 import { MANIFEST_FILE } from '../data/manifest';
 import { hubCacheDir, resolveModel } from '../engine/io/hub';
 import { formatProgress } from '../engine/io/hubProgress';
-import { summarizeRun } from '../jobs/runs';
+import { RUN_FILE, summarizeRun } from '../jobs/runs';
 import { TRAIN_DEFAULTS } from '../jobs/trainSpec';
+import { resolveServedModel } from './completionModel';
 import { DashboardPanel } from './dashboardPanel';
 import { datasetsRoot, listDatasetDirs, readDatasetInfo } from './datasetInfo';
 import type { DatasetNode, DatasetsTree } from './datasetsTree';
@@ -467,29 +468,48 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (pick) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(done.outDir));
     }),
     cmd('localtune.useForCompletions', async (arg?: RunNode | string) => {
-      const runDir = runDirOf(arg);
-      if (!runDir) return;
-      const r = summarizeRun(runDir);
-      const model =
-        r.record?.finalDir && existsSync(r.record.finalDir) ? r.record.finalDir : r.checkpoints.at(-1)?.dir;
+      // A run (its folder or tree node), or a model / adapter / exported folder given by path.
+      const target = runDirOf(arg);
+      if (!target) return undefined;
+      const isRun = existsSync(join(target, RUN_FILE)) || typeof arg !== 'string';
+      const r = isRun ? summarizeRun(target) : undefined;
+      const model = !r
+        ? target
+        : r.record?.finalDir && existsSync(r.record.finalDir)
+          ? r.record.finalDir
+          : r.checkpoints.at(-1)?.dir;
       if (!model) {
         void vscode.window.showWarningMessage('LocalTune: this run has no adapter or checkpoint yet.');
-        return;
+        return undefined;
       }
-      await vscode.workspace
-        .getConfiguration('localtune')
-        .update('completions.model', model, vscode.ConfigurationTarget.Workspace);
-      await d.context.workspaceState.update('localtune.completionRun', runDir);
-      d.runs.refresh();
-      void vscode.window.showInformationMessage(
-        `LocalTune: completions will use ${r.record?.title ?? r.id} (${basename(model)}).`,
+      const served = await resolveServedModel(
+        model,
+        async (id) =>
+          (await cachedHubModel(id, hubCacheDir())) ?? (await cachedHubModel(id, d.downloadCache())),
       );
+      if ('error' in served) {
+        void vscode.window.showWarningMessage(`LocalTune: cannot serve completions: ${served.error}.`);
+        return undefined;
+      }
+      const config = vscode.workspace.getConfiguration('localtune');
+      await config.update('completions.model', model, vscode.ConfigurationTarget.Workspace);
+      await config.update('completions.enabled', true, vscode.ConfigurationTarget.Workspace);
+      await d.context.workspaceState.update('localtune.completionRun', r?.runDir);
+      d.runs.refresh();
+      void vscode.window.showInformationMessage(`LocalTune: completions now come from ${served.label}.`);
+      return model;
     }),
     cmd('localtune.toggleCompletions', async () => {
       const enabled = !settings().completions.enabled;
       await vscode.workspace
         .getConfiguration('localtune')
         .update('completions.enabled', enabled, vscode.ConfigurationTarget.Workspace);
+      // Off: the ghost text on screen goes too.
+      if (!enabled) await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+      else if (!settings().completions.model)
+        void vscode.window.showInformationMessage(
+          'LocalTune: completions are on; choose a run with "Use for Completions" in the Runs view.',
+        );
       vscode.window.setStatusBarMessage(`LocalTune completions ${enabled ? 'on' : 'off'}`, 3000);
       return enabled;
     }),

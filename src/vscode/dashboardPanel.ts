@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import { dashboardHtml, makeNonce } from '../../webview/html';
 import { lastMetricStep, liveTail } from '../../webview/metrics';
 import type {
+  CompletionStatsRow,
   DashboardEvent,
   DashboardState,
   HostMessage,
@@ -42,6 +43,9 @@ export class DashboardPanel {
   private static readonly requests = new vscode.EventEmitter<DashboardRequest>();
   /** Stop / Resume / Export pressed in a dashboard, for the run it shows (its primary run). */
   static readonly onDidRequest: vscode.Event<DashboardRequest> = DashboardPanel.requests.event;
+
+  /** The local completion statistics every dashboard shows in its Completions section. */
+  private static completionStats: CompletionStatsRow[] = [];
 
   private readonly runs: PanelRun[];
   private readonly disposables: vscode.Disposable[] = [];
@@ -75,6 +79,12 @@ export class DashboardPanel {
   static forRun(runDir: string): DashboardPanel | undefined {
     for (const p of DashboardPanel.panels) if (p.runs[0].runDir === runDir) return p;
     return undefined;
+  }
+
+  /** New completion statistics (every model's): shown at once in every open dashboard. */
+  static setCompletionStats(rows: CompletionStatsRow[]): void {
+    DashboardPanel.completionStats = rows;
+    for (const p of DashboardPanel.panels) if (p.pageReady) p.send({ type: 'completionStats', rows });
   }
 
   /** Restores dashboards after a window reload (state: the runDir list the page saved). */
@@ -180,6 +190,7 @@ export class DashboardPanel {
       case 'ready':
         this.pageReady = true;
         void this.load(this.runs, true);
+        this.send({ type: 'completionStats', rows: DashboardPanel.completionStats });
         break;
       case 'ack':
         this.acked = m.runs;

@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { hubCacheDir } from '../engine/io/hub';
 import { registerCommands } from './commands';
+import { CompletionProvider } from './completionProvider';
+import { CompletionService } from './completionService';
 import { DashboardPanel } from './dashboardPanel';
 import { DatasetsTree } from './datasetsTree';
+import { cachedHubModel } from './modelCatalog';
 import { ModelsTree } from './modelsTree';
 import { RunsTree } from './runsTree';
 import { TrainingController } from './training';
@@ -21,6 +24,7 @@ export interface LocalTuneApi {
   datasets: DatasetsTree;
   runs: RunsTree;
   models: ModelsTree;
+  completions: CompletionService;
   log: vscode.LogOutputChannel;
 }
 
@@ -48,6 +52,16 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     },
   });
 
+  const completions = new CompletionService({
+    context,
+    log,
+    workerPath: context.asAbsolutePath(join('dist', 'worker', 'complete.js')),
+    workspace,
+    findBase: async (id) => (await cachedHubModel(id, hubCacheDir())) ?? cachedHubModel(id, ownCache),
+  });
+  const showCompletionStats = () => DashboardPanel.setCompletionStats(completions.stats.all());
+  showCompletionStats();
+
   // Runs change on disk (other windows, the CLI): watch the run folders.
   const watcher = vscode.workspace.createFileSystemWatcher(
     '**/.localtune/{runs/*/run.json,runs/*/checkpoints/*,datasets/*/manifest.json}',
@@ -56,6 +70,9 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
   context.subscriptions.push(
     log,
     training,
+    completions,
+    ...new CompletionProvider(completions, log).register(),
+    completions.stats.onDidChange(showCompletionStats),
     watcher,
     watcher.onDidChange(() => runs.refresh()),
     watcher.onDidCreate(refresh),
@@ -73,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('localtune') && refresh()),
     ...registerCommands({ context, training, datasets, runs, models, log, refresh, downloadCache }),
   );
-  return { training, datasets, runs, models, log };
+  return { training, datasets, runs, models, completions, log };
 }
 
 /** The window is closing: the worker finishes its step and writes a checkpoint. */
