@@ -8,6 +8,10 @@ import 'uplot/dist/uPlot.min.css'; // esbuild emits it as dist/webview/main.css
 import { downsample } from './downsample';
 import type { RunSeries } from './metrics';
 
+const STEP_TICKS = [1, 2, 5]
+  .flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((p) => m * p))
+  .sort((a, b) => a - b);
+
 export interface Theme {
   foreground: string;
   grid: string;
@@ -142,7 +146,11 @@ export class Chart {
       width,
       height: this.spec.height,
       scales: { x: { time: false } },
-      axes: [axis(), { ...axis(), size: 64, values: (_u, splits) => splits.map(formatTick) }],
+      // Steps are whole numbers: no 1.2, 1.4 … ticks on a short run.
+      axes: [
+        { ...axis(), incrs: STEP_TICKS },
+        { ...axis(), size: 64, values: (_u, splits) => splits.map(formatTick) },
+      ],
       series: [
         { label: 'step' },
         ...lines.map((l): uPlot.Series => ({
