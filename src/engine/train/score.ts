@@ -2,6 +2,7 @@
  * Scoring a token sequence with a forward-only graph: logprobs[i] = log P(ids[i+1] | ids[0..i]).
  * With an adapter the LoRA matrices are baked in as constants.
  */
+import type { InferenceSession } from 'onnxruntime-node';
 import { UserError } from '../errors';
 import type { Adapter } from '../io/peft';
 import type { LoadedModel } from '../models';
@@ -21,14 +22,7 @@ export async function scoreIds(
   const bad = ids.find((i) => !Number.isInteger(i) || i < 0 || i >= vocab);
   if (bad !== undefined)
     throw new UserError(`token id ${bad} is outside the model's vocabulary (0..${vocab - 1})`);
-  const loraValues = o.adapter ? new Map([...o.adapter.values].map(([k, v]) => [k, v.data])) : undefined;
-  const { graph } = buildLmGraph(model, {
-    mode: 'frozen',
-    lora: o.adapter?.settings,
-    loraValues,
-    withGradients: false,
-  });
-  const session = await createSession(graph.toBytes(), { threads: o.threads });
+  const session = await scoringSession(model, o);
   const n = ids.length - 1;
   const out = await session.run({
     input_ids: toOrt('int64', BigInt64Array.from(ids.slice(0, n), BigInt), [1, n]),
@@ -37,4 +31,19 @@ export async function scoreIds(
     loss_scale: toOrt('float32', Float32Array.of(1), []),
   });
   return Array.from(out.token_logprobs.data as Float32Array);
+}
+
+/** A session of the forward-only LM graph (loss and token_logprobs), the adapter baked in as constants. */
+export async function scoringSession(
+  model: LoadedModel,
+  o: { adapter?: Adapter; threads?: number } = {},
+): Promise<InferenceSession> {
+  const loraValues = o.adapter ? new Map([...o.adapter.values].map(([k, v]) => [k, v.data])) : undefined;
+  const { graph } = buildLmGraph(model, {
+    mode: 'frozen',
+    lora: o.adapter?.settings,
+    loraValues,
+    withGradients: false,
+  });
+  return createSession(graph.toBytes(), { threads: o.threads });
 }
