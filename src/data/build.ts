@@ -20,7 +20,8 @@ import { loadTokenizer, type Tokenizer } from '../engine/io/tokenizer';
 import { Rng } from '../engine/rng';
 import { BuildCache, signature, type CachedDoc, type CachedFile } from './cache';
 import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
-import { fimSample, findFimTokens } from './fim';
+import { findFimTokens } from '../engine/io/fimTokens';
+import { fimSample } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';
 import {

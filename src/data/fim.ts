@@ -5,31 +5,7 @@
 import type { Tokenizer } from '../engine/io/tokenizer';
 import type { Rng } from '../engine/rng';
 import type { Sample } from './formats/sample';
-
-export interface FimTokens {
-  /** Spelling family: StarCoder/SmolLM2 `<fim_prefix>` or Qwen2.5-Coder `<|fim_prefix|>`. */
-  style: 'starcoder' | 'qwen';
-  prefix: number;
-  middle: number;
-  suffix: number;
-}
-
-const STYLES = [
-  { style: 'starcoder', spell: (p: string) => `<fim_${p}>` },
-  { style: 'qwen', spell: (p: string) => `<|fim_${p}|>` },
-] as const;
-
-/** The model's FIM markers, or null for a model without them (it gets plain causal text). */
-export function findFimTokens(tokenizer: Tokenizer): FimTokens | null {
-  for (const { style, spell } of STYLES) {
-    const prefix = tokenizer.tokenId(spell('prefix'));
-    const middle = tokenizer.tokenId(spell('middle'));
-    const suffix = tokenizer.tokenId(spell('suffix'));
-    if (prefix !== undefined && middle !== undefined && suffix !== undefined)
-      return { style, prefix, middle, suffix };
-  }
-  return null;
-}
+import type { FimTokens } from '../engine/io/fimTokens';
 
 export interface FimOptions {
   fimRate: number;

@@ -4,7 +4,7 @@
  * (stops.ts), and post-processing of the kept text. One request runs at a time; a newer request
  * supersedes the running one, which stops before its next token.
  */
-import { findFimTokens, type FimTokens } from '../../data/fim';
+import { findFimTokens, type FimTokens } from '../io/fimTokens';
 import type { Decoder, GenerateResult } from '../generate/decoder';
 import type { SamplingOptions } from '../generate/sampling';
 import { TextStream } from '../generate/textStream';

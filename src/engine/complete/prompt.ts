@@ -9,7 +9,7 @@
  * the cursor line is counted in steps of CURSOR_LINE_STEP tokens, so while the user types the start
  * stays put and the decoder's prompt cache keeps matching.
  */
-import type { FimTokens } from '../../data/fim';
+import type { FimTokens } from '../io/fimTokens';
 import type { Tokenizer } from '../io/tokenizer';
 
 export interface CompletionPromptInput {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFimTokens } from '../../../src/data/fim';
+import { findFimTokens } from '../../../src/engine/io/fimTokens';
 import { buildCompletionPrompt, PREFIX_LINE_STRIDE } from '../../../src/engine/complete/prompt';
 import { writeGpt2TokenizerFiles } from '../../../src/engine/io/gpt2Tokenizer';
 import { STARCODER_SPECIAL_TOKENS } from '../../../src/engine/io/tinyBigCode';
