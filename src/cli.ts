@@ -9,6 +9,7 @@ import { runScoreCommand } from './cliScore';
 import { runDatasetCommand } from './cliDataset';
 import { runExportCommand } from './cliExport';
 import { runGenerateCommand } from './cliGenerate';
+import { runEvalCommand } from './cliEval';
 import type { CliIo } from './cliArgs';
 
 const USAGE = `localtune — fine-tune small language models on your own code, locally
@@ -20,6 +21,7 @@ Usage:
   localtune dataset show DIR
   localtune export  --model DIR [--adapter DIR] --out DIR [--dtype fp32|int8]
   localtune generate --model DIR [--adapter DIR] --prompt STR [--max-tokens N] [--temperature T --top-p P --seed N]
+  localtune eval    --model DIR|ID [--adapter DIR] --data DATASET [--spans N] [--seed N] [--json]
 
 Run \`localtune <command> --help\` for a command's options.`;
 
@@ -37,6 +39,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runExportCommand(rest, io);
       case 'generate':
         return await runGenerateCommand(rest, io);
+      case 'eval':
+        return await runEvalCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -45,7 +49,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return command === undefined ? 2 : 0;
       default:
         throw new UserError(
-          `unknown command "${command}"; commands: train, score, dataset, export, generate (see localtune --help)`,
+          `unknown command "${command}"; commands: train, score, dataset, export, generate, eval (see localtune --help)`,
         );
     }
   } catch (err) {
@@ -63,7 +67,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
  */
 function relaunchWithTunedMalloc(argv: string[]): number | null {
   if (
-    !['train', 'score'].includes(argv[0] ?? '') ||
+    !['train', 'score', 'eval'].includes(argv[0] ?? '') ||
     process.env.MALLOC_MMAP_MAX_ !== undefined ||
     process.platform !== 'linux'
   )

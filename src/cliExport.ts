@@ -1,5 +1,6 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { UserError } from './engine/errors';
+import { cardEvaluation, readEvalReport } from './engine/eval/report';
 import { exportModel } from './engine/io/export';
 import { resolveModelForCli } from './engine/io/hubProgress';
 import { parseFlags, type CliIo } from './cliArgs';
@@ -7,7 +8,8 @@ import { parseFlags, type CliIo } from './cliArgs';
 const HELP = `localtune export --model DIR|ID [--adapter DIR] --out DIR [--dtype fp32|int8] [--force] [--json]
   Writes config.json, generation_config.json, the tokenizer files, onnx/model.onnx (fp32) or
   onnx/model_quantized.onnx (int8 weights) with a KV cache, and a model card (README.md).
-  --data-summary STR   a line about the training data for the model card
+  --data-summary STR   a line about the training data for the model card (default: from the
+                       adapter's eval.json, written by localtune eval, with its figures)
   --force              replace an existing --out folder`;
 
 export async function runExportCommand(argv: string[], io: CliIo): Promise<number> {
@@ -31,6 +33,8 @@ export async function runExportCommand(argv: string[], io: CliIo): Promise<numbe
   if (dtype !== 'fp32' && dtype !== 'int8')
     throw new UserError(`--dtype must be fp32 or int8 (got "${dtype}")`);
   const modelDir = await resolveModelForCli(values.model, io.err);
+  // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
+  const evaluation = values.adapter ? readEvalReport(values.adapter) : null;
   const result = await exportModel({
     modelDir,
     adapterDir: values.adapter,
@@ -39,7 +43,8 @@ export async function runExportCommand(argv: string[], io: CliIo): Promise<numbe
     overwrite: values.force,
     card: {
       baseModel: modelDir === values.model ? undefined : values.model,
-      trainingData: values['data-summary'],
+      trainingData: values['data-summary'] ?? evaluation?.dataSummary,
+      evaluation: evaluation ? cardEvaluation(evaluation) : undefined,
     },
   });
   if (values.json) io.out(JSON.stringify(result));
