@@ -152,8 +152,11 @@ export const RULES: Record<string, GradRule> = {
       : transB
         ? g.gemm(d, a, null, { transA: true, transB: transA, alpha })
         : g.gemm(a, d, null, { transA: !transA, alpha });
+    // β = 1 (a bias, or an output accumulated into): dC is dY itself, no pass over it.
     const dC =
-      c.node.inputs[2] && c.needs(2) ? unbroadcast(g, g.mul(d, scalar(g, d, beta)), c.I(2)) : undefined;
+      c.node.inputs[2] && c.needs(2)
+        ? unbroadcast(g, beta === 1 ? d : g.mul(d, scalar(g, d, beta)), c.I(2))
+        : undefined;
     return [dA, dB, dC];
   },
 

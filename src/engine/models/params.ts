@@ -78,14 +78,23 @@ export class ModelParams {
 
   /**
    * A Conv1D-style linear layer (weight [in, out], as GPT-2 stores it): y = x·W + b, plus the
-   * LoRA path when the module is a target.
+   * LoRA path when the module is a target. Computed on rows [N, in] (N = all leading axes) as
+   * Gemm with the bias as C: no separate bias pass, and the LoRA up-projection accumulates into
+   * the same output (Gemm's C) instead of writing its own [N, out] and adding it.
    */
   conv1d(x: Tensor, modulePath: string): Tensor {
     const g = this.g;
     const w = this.weight(`${modulePath}.weight`);
     const [inFeatures, outFeatures] = w.shape as number[];
-    const y = g.add(g.matmul(x, w), this.weight(`${modulePath}.bias`)); // [.., out]
-    return this.withLora(y, x, modulePath, inFeatures, outFeatures);
+    const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures]); // [N, in]
+    const y = g.gemm(rows, w, this.weight(`${modulePath}.bias`)); // [N, out]
+    const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures);
+    if (x.rank === 2) return out;
+    const lead = g.slice(g.shapeOf(x), [0], [-1], [0]);
+    return g.reshapeTo(out, g.concat([lead, g.ints([outFeatures])], 0), [
+      ...x.shape.slice(0, -1),
+      outFeatures,
+    ]);
   }
 
   /**
@@ -146,6 +155,11 @@ export class ModelParams {
       // Scale the rank-r activations, not the wide output: r multiplies instead of `out`.
       const dropped =
         this.o.training && lora.dropout > 0 ? hashDropout(g, x, lora.dropout, this.dropoutSeed()) : x;
+      if (x.rank === 2) {
+        // Rows: (α/r)·x·Aᵀ as Gemm's alpha, and y as the up-projection's C (accumulated in place).
+        const down2 = g.gemm(dropped, a, null, { transB: true, alpha: loraScale(lora) }); // [N, r]
+        return g.gemm(down2, b, y, { transB: true }); // [N, out]
+      }
       const down = g.mul(
         g.matmul(dropped, g.transpose(a, [1, 0])),
         g.constant(loraScale(lora), this.dtype, []),
