@@ -7,7 +7,7 @@
  * whole optimizer step, so micro-batch gradients add up to the step's mean).
  * Outputs: loss = Σ w·CE · loss_scale, token_logprobs [B·T] (log P(label)), grad.<name> per trainable.
  */
-import { Graph } from '../onnx/builder';
+import { attr, Graph } from '../onnx/builder';
 import { gradients } from '../autodiff/backward';
 import type { LoadedModel } from '../models';
 import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
@@ -38,7 +38,8 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   const int = (v: number) => g.constant(v, 'int64', []);
   const n = g.gather(g.shapeOf(flatLabels), int(0));
   const rowStart = g.mul(g.range(int(0), n, int(1), flatLabels.shape[0]), int(vocab)); // [N]
-  const logProbs = g.reshape(g.logSoftmax(logits, -1), [-1]); // [N·V]
+  const logSoftmax = g.logSoftmax(logits, -1); // [N, V]
+  const logProbs = g.reshape(logSoftmax, [-1]); // [N·V]
   const tokenLogprobs = g.gather(logProbs, g.add(rowStart, flatLabels)); // [N]
   const ce = g.neg(tokenLogprobs);
   const weighted = g.mul(ce, g.reshape(weights, [-1]));
@@ -47,10 +48,21 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   g.output(g.identity(tokenLogprobs), 'token_logprobs');
 
   if (o.withGradients) {
+    // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
+    // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
+    // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
+    const col = g.unsqueeze(g.mul(g.reshape(weights, [-1]), scale), [1]); // [N, 1]
+    const dLogits = g.node(
+      'ScatterElements',
+      [g.mul(g.exp(logSoftmax), col), g.unsqueeze(flatLabels, [1]), g.neg(col)],
+      [{ dtype: logits.dtype, shape: logits.shape }],
+      { axis: attr.int(1), reduction: attr.string('add') },
+    )[0]; // [N, V]
     const grads = gradients(
       g,
-      loss,
+      logits,
       p.trainables.map((t) => t.tensor),
+      dLogits,
     );
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
