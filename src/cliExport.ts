@@ -1,6 +1,6 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { UserError } from './engine/errors';
-import { cardEvaluation, readEvalReport } from './engine/eval/report';
+import { evalCardInfo } from './engine/eval/report';
 import { exportModel } from './engine/io/export';
 import { resolveModelForCli } from './engine/io/hubProgress';
 import { parseFlags, type CliIo } from './cliArgs';
@@ -34,7 +34,7 @@ export async function runExportCommand(argv: string[], io: CliIo): Promise<numbe
     throw new UserError(`--dtype must be fp32 or int8 (got "${dtype}")`);
   const modelDir = await resolveModelForCli(values.model, io.err);
   // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
-  const evaluation = values.adapter ? readEvalReport(values.adapter) : null;
+  const fromEval = evalCardInfo(values.adapter);
   const result = await exportModel({
     modelDir,
     adapterDir: values.adapter,
@@ -43,8 +43,8 @@ export async function runExportCommand(argv: string[], io: CliIo): Promise<numbe
     overwrite: values.force,
     card: {
       baseModel: modelDir === values.model ? undefined : values.model,
-      trainingData: values['data-summary'] ?? evaluation?.dataSummary,
-      evaluation: evaluation ? cardEvaluation(evaluation) : undefined,
+      trainingData: values['data-summary'] ?? fromEval.trainingData,
+      evaluation: fromEval.evaluation,
     },
   });
   if (values.json) io.out(JSON.stringify(result));

@@ -5,6 +5,7 @@
  * `TrainEvent` (the lines of metrics.jsonl and of `localtune train --json`), tagged with `v`.
  */
 import type { DatasetManifest } from '../data/manifest';
+import type { EvalReport } from '../engine/eval/report';
 import type { TrainEvent } from '../engine/train/events';
 import type { TrainSpec } from './trainSpec';
 
@@ -21,7 +22,16 @@ export type JobRequest =
       exclude?: string[];
     }
   /** A merged model folder for transformers.js (engine/io/export). */
-  | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' };
+  | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' }
+  /** Base vs tuned on a dataset's held-out data (engine/eval); the report goes to `<adapter>/eval.json`. */
+  | {
+      kind: 'eval';
+      modelDir: string;
+      adapterDir?: string;
+      datasetDir: string;
+      spans?: number;
+      seed?: number;
+    };
 
 /** Host → worker. */
 export type HostMessage =
@@ -47,6 +57,7 @@ export type WorkerMessage =
       modelFile: string;
       maxLogitDiff?: number;
     }
+  | { v: typeof PROTOCOL_VERSION; type: 'eval-done'; report: EvalReport; reportPath?: string }
   | { v: typeof PROTOCOL_VERSION; type: 'error'; cause: ErrorCause; message: string; stack?: string };
 
 export type WorkerMessageType = WorkerMessage['type'];

@@ -146,7 +146,8 @@ export class WorkerJob {
       return;
     }
     if (m.type === 'done') this.done = m;
-    else if (m.type === 'dataset-done' || m.type === 'export-done') this.resultDone = true;
+    else if (m.type === 'dataset-done' || m.type === 'export-done' || m.type === 'eval-done')
+      this.resultDone = true;
     else if (m.type === 'error') this.error = { cause: m.cause, message: m.message };
     if (m.type === 'error' && m.stack) this.keepStderr(m.stack + '\n');
     for (const l of this.messageListeners) l(m);

@@ -154,7 +154,13 @@ export class TrainingController implements vscode.Disposable {
         DashboardPanel.forRun(runDir)?.post(m);
         return;
       }
-      if (m.type === 'ready' || m.type === 'dataset-done' || m.type === 'export-done' || m.type === 'error')
+      if (
+        m.type === 'ready' ||
+        m.type === 'dataset-done' ||
+        m.type === 'export-done' ||
+        m.type === 'eval-done' ||
+        m.type === 'error'
+      )
         return;
       const { v: _v, ...event } = m;
       if (event.type === 'step') lastStep = event.step;

@@ -115,6 +115,15 @@ export function figureRows(r: EvalReport): { label: string; base: string; tuned:
   ];
 }
 
+/** What an adapter's eval.json adds to its model card: the figures and the data summary ({} without one). */
+export function evalCardInfo(adapterDir: string | undefined): {
+  trainingData?: string;
+  evaluation?: Record<string, string>;
+} {
+  const r = adapterDir ? readEvalReport(adapterDir) : null;
+  return r ? { trainingData: r.dataSummary, evaluation: cardEvaluation(r) } : {};
+}
+
 /** The model card's evaluation table: the tuned figures with the base's beside them. */
 export function cardEvaluation(r: EvalReport): Record<string, string> {
   const out: Record<string, string> = {};

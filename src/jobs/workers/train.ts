@@ -6,6 +6,9 @@
  */
 import { exportModel } from '../../engine/io/export';
 import { buildDataset } from '../../data/build';
+import { join } from 'node:path';
+import { evaluate } from '../../engine/eval/evaluate';
+import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../engine/eval/report';
 import { isUserError } from '../../engine/errors';
 import { train } from '../../engine/train/trainer';
 import {
@@ -44,12 +47,26 @@ async function run(job: JobRequest): Promise<void> {
     // The host may be gone (window closed): the run folder says how it ended either way.
     if (readRunRecord(options.outDir))
       writeRunRecord(options.outDir, { status: done.reason, finalDir: done.finalDir });
+  } else if (job.kind === 'eval') {
+    const report = await evaluate({
+      modelDir: job.modelDir,
+      adapterDir: job.adapterDir,
+      datasetDir: job.datasetDir,
+      spans: job.spans,
+      seed: job.seed,
+      onProgress: (m) => log('info', m),
+      onWarning: (w) => log('warn', w),
+    });
+    const reportPath = job.adapterDir ? join(job.adapterDir, EVAL_FILE) : undefined;
+    if (reportPath) writeEvalReport(reportPath, report);
+    send(tag({ type: 'eval-done', report, reportPath }));
   } else if (job.kind === 'export') {
     const result = await exportModel({
       modelDir: job.modelDir,
       adapterDir: job.adapterDir,
       outDir: job.outDir,
       dtype: job.dtype,
+      card: evalCardInfo(job.adapterDir),
     });
     log('info', `exported ${result.outDir}/${result.modelFile}`);
     send(
