@@ -104,6 +104,23 @@ export const RULES: Record<string, GradRule> = {
     const x = c.I(0);
     return g.mul(d, g.mul(scalar(g, d, 2 / Math.sqrt(Math.PI)), g.exp(g.neg(g.mul(x, x)))));
   }),
+  // com.microsoft FastGelu, y = u·σ(s), s = u·(a + b·u²), u = X (+ bias), a = 2√(2/π), b = 0.044715·a
+  // (0.5·(1 + tanh z) = σ(2z)): dU = dY·σ·(1 + u·(1 − σ)·(a + 3b·u²)), σ recomputed from u.
+  FastGelu: (c) => {
+    const { g } = c;
+    const hasBias = !!c.node.inputs[1];
+    const u = hasBias ? g.add(c.I(0), c.I(1)) : c.I(0);
+    const k = (v: number) => scalar(g, u, v);
+    const a = 2 * Math.sqrt(2 / Math.PI);
+    const b = 0.044715 * a;
+    const u2 = g.mul(u, u);
+    const sig = g.sigmoid(g.mul(u, g.add(k(a), g.mul(u2, k(b)))));
+    const slope = g.add(k(a), g.mul(u2, k(3 * b)));
+    const inner = g.add(k(1), g.mul(g.mul(u, g.sub(k(1), sig)), slope));
+    const dU = g.mul(dY(c), g.mul(sig, inner));
+    return [c.needs(0) ? dU : undefined, hasBias && c.needs(1) ? unbroadcast(g, dU, c.I(1)) : undefined];
+  },
+
   // dX = dY * Y * (1 - Y)
   Sigmoid: unary((c, d) => c.g.mul(d, c.g.mul(c.O(0), c.g.sub(scalar(c.g, d, 1), c.O(0))))),
   // dX = -dY * Y²

@@ -64,7 +64,8 @@ function attention(
 }
 
 function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
-  return p.conv1d(geluTanh(g, p.conv1d(x, `${prefix}.c_fc`)), `${prefix}.c_proj`); // [B, T, 4C] inside
+  const inner = geluTanh(g, p.conv1d(x, `${prefix}.c_fc`), { fused: p.training }); // [B, T, 4C]
+  return p.conv1d(inner, `${prefix}.c_proj`);
 }
 
 /**

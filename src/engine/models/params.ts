@@ -53,6 +53,11 @@ export class ModelParams {
     this.dtype = o.dtype ?? 'float32';
   }
 
+  /** Whether this is a training graph (one with a backward pass). */
+  get training(): boolean {
+    return this.o.training === true;
+  }
+
   private convert(data: Float32Array): Float32Array | Float64Array {
     return this.dtype === 'float64' ? Float64Array.from(data) : data;
   }

@@ -1,3 +1,4 @@
+import type { Tensor } from '../../../src/engine/onnx/builder';
 import { gradTest } from './gradcheck';
 
 /** Deterministic values in [0.5, 2]: positive and away from zero (Div, Log, Sqrt, Pow bases). */
@@ -87,6 +88,28 @@ gradTest('Exp', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.exp(x));
 gradTest('Log', [{ name: 'x', shape: [2, 3], values: positive(6) }], (g, [x]) => g.log(x));
 gradTest('Tanh', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.tanh(x));
 gradTest('Sigmoid', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.sigmoid(x));
+
+// FastGelu (com.microsoft) has float32 kernels only: computed in float32 between casts, so the
+// difference step is large and the tolerance loose (float32 rounding / 2h); a wrong term is off by ~0.1.
+for (const bias of [false, true])
+  gradTest(
+    `FastGelu${bias ? ' with bias [4]' : ''}: float32 kernel, float64 differences`,
+    [
+      {
+        name: 'x',
+        shape: [3, 4],
+        values: (n) => Array.from({ length: n }, (_, i) => -3 + (6 * i) / (n - 1)),
+      },
+      { name: 'b', shape: [4] },
+    ],
+    (g, [x, b]) => {
+      const f32 = (t: Tensor) => g.cast(t, 'float32');
+      const inputs = bias ? [f32(x), f32(b)] : [f32(g.add(x, b))];
+      const y = g.node('FastGelu', inputs, [{ dtype: 'float32', shape: x.shape }], {}, 'com.microsoft')[0];
+      return g.cast(y, 'float64');
+    },
+    { h: 1e-2, tolerance: 2e-3 },
+  );
 gradTest(
   'Reciprocal',
   [{ name: 'x', shape: [2, 3], values: positive(6).map((v, i) => (i % 2 ? -v : v)) }],
