@@ -61,7 +61,7 @@ export class Dashboard {
     this.empty.className = 'empty';
     this.empty.textContent = 'Waiting for the first training step…';
     this.completions.className = 'completions';
-    root.append(header, this.empty, this.chartsBox, this.completions);
+    root.append(header, this.completions, this.empty, this.chartsBox);
     this.charts = CHARTS.map((spec) => new Chart(this.chartsBox, spec, (range) => this.setZoom(range)));
 
     new ResizeObserver(() => this.schedule()).observe(root);

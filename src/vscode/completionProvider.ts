@@ -77,6 +77,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
             editor.selection.active,
             vscode.InlineCompletionTriggerKind.Invoke,
             cts.token,
+            false,
           );
           return {
             ...o,
@@ -102,6 +103,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
     position: vscode.Position,
     triggerKind: vscode.InlineCompletionTriggerKind,
     token: vscode.CancellationToken,
+    /** Whether the items go to the editor (counted as shown); false for the test command. */
+    toEditor = true,
   ): Promise<ProvideOutcome> {
     const disabled = this.service.disabledReason(document);
     if (disabled) return { items: [], reason: disabled };
@@ -122,7 +125,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
     // Typed ahead into the suggestion shown (or the same place again): no request.
     const hit = this.cache.get(prefix, suffix, s.model, document.languageId);
     if (hit) {
-      const items = this.items(hit.entry, hit.rest, lineSuffix, document, position, token);
+      const items = this.items(hit.entry, hit.rest, lineSuffix, document, position, toEditor && token);
       return { items, source: 'cache', latencyMs: performance.now() - started };
     }
 
@@ -168,7 +171,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
       model: s.model,
       languageId: document.languageId,
     });
-    const items = this.items(entry, result.text, lineSuffix, document, position, token);
+    const items = this.items(entry, result.text, lineSuffix, document, position, toEditor && token);
     if (items.length === 0)
       this.log.info(
         `completion: nothing to show in ${timing}: ${result.text ? `${JSON.stringify(result.text)} only repeats what follows the cursor` : 'the model proposed no text'}`,
@@ -189,13 +192,14 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
     lineSuffix: string,
     document: vscode.TextDocument,
     position: vscode.Position,
-    token: vscode.CancellationToken,
+    /** The editor's request (false: nobody sees these items). */
+    token: vscode.CancellationToken | false,
   ): vscode.InlineCompletionItem[] {
     const fit = fitSuggestion(text, lineSuffix);
     if (!fit) return [];
     const label = this.service.served?.label ?? entry.model;
     // Counted once per suggestion, when the editor still wants it.
-    if (!token.isCancellationRequested && !this.shownIds.has(entry.id)) {
+    if (token && !token.isCancellationRequested && !this.shownIds.has(entry.id)) {
       this.shownIds.add(entry.id);
       if (this.shownIds.size > SHOWN_MEMORY) this.shownIds.delete(this.shownIds.values().next().value!);
       void this.service.stats.shown(entry.model, label);

@@ -1,0 +1,238 @@
+/// <reference types="mocha" />
+// Inline completions in a real VS Code: a small model tuned on a regular corpus (one line per
+// function, `def add_N(a, b): return a + b`) is chosen with Use for Completions; typing the start
+// of the pattern shows the rest as ghost text (asked through the provider, and seen in a
+// screenshot), Tab accepts it, toggling off removes it, and the dashboard shows the local counters.
+//
+// The fixture: a GPT-2-shaped model without FIM tokens (prefix-only prompts), fully fine-tuned
+// for 20 steps by the CLI (the engine, as a training run writes it), cached in .cache/e2e/.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import { writeRunRecord } from '../../../src/jobs/runs';
+import type { ProvideOutcome } from '../../../src/vscode/completionProvider';
+import { screenshot, waitFor } from './helpers';
+import { afterReload, localtune } from './localtuneHelpers';
+
+const run = promisify(execFile);
+const FIXTURE_VERSION = 'completion-fixture-v1';
+const SHAPE = { nLayer: 2, nHead: 4, nEmbd: 128, nPositions: 256 };
+const TITLE = 'e2e completions fixture';
+const EXPECTED = 'a, b): return a + b';
+
+/** The tuned fixture (base model + a run folder with model/), built once and cached by version. */
+async function ensureFixture(root: string): Promise<{ base: string; corpus: string; trained: string }> {
+  const dir = join(root, '.cache', 'e2e', FIXTURE_VERSION);
+  const base = join(dir, 'base');
+  const corpus = join(dir, 'adds.py');
+  const trained = join(dir, 'run');
+  if (existsSync(join(trained, 'model', 'model.safetensors'))) return { base, corpus, trained };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`[e2e] building the completion fixture in ${dir} (about a minute, then cached)`);
+  // Trained-scale embeddings learn fast; no FIM tokens, so the worker prompts with the prefix only.
+  const write = `require('./src/engine/io/tinyModel').writeGpt2Model(${JSON.stringify(base)}, ${JSON.stringify(SHAPE)}, 0, { embeddingStd: 0.3 })`;
+  await run(process.execPath, ['--import', 'tsx', '-e', write], { cwd: root });
+  writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => `def add_${i}(a, b): return a + b\n`).join(''));
+  const tmp = join(dir, 'run.tmp');
+  const args = [
+    'train',
+    '--model',
+    base,
+    '--data',
+    corpus,
+    '--mode',
+    'full',
+    '--steps',
+    '20',
+    '--lr',
+    '1e-2',
+  ];
+  args.push('--seq-len', '64', '--eval-every', '0', '--checkpoint-every', '0', '--out', tmp);
+  await run(process.execPath, [join(root, 'dist', 'cli.js'), ...args], { cwd: root, maxBuffer: 1 << 24 });
+  renameSync(tmp, trained);
+  return { base, corpus, trained };
+}
+
+async function debugComplete(): Promise<
+  ProvideOutcome & { items: { insertText: string; range: number[] }[] }
+> {
+  return (await vscode.commands.executeCommand('localtune.completions.debugComplete'))!;
+}
+
+async function typeText(text: string): Promise<void> {
+  await vscode.commands.executeCommand('type', { text });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (!afterReload())
+  describe('LocalTune completions', function () {
+    const ws = () => process.env.LOCALTUNE_E2E_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
+    let runDir = '';
+    let modelDir = '';
+    let file = '';
+    let editor: vscode.TextEditor;
+    const shown = async () => (await localtune()).completions.stats.get(modelDir)?.shown ?? 0;
+
+    before(async function () {
+      this.timeout(300_000);
+      const api = await localtune();
+      const root = vscode.extensions.getExtension('localtune.localtune')!.extensionPath;
+      const fixture = await ensureFixture(root);
+      // The cached run becomes a finished run of this workspace, as a training run leaves it.
+      runDir = join(ws(), '.localtune', 'runs', 'e2e-completions');
+      cpSync(fixture.trained, runDir, { recursive: true });
+      writeRunRecord(runDir, {
+        title: TITLE,
+        spec: { modelDir: fixture.base, data: [fixture.corpus], mode: 'full', steps: 20, outDir: runDir },
+        status: 'finished',
+        finalDir: join(runDir, 'model'),
+      });
+      api.runs.refresh();
+      file = join(ws(), 'adds_demo.py');
+      writeFileSync(file, 'def add_1(a, b): return a + b\ndef add_2(a, b): return a + b\n');
+    });
+
+    after(async function () {
+      const c = vscode.workspace.getConfiguration('localtune');
+      await c.update('completions.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('completions.model', undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('completions.languages', undefined, vscode.ConfigurationTarget.Workspace);
+      if (editor?.document.isDirty) await editor.document.save();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(file, { force: true });
+    });
+
+    it('Use for Completions serves the tuned run; the status bar names it', async function () {
+      const api = await localtune();
+      modelDir = (await vscode.commands.executeCommand<string>('localtune.useForCompletions', runDir))!;
+      assert.equal(modelDir, join(runDir, 'model'));
+      await waitFor(
+        'the completion worker to load the model',
+        () => api.completions.describe().state === 'ready',
+        60_000,
+      );
+      assert.match(api.completions.describe().text, new RegExp(TITLE));
+      const node = api.runs.getChildren().find((n) => n.kind === 'run' && n.run.runDir === runDir)!;
+      assert.match(String(api.runs.getTreeItem(node).description), /completions/);
+    });
+
+    it('typing the pattern shows the expected ghost text; Tab accepts it', async function () {
+      const api = await localtune();
+      editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+      const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+
+      // Measured first, at new places each time: provider call to items, model (cache miss) and
+      // typed ahead one character (cache hit), as an explicit trigger (no debounce).
+      const miss: number[] = [];
+      const hit: number[] = [];
+      for (let n = 10; n < 18; n++) {
+        await typeText(`def add_${n}(`);
+        const m = await debugComplete();
+        assert.equal(m.source, 'model', JSON.stringify(m));
+        assert.equal(m.items[0]?.insertText, EXPECTED, JSON.stringify(m));
+        miss.push(m.latencyMs!);
+        await typeText('a');
+        const h = await debugComplete();
+        assert.equal(h.source, 'cache', JSON.stringify(h));
+        assert.equal(h.items[0]?.insertText, EXPECTED.slice(1));
+        hit.push(h.latencyMs!);
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+        await vscode.commands.executeCommand('deleteAllLeft'); // the line again empty
+        await vscode.commands.executeCommand('deleteRight');
+      }
+      console.log(
+        `[e2e] completion latency, provider call to items: model p50 ${median(miss).toFixed(1)} ms ` +
+          `(max ${Math.max(...miss).toFixed(1)}), typed ahead (cache) p50 ${median(hit).toFixed(2)} ms`,
+      );
+
+      // As a user: type, wait for the editor to ask (debounce) and the ghost text to come.
+      const before = await shown();
+      const typed = performance.now();
+      await typeText('def add_8(');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await waitFor('the editor to receive a suggestion', async () => (await shown()) > before, 10_000);
+      const visibleAfter = performance.now() - typed;
+      console.log(
+        `[e2e] keystroke to suggestion in the editor: ${visibleAfter.toFixed(0)} ms (debounce ${vscode.workspace
+          .getConfiguration('localtune.completions')
+          .get('debounceMs')} ms included); status bar: ${api.completions.describe().text}`,
+      );
+      const line = editor.document.lineAt(editor.selection.active.line);
+      const o = await debugComplete();
+      assert.equal(o.items[0]?.insertText, EXPECTED, JSON.stringify(o));
+      await sleep(800);
+      await screenshot('completions-ghost-text');
+
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      await waitFor('Tab to insert the suggestion', () =>
+        /^def add_8\(a, b\): return a \+ b\)?$/.test(editor.document.lineAt(line.lineNumber).text),
+      );
+      assert.equal(
+        editor.document.lineAt(line.lineNumber).text,
+        'def add_8(a, b): return a + b',
+        'one closing parenthesis, not two',
+      );
+      await waitFor(
+        'the acceptance to be counted',
+        () => api.completions.stats.get(modelDir)?.accepted === 1,
+      );
+    });
+
+    it('toggling completions off removes the ghost text; per-language enablement', async function () {
+      const api = await localtune();
+      await vscode.commands.executeCommand('editor.action.insertLineAfter');
+      const before = await shown();
+      await typeText('def add_9(');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await waitFor('the ghost text', async () => (await shown()) > before, 10_000);
+      const lineNumber = editor.selection.active.line;
+      const lineText = editor.document.lineAt(lineNumber).text;
+
+      assert.equal(await vscode.commands.executeCommand('localtune.toggleCompletions'), false);
+      await sleep(800);
+      await screenshot('completions-toggled-off');
+      assert.equal((await debugComplete()).reason, 'completions are off');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await sleep(500);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      await sleep(300);
+      assert.equal(editor.document.lineAt(lineNumber).text, lineText, 'nothing to accept');
+      assert.match(api.completions.describe().text, /circle-slash/);
+
+      assert.equal(await vscode.commands.executeCommand('localtune.toggleCompletions'), true);
+      const c = vscode.workspace.getConfiguration('localtune.completions');
+      await c.update('languages', { '*': true, python: false }, vscode.ConfigurationTarget.Workspace);
+      assert.equal((await debugComplete()).reason, 'off for python');
+      await c.update('languages', undefined, vscode.ConfigurationTarget.Workspace);
+      await waitFor('the worker again', () => api.completions.describe().state === 'ready', 60_000);
+      assert.equal((await debugComplete()).items[0]?.insertText, EXPECTED);
+    });
+
+    it('the dashboard shows the local statistics: shown, accepted, kept after 30 s', async function () {
+      const api = await localtune();
+      const s = (await waitFor(
+        'the survival check of the accepted completion (30 s after it)',
+        () => {
+          const x = api.completions.stats.get(modelDir);
+          return x && x.checkedChars > 0 ? x : undefined;
+        },
+        60_000,
+      ))!;
+      assert.equal(s.accepted, 1);
+      assert.equal(s.acceptedChars, EXPECTED.length);
+      assert.equal(s.survivedChars, EXPECTED.length, 'the accepted text is untouched');
+      assert.ok(s.shown >= 2, JSON.stringify(s));
+      await vscode.commands.executeCommand('localtune.toggleCompletions');
+      await editor.document.save();
+      await vscode.commands.executeCommand('localtune.showDashboard', runDir);
+      await sleep(2500);
+      await screenshot('completions-dashboard-stats');
+    });
+  });
