@@ -32,7 +32,10 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
     executionProviders: o.providers ?? ['cpu'],
     // The arena keeps freed buffers for the next run: re-touching freed memory is slow here.
     enableCpuMemArena: true,
-    enableMemPattern: true,
+    // No memory pattern: it plans one contiguous block per input shape, which the arena allocates
+    // next to the per-tensor chunks of the first run. gpt2-small LoRA, 1024 tokens: peak RSS
+    // 5.38 -> 4.03 GB, same speed.
+    enableMemPattern: false,
     executionMode: 'sequential',
   };
   const { InferenceSession } = ort();
