@@ -5,6 +5,7 @@
  */
 import { Chart, CHARTS, readTheme, type StepRange, type Theme } from './charts';
 import { toCsv } from './csv';
+import { renderEvaluation } from './evaluation';
 import { etaSeconds, formatBytes, formatDuration, totalElapsed } from './eta';
 import { parseMetrics, RunSeries } from './metrics';
 import type { CompletionStatsRow, DashboardState, HostMessage, RunAck, WebviewMessage } from './protocol';
@@ -29,6 +30,7 @@ export class Dashboard {
   private readonly empty = document.createElement('p');
   private readonly chartsBox = document.createElement('div');
   private readonly completions = document.createElement('section');
+  private readonly evaluation = document.createElement('section');
   private completionRows: CompletionStatsRow[] = [];
   private frame = 0;
 
@@ -63,6 +65,9 @@ export class Dashboard {
     this.completions.className = 'completions';
     root.append(header, this.completions, this.empty, this.chartsBox);
     this.charts = CHARTS.map((spec) => new Chart(this.chartsBox, spec, (range) => this.setZoom(range)));
+    this.evaluation.className = 'evaluation';
+    this.evaluation.hidden = true;
+    header.after(this.evaluation);
 
     new ResizeObserver(() => this.schedule()).observe(root);
     // VS Code switches themes by changing the body's class and the variables on <html>.
@@ -76,6 +81,11 @@ export class Dashboard {
   }
 
   onMessage(m: HostMessage): void {
+    if (m.type === 'evaluation') {
+      this.evaluation.hidden = false;
+      renderEvaluation(this.evaluation, m.report, (msg) => this.host.postMessage(msg));
+      return;
+    }
     if (m.type === 'completionStats') {
       this.completionRows = m.rows;
       this.renderCompletions();

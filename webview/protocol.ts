@@ -2,6 +2,7 @@
  * Messages between the dashboard panel (extension host, `src/vscode/dashboardPanel.ts`) and its
  * webview (`webview/main.ts`). Types only: both bundles import this file.
  */
+import type { EvalReport } from '../src/engine/eval/figures';
 import type { TrainEvent } from '../src/engine/train/events';
 import type { ModelCompletionStats } from '../src/vscode/completionStats';
 
@@ -38,7 +39,9 @@ export type HostMessage =
   /** Live events, batched (at most one message per ~100 ms). */
   | { type: 'events'; batches: { runDir: string; events: DashboardEvent[] }[] }
   /** Local completion statistics of every model used in this workspace (never sent anywhere). */
-  | { type: 'completionStats'; rows: CompletionStatsRow[] };
+  | { type: 'completionStats'; rows: CompletionStatsRow[] }
+  /** The primary run's evaluation, base vs tuned (null: not evaluated yet). */
+  | { type: 'evaluation'; report: EvalReport | null };
 
 /** Points drawn for one run: step events plus eval events. */
 export interface RunAck {
@@ -52,7 +55,7 @@ export type WebviewMessage =
   | { type: 'ready' }
   /** Sent after drawing: `points` in total, and per run. */
   | { type: 'ack'; points: number; runs: Record<string, RunAck>; drawMs: number }
-  | { type: 'request'; command: 'stop' | 'resume' | 'export' }
+  | { type: 'request'; command: 'stop' | 'resume' | 'export' | 'evaluate' | 'samples' }
   /** "Compare with…": the host offers the other runs of the same runs folder. */
   | { type: 'compare' }
   | { type: 'removeRun'; runDir: string }

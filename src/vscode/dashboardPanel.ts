@@ -11,7 +11,9 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import type { EvalReport } from '../engine/eval/report';
 import { dashboardHtml, makeNonce } from '../../webview/html';
+import { runEvaluation } from './evaluation';
 import { lastMetricStep, liveTail } from '../../webview/metrics';
 import type {
   CompletionStatsRow,
@@ -25,7 +27,10 @@ import type {
 
 export type { DashboardEvent } from '../../webview/protocol';
 
-export type DashboardRequest = { command: 'stop' | 'resume' | 'export'; runDir: string };
+export type DashboardRequest = {
+  command: 'stop' | 'resume' | 'export' | 'evaluate' | 'samples';
+  runDir: string;
+};
 
 /** Live events go to the page at most this often. */
 const BATCH_MS = 100;
@@ -82,6 +87,12 @@ export class DashboardPanel {
   }
 
   /** New completion statistics (every model's): shown at once in every open dashboard. */
+  /** A run's evaluation finished: the dashboards whose own run it is show the figures. */
+  static showEvaluation(runDir: string, report: EvalReport): void {
+    const p = DashboardPanel.forRun(runDir);
+    if (p?.pageReady) p.send({ type: 'evaluation', report });
+  }
+
   static setCompletionStats(rows: CompletionStatsRow[]): void {
     DashboardPanel.completionStats = rows;
     for (const p of DashboardPanel.panels) if (p.pageReady) p.send({ type: 'completionStats', rows });
@@ -191,6 +202,7 @@ export class DashboardPanel {
         this.pageReady = true;
         void this.load(this.runs, true);
         this.send({ type: 'completionStats', rows: DashboardPanel.completionStats });
+        this.send({ type: 'evaluation', report: runEvaluation(this.runs[0].runDir) });
         break;
       case 'ack':
         this.acked = m.runs;

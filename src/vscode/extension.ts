@@ -10,6 +10,7 @@ import { registerCommands } from './commands';
 import { CompletionProvider } from './completionProvider';
 import { CompletionService } from './completionService';
 import { DashboardPanel } from './dashboardPanel';
+import { registerEvaluation } from './evaluation';
 import { DatasetsTree } from './datasetsTree';
 import { cachedHubModel } from './modelCatalog';
 import { ModelsTree } from './modelsTree';
@@ -82,13 +83,22 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     vscode.window.registerTreeDataProvider('localtune.models', models),
     DashboardPanel.registerSerializer(context),
     DashboardPanel.onDidRequest((r) => {
-      const command = { stop: 'localtune.stop', resume: 'localtune.resume', export: 'localtune.exportModel' }[
-        r.command
-      ];
+      const command = {
+        stop: 'localtune.stop',
+        resume: 'localtune.resume',
+        export: 'localtune.exportModel',
+        evaluate: 'localtune.evaluate',
+        samples: 'localtune.showEvaluationSamples',
+      }[r.command];
       void vscode.commands.executeCommand(command, r.runDir);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('localtune') && refresh()),
     ...registerCommands({ context, training, datasets, runs, models, log, refresh, downloadCache }),
+    ...registerEvaluation({
+      workerPath: context.asAbsolutePath(join('dist', 'worker', 'train.js')),
+      log,
+      onReport: (runDir, report) => DashboardPanel.showEvaluation(runDir, report),
+    }),
   );
   return { training, datasets, runs, models, completions, log };
 }

@@ -1,0 +1,209 @@
+/**
+ * "Evaluate": a run's tuned model against its base on the run's dataset (held-out files only), in
+ * the forked worker with a cancellable progress notification. The figures go to the run's
+ * dashboard; the samples open as a read-only document (`localtune-eval:` scheme) with each masked
+ * span, what the developer wrote, and what the base and the tuned model wrote, side by side.
+ */
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { isDatasetDir } from '../data/datasetFiles';
+import { readEvalReport, type EvalReport, type EvalSample } from '../engine/eval/report';
+import { summarizeRun } from '../jobs/runs';
+import { WorkerJob } from '../jobs/trainJob';
+
+export const SAMPLES_SCHEME = 'localtune-eval';
+
+export interface EvaluationDeps {
+  workerPath: string;
+  log: vscode.LogOutputChannel;
+  /** A run's evaluation finished (the dashboard shows it). */
+  onReport(runDir: string, report: EvalReport): void;
+}
+
+/** What a run is evaluated with: its base model, its final adapter (or newest checkpoint), its dataset. */
+export function evaluationTarget(
+  runDir: string,
+): { modelDir: string; adapterDir: string; datasetDir?: string } | string {
+  const r = summarizeRun(runDir);
+  const spec = r.record?.spec;
+  if (!spec)
+    return 'this run has no run.json (it was not started from the editor); use `localtune eval` instead.';
+  const adapterDir =
+    r.record?.finalDir && existsSync(r.record.finalDir) ? r.record.finalDir : r.checkpoints.at(-1)?.dir;
+  if (!adapterDir) return 'this run has no adapter or checkpoint yet.';
+  const datasetDir = spec.data.find(isDatasetDir);
+  return { modelDir: spec.modelDir, adapterDir, datasetDir };
+}
+
+/** The run's evaluation report, when it has one (eval.json beside its adapter). */
+export function runEvaluation(runDir: string): EvalReport | null {
+  const target = evaluationTarget(runDir);
+  return typeof target === 'string' ? null : readEvalReport(target.adapterDir);
+}
+
+export function samplesUri(runDir: string): vscode.Uri {
+  return vscode.Uri.from({
+    scheme: SAMPLES_SCHEME,
+    path: `/${basename(runDir)} — evaluation samples.md`,
+    query: runDir,
+  });
+}
+
+/** Runs the evaluation in the worker; resolves to the report, or undefined (failed, cancelled). */
+export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<EvalReport | undefined> {
+  const target = evaluationTarget(runDir);
+  if (typeof target === 'string') {
+    void vscode.window.showWarningMessage(`LocalTune: cannot evaluate: ${target}`);
+    return undefined;
+  }
+  if (!target.datasetDir) {
+    void vscode.window.showWarningMessage(
+      'LocalTune: this run trained on loose files, not a dataset folder, so there are no held-out files to evaluate on. Build a dataset and train on it.',
+    );
+    return undefined;
+  }
+  d.log.info(`evaluating ${target.adapterDir} against ${target.modelDir} on ${target.datasetDir}`);
+  const job = new WorkerJob({
+    workerPath: d.workerPath,
+    job: {
+      kind: 'eval',
+      modelDir: target.modelDir,
+      adapterDir: target.adapterDir,
+      datasetDir: target.datasetDir,
+    },
+  });
+  let report: EvalReport | undefined;
+  let cancelled = false;
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'LocalTune: evaluating', cancellable: true },
+    (progress, token) => {
+      token.onCancellationRequested(() => {
+        cancelled = true;
+        void job.kill();
+      });
+      job.onMessage((m) => {
+        if (m.type === 'log') {
+          (m.level === 'warn' ? d.log.warn : d.log.info).call(d.log, m.message);
+          progress.report({ message: m.message });
+        } else if (m.type === 'eval-done') report = m.report;
+      });
+      progress.report({ message: 'base model: validation loss…' });
+      return job.outcome;
+    },
+  );
+  if (outcome.status === 'failed') {
+    if (cancelled) return undefined;
+    d.log.error(`evaluation failed (${outcome.cause}): ${outcome.message}`);
+    if (outcome.stderrTail) d.log.error(outcome.stderrTail);
+    void vscode.window
+      .showErrorMessage(`LocalTune: evaluation failed: ${outcome.message}`, 'Show log')
+      .then((p) => p && d.log.show());
+    return undefined;
+  }
+  if (report) d.onReport(runDir, report);
+  return report;
+}
+
+/** The read-only samples document: the text comes from the run's eval.json each time it opens. */
+export class EvalSamplesProvider implements vscode.TextDocumentContentProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  refresh(runDir: string): void {
+    this.changed.fire(samplesUri(runDir));
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const report = runEvaluation(uri.query);
+    return report
+      ? samplesMarkdown(report)
+      : `# No evaluation yet\n\nRun "LocalTune: Evaluate Against Base Model" on ${uri.query}.\n`;
+  }
+}
+
+/** Each sample: the code before the cursor, the masked text, and both models' answers. */
+export function samplesMarkdown(r: EvalReport): string {
+  const fence = (text: string) => {
+    const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+    return `${ticks}\n${text}\n${ticks}`;
+  };
+  const verdict = (exact: boolean | null) => (exact === null ? '' : exact ? ' — exact match' : '');
+  const answer = (text: string) => (text === '' ? '_(nothing shown)_' : fence(text));
+  const out = [
+    `# Evaluation samples: base vs tuned`,
+    '',
+    `Masked spans in held-out files of **${r.dataset.name}** (files the model never trained on), seed ${r.seed}.`,
+    `Base: ${r.model}  `,
+    `Tuned: ${r.adapter ?? '—'}`,
+    '',
+  ];
+  r.samples.forEach((s: EvalSample, i) => {
+    out.push(
+      `## ${i + 1}. ${s.file}:${s.line} (${s.kind})`,
+      '',
+      'Before the cursor:',
+      '',
+      fence(s.before + '█'),
+      '',
+      'What was written:',
+      '',
+      fence(s.expected),
+      '',
+      `**Base**${verdict(s.baseExact)}:`,
+      '',
+      answer(s.base),
+      '',
+    );
+    if (s.tuned !== null) out.push(`**Tuned**${verdict(s.tunedExact)}:`, '', answer(s.tuned), '');
+  });
+  return out.join('\n');
+}
+
+/** A command's argument: a run folder, or a Runs view node. */
+function runDirOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  return (arg as { run?: { runDir?: string } } | undefined)?.run?.runDir;
+}
+
+export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
+  const samples = new EvalSamplesProvider();
+  const showSamples = async (runDir: string) => {
+    samples.refresh(runDir);
+    const doc = await vscode.workspace.openTextDocument(samplesUri(runDir));
+    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  };
+  const guard = (id: string, fn: (runDir: string) => Promise<unknown>) => async (arg?: unknown) => {
+    const runDir = runDirOf(arg);
+    if (!runDir) {
+      void vscode.window.showInformationMessage('LocalTune: pick a run in the Runs view to evaluate.');
+      return undefined;
+    }
+    try {
+      return await fn(runDir);
+    } catch (err) {
+      d.log.error(`${id}: ${(err as Error).stack ?? err}`);
+      void vscode.window.showErrorMessage(`LocalTune: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  return [
+    vscode.workspace.registerTextDocumentContentProvider(SAMPLES_SCHEME, samples),
+    vscode.commands.registerCommand(
+      'localtune.evaluate',
+      guard('localtune.evaluate', async (runDir) => {
+        const report = await evaluateRun(d, runDir);
+        if (report?.samples.length) await showSamples(runDir);
+        return report;
+      }),
+    ),
+    vscode.commands.registerCommand(
+      'localtune.showEvaluationSamples',
+      guard('localtune.showEvaluationSamples', async (runDir) => {
+        if (!runEvaluation(runDir)) return vscode.commands.executeCommand('localtune.evaluate', runDir);
+        return showSamples(runDir);
+      }),
+    ),
+  ];
+}

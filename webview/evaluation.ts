@@ -1,0 +1,59 @@
+/**
+ * The dashboard's evaluation section: the run's tuned model against its base on held-out files
+ * (validation loss, perplexity, completion exact match, edit similarity, accepted characters,
+ * latency), with buttons to (re)evaluate and to open the side-by-side samples.
+ */
+import { figureRows, type EvalReport } from '../src/engine/eval/figures';
+import type { WebviewMessage } from './protocol';
+
+export function renderEvaluation(
+  section: HTMLElement,
+  report: EvalReport | null,
+  post: (m: WebviewMessage) => void,
+): void {
+  const title = document.createElement('h2');
+  title.textContent = 'Evaluation';
+  title.style.fontSize = '1.1em';
+  const note = document.createElement('p');
+  note.className = 'note';
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  const button = (label: string, command: 'evaluate' | 'samples', secondary: boolean) => {
+    const b = document.createElement('vscode-button');
+    b.textContent = label;
+    b.dataset.action = command;
+    if (secondary) b.setAttribute('secondary', '');
+    b.addEventListener('click', () => post({ type: 'request', command }));
+    actions.append(b);
+  };
+  if (!report) {
+    note.textContent =
+      'Not evaluated yet: compare the tuned model with its base on files held out from training (loss, perplexity and completion accuracy).';
+    button('Evaluate', 'evaluate', false);
+    section.replaceChildren(title, note, actions);
+    return;
+  }
+  const files = report.dataset.heldOutFiles;
+  note.textContent = `On ${files} held-out file${files === 1 ? '' : 's'} of ${report.dataset.name} (never trained on), ${report.base.completion?.spans ?? 0} masked spans, seed ${report.seed}.`;
+  const table = document.createElement('table');
+  table.className = 'evaluation-table';
+  const head = table.createTHead().insertRow();
+  for (const h of ['', 'base', 'tuned']) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (const row of figureRows(report)) {
+    const tr = body.insertRow();
+    const label = document.createElement('th');
+    label.scope = 'row';
+    label.textContent = row.label;
+    tr.append(label);
+    tr.insertCell().textContent = row.base;
+    tr.insertCell().textContent = row.tuned ?? '—';
+  }
+  button('Show samples', 'samples', false);
+  button('Evaluate again', 'evaluate', true);
+  section.replaceChildren(title, note, table, actions);
+}
