@@ -155,8 +155,7 @@ if (!afterReload())
       // As a user: type, wait for the editor to ask (debounce) and the ghost text to come.
       const before = await shown();
       const typed = performance.now();
-      await typeText('def add_8(');
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await typeText('def add_8('); // the editor asks by itself (automatic trigger, debounced)
       await waitFor('the editor to receive a suggestion', async () => (await shown()) > before, 10_000);
       const visibleAfter = performance.now() - typed;
       console.log(
