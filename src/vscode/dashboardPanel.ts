@@ -86,13 +86,13 @@ export class DashboardPanel {
     return undefined;
   }
 
-  /** New completion statistics (every model's): shown at once in every open dashboard. */
   /** A run's evaluation finished: the dashboards whose own run it is show the figures. */
   static showEvaluation(runDir: string, report: EvalReport): void {
     const p = DashboardPanel.forRun(runDir);
     if (p?.pageReady) p.send({ type: 'evaluation', report });
   }
 
+  /** New completion statistics (every model's): shown at once in every open dashboard. */
   static setCompletionStats(rows: CompletionStatsRow[]): void {
     DashboardPanel.completionStats = rows;
     for (const p of DashboardPanel.panels) if (p.pageReady) p.send({ type: 'completionStats', rows });
