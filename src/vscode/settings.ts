@@ -37,7 +37,7 @@ export function settings(): LocalTuneSettings {
     },
     completions: {
       enabled: c.get<boolean>('completions.enabled') ?? false,
-      debounceMs: c.get<number>('completions.debounceMs') ?? 300,
+      debounceMs: c.get<number>('completions.debounceMs') ?? 150,
       maxTokens: c.get<number>('completions.maxTokens') ?? 48,
       model: c.get<string>('completions.model') ?? '',
     },
