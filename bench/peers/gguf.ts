@@ -1,0 +1,256 @@
+/**
+ * A GGUF (v3) writer for the llama.cpp peer: a GPT-2 model folder (config.json, tokenizer.json,
+ * model.safetensors as transformers saves it) → one .gguf file in f32 or q8_0, from the same
+ * weights our engine runs. Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md —
+ * header, KV metadata (the gpt2 architecture and its BPE tokenizer: tokens, token types, merges),
+ * tensor infos (dims innermost first), then the data, each tensor aligned to 32 bytes.
+ * q8_0: blocks of 32 values, an f16 scale d = max|x|/127 then 32 int8 q = round(x/d) (34 bytes).
+ * Conv1D weights ([in, out] in HF) are written [out][in] (ggml's ne = [in, out]); the LM head is
+ * tied (no output.weight: llama.cpp reuses token_embd).
+ */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ALIGN = 32;
+enum GType {
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  STRING = 8,
+  ARRAY = 9,
+}
+enum TType {
+  F32 = 0,
+  Q8_0 = 8,
+}
+
+function readSafetensors(file: string): Map<string, { shape: number[]; data: Float32Array }> {
+  const buf = readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (t.dtype !== 'F32') throw new Error(`${name}: ${t.dtype}, only F32 is supported`);
+    const [a, b] = t.data_offsets;
+    const bytes = buf.subarray(8 + n + a, 8 + n + b);
+    out.set(name, {
+      shape: t.shape,
+      data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+    });
+  }
+  return out;
+}
+
+function f16(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant = (mant | 0x800000) >>> (1 - exp);
+    return sign | ((mant + 0x1000) >>> 13);
+  }
+  if (exp >= 31) return sign | 0x7c00;
+  const r = sign | (exp << 10) | (mant >>> 13);
+  return mant & 0x1000 ? r + 1 : r; // round half up (carry into the exponent is correct)
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** q8_0 blocks for rows of `rowLen` (a multiple of 32). */
+export function quantizeQ8_0(x: Float32Array): Uint8Array {
+  if (x.length % 32) throw new Error('q8_0 needs a multiple of 32 values');
+  const out = new Uint8Array((x.length / 32) * 34);
+  const view = new DataView(out.buffer);
+  for (let b = 0; b < x.length / 32; b++) {
+    let max = 0;
+    for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(x[b * 32 + i]));
+    const dh = f16(max / 127);
+    const d = halfToFloat(dh); // ggml quantizes with the f32 d and stores f16; the difference is below int8's step
+    view.setUint16(b * 34, dh, true);
+    const id = d ? 1 / d : 0;
+    for (let i = 0; i < 32; i++)
+      view.setInt8(b * 34 + 2 + i, Math.max(-127, Math.min(127, Math.round(x[b * 32 + i] * id))));
+  }
+  return out;
+}
+
+class Bytes {
+  parts: Buffer[] = [];
+  length = 0;
+  push(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  i32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v);
+    this.push(b);
+  }
+  u64(v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.push(b);
+  }
+  f32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    this.push(b);
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.push(b);
+  }
+}
+
+type Value =
+  | { t: 'u32' | 'i32' | 'f32' | 'str'; v: number | string }
+  | { t: 'arr'; of: 'str' | 'i32'; v: (string | number)[] };
+
+export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | 'q8_0'): void {
+  const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
+  const tok = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8')) as {
+    model: { vocab: Record<string, number>; merges: (string | [string, string])[] };
+    added_tokens: { id: number; content: string; special: boolean }[];
+  };
+  const V = cfg.vocab_size;
+  const tokens: string[] = new Array<string>(V).fill('');
+  const types: number[] = new Array<number>(V).fill(1);
+  for (const [s, id] of Object.entries(tok.model.vocab)) if (id < V) tokens[id] = s;
+  for (const a of tok.added_tokens)
+    if (a.id < V) {
+      tokens[a.id] = a.content;
+      types[a.id] = a.special ? 3 : 4;
+    }
+  for (let i = 0; i < V; i++)
+    if (!tokens[i]) {
+      tokens[i] = `[PAD${i}]`;
+      types[i] = 5;
+    }
+  const merges = tok.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+  const eos = 50256;
+  const kv: [string, Value][] = [
+    ['general.architecture', { t: 'str', v: 'gpt2' }],
+    ['general.name', { t: 'str', v: 'localtune-bench' }],
+    ['general.file_type', { t: 'u32', v: type === 'f32' ? 0 : 7 }],
+    ['gpt2.context_length', { t: 'u32', v: cfg.n_positions }],
+    ['gpt2.embedding_length', { t: 'u32', v: cfg.n_embd }],
+    ['gpt2.feed_forward_length', { t: 'u32', v: 4 * cfg.n_embd }],
+    ['gpt2.block_count', { t: 'u32', v: cfg.n_layer }],
+    ['gpt2.attention.head_count', { t: 'u32', v: cfg.n_head }],
+    ['gpt2.attention.layer_norm_epsilon', { t: 'f32', v: cfg.layer_norm_epsilon ?? 1e-5 }],
+    ['tokenizer.ggml.model', { t: 'str', v: 'gpt2' }],
+    ['tokenizer.ggml.pre', { t: 'str', v: 'gpt-2' }],
+    ['tokenizer.ggml.tokens', { t: 'arr', of: 'str', v: tokens }],
+    ['tokenizer.ggml.token_type', { t: 'arr', of: 'i32', v: types }],
+    ['tokenizer.ggml.merges', { t: 'arr', of: 'str', v: merges }],
+    ['tokenizer.ggml.bos_token_id', { t: 'u32', v: eos }],
+    ['tokenizer.ggml.eos_token_id', { t: 'u32', v: eos }],
+  ];
+
+  const st = readSafetensors(join(modelDir, 'model.safetensors'));
+  const get = (n: string) => {
+    const t = st.get(n) ?? st.get(`transformer.${n}`);
+    if (!t) throw new Error(`${n}: not in model.safetensors`);
+    return t;
+  };
+  // [rows, cols] row-major → [cols, rows] row-major.
+  const transpose = (t: { shape: number[]; data: Float32Array }) => {
+    const [r, c] = t.shape;
+    const o = new Float32Array(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = t.data[i * c + j];
+    return { shape: [c, r], data: o };
+  };
+  const tensors: { name: string; ne: number[]; data: Float32Array; quant: boolean }[] = [];
+  const add = (name: string, t: { shape: number[]; data: Float32Array }, quant = false) =>
+    tensors.push({ name, ne: [...t.shape].reverse(), data: t.data, quant: quant && type === 'q8_0' });
+  add('token_embd.weight', get('wte.weight'), true);
+  add('position_embd.weight', get('wpe.weight'));
+  add('output_norm.weight', get('ln_f.weight'));
+  add('output_norm.bias', get('ln_f.bias'));
+  for (let i = 0; i < cfg.n_layer; i++) {
+    const h = `h.${i}`;
+    add(`blk.${i}.attn_norm.weight`, get(`${h}.ln_1.weight`));
+    add(`blk.${i}.attn_norm.bias`, get(`${h}.ln_1.bias`));
+    add(`blk.${i}.attn_qkv.weight`, transpose(get(`${h}.attn.c_attn.weight`)), true);
+    add(`blk.${i}.attn_qkv.bias`, get(`${h}.attn.c_attn.bias`));
+    add(`blk.${i}.attn_output.weight`, transpose(get(`${h}.attn.c_proj.weight`)), true);
+    add(`blk.${i}.attn_output.bias`, get(`${h}.attn.c_proj.bias`));
+    add(`blk.${i}.ffn_norm.weight`, get(`${h}.ln_2.weight`));
+    add(`blk.${i}.ffn_norm.bias`, get(`${h}.ln_2.bias`));
+    add(`blk.${i}.ffn_up.weight`, transpose(get(`${h}.mlp.c_fc.weight`)), true);
+    add(`blk.${i}.ffn_up.bias`, get(`${h}.mlp.c_fc.bias`));
+    add(`blk.${i}.ffn_down.weight`, transpose(get(`${h}.mlp.c_proj.weight`)), true);
+    add(`blk.${i}.ffn_down.bias`, get(`${h}.mlp.c_proj.bias`));
+  }
+
+  const head = new Bytes();
+  head.push(Buffer.from('GGUF', 'ascii'));
+  head.u32(3);
+  head.u64(tensors.length);
+  head.u64(kv.length);
+  for (const [key, val] of kv) {
+    head.str(key);
+    if (val.t === 'arr') {
+      head.u32(GType.ARRAY);
+      head.u32(val.of === 'str' ? GType.STRING : GType.I32);
+      head.u64(val.v.length);
+      for (const x of val.v)
+        if (val.of === 'str') head.str(x as string);
+        else head.i32(x as number);
+    } else if (val.t === 'str') {
+      head.u32(GType.STRING);
+      head.str(val.v as string);
+    } else if (val.t === 'u32') {
+      head.u32(GType.U32);
+      head.u32(val.v as number);
+    } else if (val.t === 'i32') {
+      head.u32(GType.I32);
+      head.i32(val.v as number);
+    } else {
+      head.u32(GType.F32);
+      head.f32(val.v as number);
+    }
+  }
+  const blobs: Buffer[] = [];
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.quant
+      ? quantizeQ8_0(t.data)
+      : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    head.str(t.name);
+    head.u32(t.ne.length);
+    for (const d of t.ne) head.u64(d);
+    head.u32(t.quant ? TType.Q8_0 : TType.F32);
+    head.u64(offset);
+    const pad = (ALIGN - (bytes.length % ALIGN)) % ALIGN;
+    blobs.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), Buffer.alloc(pad));
+    offset += bytes.length + pad;
+  }
+  head.push(Buffer.alloc((ALIGN - (head.length % ALIGN)) % ALIGN));
+  const fd = openSync(outFile, 'w');
+  try {
+    for (const b of [...head.parts, ...blobs]) writeSync(fd, b);
+  } finally {
+    closeSync(fd);
+  }
+}
