@@ -15,8 +15,61 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
+  // Layering (DESIGN.md): arrows point down — vscode/ → jobs/ → eval/ → engine/, data/ (data uses
+  // engine's tokenizer; engine uses nothing above it). Nothing below vscode/ touches the editor.
   {
-    files: ['src/engine/**', 'src/data/**', 'src/jobs/**', 'src/cli.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'] }] },
+    files: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vscode'],
+          patterns: [
+            {
+              group: ['**/data/*', '**/eval/*', '**/jobs/*', '**/vscode/*'],
+              message: 'engine/ imports nothing above it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/data/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vscode'],
+          patterns: [
+            { group: ['**/eval/*', '**/jobs/*', '**/vscode/*'], message: 'data/ imports only engine/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/eval/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vscode'],
+          patterns: [{ group: ['**/jobs/*', '**/vscode/*'], message: 'eval/ sits below jobs/ and vscode/' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/jobs/**', 'src/cli*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vscode'],
+          patterns: [{ group: ['**/vscode/*'], message: 'only vscode/ talks to the editor' }],
+        },
+      ],
+    },
   },
 );

@@ -1,8 +1,8 @@
 /** `localtune eval`: validation loss, perplexity and held-out completion accuracy, base vs tuned. */
 import { join } from 'node:path';
 import { UserError } from './engine/errors';
-import { evaluate } from './engine/eval/evaluate';
-import { EVAL_FILE, figureRows, writeEvalReport } from './engine/eval/report';
+import { evaluate } from './eval/evaluate';
+import { EVAL_FILE, figureRows, writeEvalReport } from './eval/report';
 import { resolveModelForCli } from './engine/io/hubProgress';
 import { numberFlag, parseFlags, type CliIo } from './cliArgs';
 

@@ -1,6 +1,6 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { UserError } from './engine/errors';
-import { evalCardInfo } from './engine/eval/report';
+import { evalCardInfo } from './eval/report';
 import { exportModel } from './engine/io/export';
 import { resolveModelForCli } from './engine/io/hubProgress';
 import { parseFlags, type CliIo } from './cliArgs';

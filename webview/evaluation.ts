@@ -3,7 +3,7 @@
  * (validation loss, perplexity, completion exact match, edit similarity, accepted characters,
  * latency), with buttons to (re)evaluate and to open the side-by-side samples.
  */
-import { figureRows, type EvalReport } from '../src/engine/eval/figures';
+import { figureRows, type EvalReport } from '../src/eval/figures';
 import type { WebviewMessage } from './protocol';
 
 export function renderEvaluation(

@@ -2,7 +2,7 @@
  * Messages between the dashboard panel (extension host, `src/vscode/dashboardPanel.ts`) and its
  * webview (`webview/main.ts`). Types only: both bundles import this file.
  */
-import type { EvalReport } from '../src/engine/eval/figures';
+import type { EvalReport } from '../src/eval/figures';
 import type { TrainEvent } from '../src/engine/train/events';
 import type { ModelCompletionStats } from '../src/vscode/completionStats';
 

@@ -5,7 +5,7 @@
  * `TrainEvent` (the lines of metrics.jsonl and of `localtune train --json`), tagged with `v`.
  */
 import type { DatasetManifest } from '../data/manifest';
-import type { EvalReport } from '../engine/eval/report';
+import type { EvalReport } from '../eval/report';
 import type { TrainEvent } from '../engine/train/events';
 import type { TrainSpec } from './trainSpec';
 
@@ -23,7 +23,7 @@ export type JobRequest =
     }
   /** A merged model folder for transformers.js (engine/io/export). */
   | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' }
-  /** Base vs tuned on a dataset's held-out data (engine/eval); the report goes to `<adapter>/eval.json`. */
+  /** Base vs tuned on a dataset's held-out data (src/eval); the report goes to `<adapter>/eval.json`. */
   | {
       kind: 'eval';
       modelDir: string;

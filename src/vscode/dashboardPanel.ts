@@ -11,7 +11,7 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalReport } from '../engine/eval/report';
+import type { EvalReport } from '../eval/report';
 import { dashboardHtml, makeNonce } from '../../webview/html';
 import { runEvaluation } from './evaluation';
 import { lastMetricStep, liveTail } from '../../webview/metrics';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { isDatasetDir } from '../data/datasetFiles';
-import { readEvalReport, type EvalReport, type EvalSample } from '../engine/eval/report';
+import { readEvalReport, type EvalReport, type EvalSample } from '../eval/report';
 import { summarizeRun } from '../jobs/runs';
 import { WorkerJob } from '../jobs/trainJob';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
-import type { EvalReport } from '../../src/engine/eval/report';
+import type { EvalReport } from '../../src/eval/report';
 import { writeGpt2Model } from '../../src/engine/io/tinyModel';
-import { evalFixture, EVAL_SHAPE } from '../engine/eval/fixture';
+import { evalFixture, EVAL_SHAPE } from '../eval/fixture';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];

@@ -7,8 +7,8 @@
 import { exportModel } from '../../engine/io/export';
 import { buildDataset } from '../../data/build';
 import { join } from 'node:path';
-import { evaluate } from '../../engine/eval/evaluate';
-import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../engine/eval/report';
+import { evaluate } from '../../eval/evaluate';
+import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../eval/report';
 import { isUserError } from '../../engine/errors';
 import { train } from '../../engine/train/trainer';
 import {

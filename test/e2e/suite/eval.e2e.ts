@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalReport } from '../../../src/engine/eval/report';
+import type { EvalReport } from '../../../src/eval/report';
 import { summarizeRun } from '../../../src/jobs/runs';
 import { screenshot, waitFor } from './helpers';
 import { afterReload, configureFastTraining, localtune, startRun, waitForOutcome } from './localtuneHelpers';

@@ -3,11 +3,11 @@
  * weighted mean cross-entropy over consecutive windows of `seqLen + 1` tokens, as the trainer's
  * periodic evaluation computes it, so the figures compare with the run's eval curve.
  */
-import type { Adapter } from '../io/peft';
-import type { LoadedModel } from '../models';
-import { toOrt } from '../onnx/session';
-import { scoringSession } from '../train/score';
-import { Windows, type TokenStream } from '../train/windows';
+import type { Adapter } from '../engine/io/peft';
+import type { LoadedModel } from '../engine/models';
+import { toOrt } from '../engine/onnx/session';
+import { scoringSession } from '../engine/train/score';
+import { Windows, type TokenStream } from '../engine/train/windows';
 
 export interface LossFigures {
   /** Mean cross-entropy per weighted token (nats). */

@@ -2,11 +2,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildDataset } from '../../../src/data/build';
-import { readDataset } from '../../../src/data/datasetFiles';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import { loadModel } from '../../../src/engine/models';
-import { train } from '../../../src/engine/train/trainer';
+import { buildDataset } from '../../src/data/build';
+import { readDataset } from '../../src/data/datasetFiles';
+import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { loadModel } from '../../src/engine/models';
+import { train } from '../../src/engine/train/trainer';
 
 export const EVAL_SHAPE = { nLayer: 2, nHead: 4, nEmbd: 32, nPositions: 256 };
 

@@ -8,8 +8,8 @@
  *   back to the opener's level) is masked.
  * The choice is seeded: the same files and seed give the same spans on every machine.
  */
-import { endsWithBlockOpener, indentWidth } from '../complete/stops';
-import { Rng } from '../rng';
+import { endsWithBlockOpener, indentWidth } from '../engine/complete/stops';
+import { Rng } from '../engine/rng';
 
 export type SpanKind = 'line-rest' | 'line' | 'block';
 export const SPAN_KINDS: readonly SpanKind[] = ['line-rest', 'line', 'block'];

@@ -2,12 +2,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest } from '../../../src/data/datasetFiles';
-import { splitByFile } from '../../../src/data/split';
-import { UserError } from '../../../src/engine/errors';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import { benchmarkSpans, evaluate } from '../../../src/engine/eval/evaluate';
-import type { EvalReport } from '../../../src/engine/eval/report';
+import { readManifest } from '../../src/data/datasetFiles';
+import { splitByFile } from '../../src/data/split';
+import { UserError } from '../../src/engine/errors';
+import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { benchmarkSpans, evaluate } from '../../src/eval/evaluate';
+import type { EvalReport } from '../../src/eval/report';
 import { evalFixture, EVAL_SHAPE } from './fixture';
 
 let f: Awaited<ReturnType<typeof evalFixture>>;

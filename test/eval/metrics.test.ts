@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  acceptedChars,
-  editDistance,
-  editSimilarity,
-  exactMatch,
-  quantile,
-} from '../../../src/engine/eval/metrics';
-import { maskSpans } from '../../../src/engine/eval/spans';
+import { acceptedChars, editDistance, editSimilarity, exactMatch, quantile } from '../../src/eval/metrics';
+import { maskSpans } from '../../src/eval/spans';
 
 test('exact match ignores trailing whitespace only; accepted chars are the common prefix', () => {
   assert.ok(exactMatch('return x;\n', 'return x;'));

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkerMessage } from '../../../src/jobs/protocol';
-import { WorkerJob } from '../../../src/jobs/trainJob';
+import type { WorkerMessage } from '../../src/jobs/protocol';
+import { WorkerJob } from '../../src/jobs/trainJob';
 import { evalFixture } from './fixture';
 
-const WORKER = join(__dirname, '../../../src/jobs/workers/train.ts');
+const WORKER = join(__dirname, '../../src/jobs/workers/train.ts');
 
 test('an eval job runs in the forked worker: progress lines, eval-done with the report, eval.json beside the adapter', async () => {
   const f = await evalFixture({ steps: 3, mode: 'lora', files: 12 });
