@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { isDatasetDir } from '../data/datasetFiles';
 import { readEvalReport, type EvalReport, type EvalSample } from '../eval/report';
 import { summarizeRun } from '../jobs/runs';
-import { WorkerJob } from '../jobs/trainJob';
+import { runWorkerTask } from './workerTask';
 
 export const SAMPLES_SCHEME = 'localtune-eval';
 
@@ -64,7 +64,7 @@ export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<Ev
     return undefined;
   }
   d.log.info(`evaluating ${target.adapterDir} against ${target.modelDir} on ${target.datasetDir}`);
-  const job = new WorkerJob({
+  const report = await runWorkerTask<EvalReport>({
     workerPath: d.workerPath,
     job: {
       kind: 'eval',
@@ -72,35 +72,12 @@ export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<Ev
       adapterDir: target.adapterDir,
       datasetDir: target.datasetDir,
     },
+    log: d.log,
+    title: 'LocalTune: evaluating',
+    firstMessage: 'base model: validation loss…',
+    failure: 'evaluation failed',
+    result: (m) => (m.type === 'eval-done' ? m.report : undefined),
   });
-  let report: EvalReport | undefined;
-  let cancelled = false;
-  const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'LocalTune: evaluating', cancellable: true },
-    (progress, token) => {
-      token.onCancellationRequested(() => {
-        cancelled = true;
-        void job.kill();
-      });
-      job.onMessage((m) => {
-        if (m.type === 'log') {
-          (m.level === 'warn' ? d.log.warn : d.log.info).call(d.log, m.message);
-          progress.report({ message: m.message });
-        } else if (m.type === 'eval-done') report = m.report;
-      });
-      progress.report({ message: 'base model: validation loss…' });
-      return job.outcome;
-    },
-  );
-  if (outcome.status === 'failed') {
-    if (cancelled) return undefined;
-    d.log.error(`evaluation failed (${outcome.cause}): ${outcome.message}`);
-    if (outcome.stderrTail) d.log.error(outcome.stderrTail);
-    void vscode.window
-      .showErrorMessage(`LocalTune: evaluation failed: ${outcome.message}`, 'Show log')
-      .then((p) => p && d.log.show());
-    return undefined;
-  }
   if (report) d.onReport(runDir, report);
   return report;
 }

@@ -12,6 +12,7 @@ import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
 import { JobBusyError, TrainingSlot, WorkerJob, type JobOutcome } from '../jobs/trainJob';
 import type { TrainSpec } from '../jobs/trainSpec';
 import { DashboardPanel } from './dashboardPanel';
+import { runWorkerTask } from './workerTask';
 import { formatLoss } from './format';
 import { settings } from './settings';
 
@@ -265,42 +266,19 @@ export class TrainingController implements vscode.Disposable {
   async exportModel(
     request: JobRequest & { kind: 'export' },
   ): Promise<{ outDir: string; maxLogitDiff?: number } | undefined> {
-    const log = this.host.log;
-    log.info(
+    this.host.log.info(
       `exporting ${request.modelDir}${request.adapterDir ? ` + ${request.adapterDir}` : ''} to ${request.outDir} (${request.dtype})`,
     );
-    const job = new WorkerJob({ workerPath: this.host.workerPath, job: request });
-    let result: { outDir: string; maxLogitDiff?: number } | undefined;
-    let cancelled = false;
-    const outcome = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `LocalTune: exporting (${request.dtype})`,
-        cancellable: true,
-      },
-      (progress, token) => {
-        token.onCancellationRequested(() => {
-          cancelled = true;
-          void job.kill();
-        });
-        job.onMessage((m) => {
-          if (m.type === 'log') log.info(m.message);
-          if (m.type === 'export-done') result = { outDir: m.outDir, maxLogitDiff: m.maxLogitDiff };
-        });
-        progress.report({ message: 'merging the adapter and writing ONNX…' });
-        return job.outcome;
-      },
-    );
-    if (outcome.status === 'failed') {
-      if (cancelled) return undefined;
-      log.error(`export failed (${outcome.cause}): ${outcome.message}`);
-      if (outcome.stderrTail) log.error(outcome.stderrTail);
-      void vscode.window
-        .showErrorMessage(`LocalTune: the model could not be exported: ${outcome.message}`, 'Show log')
-        .then((p) => p && log.show());
-      return undefined;
-    }
-    return result;
+    return runWorkerTask({
+      workerPath: this.host.workerPath,
+      job: request,
+      log: this.host.log,
+      title: `LocalTune: exporting (${request.dtype})`,
+      firstMessage: 'merging the adapter and writing ONNX…',
+      failure: 'the model could not be exported',
+      result: (m) =>
+        m.type === 'export-done' ? { outDir: m.outDir, maxLogitDiff: m.maxLogitDiff } : undefined,
+    });
   }
 
   /** Builds a dataset in the worker with a progress notification; resolves to the folder, or undefined. */
@@ -311,46 +289,19 @@ export class TrainingController implements vscode.Disposable {
       );
       return undefined;
     }
-    const log = this.host.log;
-    log.info(`building dataset ${request.outDir} from ${request.sources.join(', ')}`);
-    const job = new WorkerJob({ workerPath: this.host.workerPath, job: request });
-    this.datasetJob = job;
-    let cancelled = false;
-    const outcome = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: 'LocalTune: building dataset',
-        cancellable: true,
-      },
-      (progress, token) => {
-        token.onCancellationRequested(() => {
-          cancelled = true;
-          void job.kill();
-        });
-        job.onMessage((m) => {
-          if (m.type === 'log') {
-            (m.level === 'warn' ? log.warn : log.info).call(log, m.message);
-            progress.report({ message: m.message.slice(0, 80) });
-          }
-        });
-        progress.report({ message: 'scanning, scrubbing and tokenizing…' });
-        return job.outcome;
-      },
-    );
+    this.host.log.info(`building dataset ${request.outDir} from ${request.sources.join(', ')}`);
+    const built = await runWorkerTask({
+      workerPath: this.host.workerPath,
+      job: request,
+      log: this.host.log,
+      title: 'LocalTune: building dataset',
+      firstMessage: 'scanning, scrubbing and tokenizing…',
+      failure: 'the dataset could not be built',
+      result: (m) => (m.type === 'dataset-done' ? m.outDir : undefined),
+      onJob: (job) => (this.datasetJob = job),
+    });
     this.host.onRunsChanged();
-    if (outcome.status === 'failed') {
-      if (cancelled) {
-        log.info('dataset build cancelled');
-        return undefined;
-      }
-      log.error(`dataset build failed (${outcome.cause}): ${outcome.message}`);
-      if (outcome.stderrTail) log.error(outcome.stderrTail);
-      void vscode.window
-        .showErrorMessage(`LocalTune: the dataset could not be built: ${outcome.message}`, 'Show log')
-        .then((p) => p && log.show());
-      return undefined;
-    }
-    return request.outDir;
+    return built === undefined ? undefined : request.outDir;
   }
 
   /** Closing the window: ask the worker to stop (it also stops by itself when the IPC channel closes). */
