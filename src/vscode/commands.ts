@@ -281,6 +281,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         maxSeqLen: t.seqLen,
         checkpointEvery: t.checkpointEvery,
         evalEvery: t.evalEvery,
+        patience: t.patience || undefined,
       },
       title,
     );

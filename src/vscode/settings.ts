@@ -16,6 +16,8 @@ export interface LocalTuneSettings {
     seqLen: number;
     checkpointEvery: number;
     evalEvery: number;
+    /** Evaluations without improvement before stopping early; 0 = off. */
+    patience: number;
     stopTimeoutSeconds: number;
   };
   completions: { enabled: boolean; debounceMs: number; maxTokens: number; model: string };
@@ -33,6 +35,7 @@ export function settings(): LocalTuneSettings {
       seqLen: c.get<number>('training.seqLen') ?? 256,
       checkpointEvery: c.get<number>('training.checkpointEvery') ?? 50,
       evalEvery: c.get<number>('training.evalEvery') ?? 25,
+      patience: c.get<number>('training.patience') ?? 0,
       stopTimeoutSeconds: c.get<number>('training.stopTimeoutSeconds') ?? 30,
     },
     completions: {
