@@ -12,7 +12,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
 import type { Adapter } from '../io/peft';
 import type { LoadedModel } from '../models';
-import { kvNames, type KvLayout } from '../models/common';
+import { kvNames, kvNewNames, type KvLayout } from '../models/common';
 import { createSession, toOrt } from '../onnx/session';
 import { Rng } from '../rng';
 import { buildInferenceGraph } from './inferenceGraph';
@@ -61,22 +61,38 @@ export interface GenerateResult {
 
 type Past = Record<string, OrtTensor>;
 
+/**
+ * The KV cache in the decoder's own buffers, for a graph with `new.*` outputs: one buffer per cache
+ * tensor, [KV, stride, D] (per-head layouts: the first `length` of `stride` positions of each head
+ * are valid) or [stride, 2D] (fused, position-major). A step feeds the buffers as they are as the
+ * past — per-head: all `stride` positions, the unused ones masked out by attention_mask — and copies
+ * the T new positions the graph returns into place: no step copies the whole cache.
+ */
+interface KvStore {
+  bufs: Float32Array[];
+  stride: number;
+}
+
 export class Decoder {
-  /** The tokens whose keys and values `past` holds (what the previous request fed the model). */
+  /** The tokens whose keys and values `past` (or the store) holds (what the previous request fed). */
   private cached: { tokens: number[]; past: Past } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set when the graph outputs only the new keys and values (`new.*`, the in-memory graph). */
+  private store: KvStore | null = null;
 
   constructor(
     private readonly session: InferenceSession,
     readonly info: DecoderInfo,
-  ) {}
+  ) {
+    if (session.outputNames.includes(kvNewNames(info.layout)[0])) this.store = { bufs: [], stride: 0 };
+  }
 
   /** A decoder on a model folder's weights (with a LoRA adapter merged), fp32 or int8. */
   static async fromModel(
     model: LoadedModel,
     o: { adapter?: Adapter; dtype?: 'fp32' | 'int8'; threads?: number } = {},
   ): Promise<Decoder> {
-    const { graph, layout } = buildInferenceGraph(model, { adapter: o.adapter });
+    const { graph, layout } = buildInferenceGraph(model, { adapter: o.adapter, cacheOutputs: 'new' });
     if (o.dtype === 'int8') quantizeGraphInt8(graph, { accuracyLevel: 4 });
     const session = await createSession(graph.toBytes(), { threads: o.threads });
     return new Decoder(session, {
@@ -143,7 +159,8 @@ export class Decoder {
     if (useCache && o.promptCache !== false && this.cached) {
       const c = this.cached.tokens;
       while (reused < c.length && reused < prompt.length - 1 && c[reused] === prompt[reused]) reused++;
-      if (reused > 0) past = this.slicePast(this.cached.past, c.length, reused);
+      // The store keeps its buffers: positions from `reused` on are overwritten or masked.
+      if (reused > 0 && !this.store) past = this.keepPast(this.cached.past, c.length, reused);
     }
     this.cached = null; // rebuilt below from what this request feeds
     const fed = prompt.slice(0, reused);
@@ -163,7 +180,9 @@ export class Decoder {
         }
         let logits: Float32Array;
         if (useCache) {
-          const out = await this.forward(pending, past, fed.length);
+          const out = this.store
+            ? await this.append(this.store, pending, fed.length)
+            : await this.forward(pending, past, fed.length);
           logits = out.logits;
           past = out.present;
           fed.push(...pending);
@@ -206,22 +225,108 @@ export class Decoder {
   ): Promise<{ logits: Float32Array; present: Past }> {
     const T = ids.length;
     const S = pastLength + T;
-    const int64 = (values: ArrayLike<number>, dims: number[]) =>
-      toOrt('int64', BigInt64Array.from(Array.from(values), BigInt), dims);
     const feeds: Record<string, OrtTensor> = {
       ...past,
-      input_ids: int64(ids, [1, T]),
-      attention_mask: toOrt('int64', new BigInt64Array(S).fill(1n), [1, S]),
-      position_ids: int64(
-        Array.from({ length: T }, (_, i) => pastLength + i),
-        [1, T],
-      ),
-      num_logits_to_keep: toOrt('int64', BigInt64Array.of(o.allLogits ? 0n : 1n), []),
+      ...positionFeeds(ids, pastLength, new BigInt64Array(S).fill(1n), o.allLogits ? 0 : 1),
     };
     const out = await this.session.run(feeds);
     const present: Past = {};
-    for (const n of kvNames(this.info.layout)) present[n.past] = out[n.present];
+    const names = kvNames(this.info.layout);
+    if (!this.store) for (const n of names) present[n.past] = out[n.present];
+    else {
+      // A new-only graph: the present is the past and the new positions side by side.
+      const newNames = kvNewNames(this.info.layout);
+      const { fused, kvHeads, headDim } = this.info.layout;
+      names.forEach((n, i) => {
+        const a = past[n.past].data as Float32Array;
+        const b = out[newNames[i]].data as Float32Array;
+        if (fused) {
+          const all = new Float32Array(a.length + b.length);
+          all.set(a);
+          all.set(b, a.length);
+          present[n.past] = toOrt('float32', all, [1, S, 2 * headDim]);
+          return;
+        }
+        const all = new Float32Array(kvHeads * S * headDim);
+        for (let h = 0; h < kvHeads; h++) {
+          all.set(a.subarray(h * pastLength * headDim, (h + 1) * pastLength * headDim), h * S * headDim);
+          all.set(b.subarray(h * T * headDim, (h + 1) * T * headDim), (h * S + pastLength) * headDim);
+        }
+        present[n.past] = toOrt('float32', all, [1, kvHeads, S, headDim]);
+      });
+    }
     return { logits: out.logits.data as Float32Array, present };
+  }
+
+  /**
+   * One step on a new-only graph with the cache in `store`: `ids` after the first `pastLength`
+   * stored positions → the last position's logits [V]; the new positions are stored after them.
+   */
+  private async append(
+    store: KvStore,
+    ids: readonly number[],
+    pastLength: number,
+  ): Promise<{ logits: Float32Array; present: Past }> {
+    const { layout, contextLength } = this.info;
+    const { kvHeads: KV, headDim: D, fused } = layout;
+    const T = ids.length;
+    const S = pastLength + T;
+    const names = kvNames(layout);
+    if (S > store.stride) {
+      // Grow by 256 positions at a time (at most the context), keeping the stored prefix.
+      const stride = Math.max(S, Math.min(contextLength, Math.ceil(S / 256) * 256));
+      const width = fused ? 2 * D : D;
+      store.bufs = names.map((_, i) => {
+        const old = store.bufs[i];
+        const buf = new Float32Array((fused ? 1 : KV) * stride * width);
+        if (old && pastLength > 0) {
+          if (fused) buf.set(old.subarray(0, pastLength * width));
+          else
+            for (let h = 0; h < KV; h++)
+              buf.set(
+                old.subarray(h * store.stride * D, (h * store.stride + pastLength) * D),
+                h * stride * D,
+              );
+        }
+        return buf;
+      });
+      store.stride = stride;
+    }
+    // What to feed as the past, P positions of it valid. Fused: a prefix view (position-major).
+    // Per head: the whole buffer with the unused positions masked, which costs a decode step
+    // (T = 1) nothing; a prefill (large T) gets a compact copy so its attention spans P + T keys.
+    let P = pastLength;
+    const past: Past = {};
+    if (fused) {
+      for (const [i, n] of names.entries())
+        past[n.past] = toOrt('float32', store.bufs[i].subarray(0, P * 2 * D), [1, P, 2 * D]);
+    } else if (T <= 16 || store.stride - pastLength <= 64) {
+      P = store.stride;
+      for (const [i, n] of names.entries()) past[n.past] = toOrt('float32', store.bufs[i], [1, KV, P, D]);
+    } else {
+      for (const [i, n] of names.entries()) {
+        const buf = store.bufs[i];
+        const compact = new Float32Array(KV * P * D);
+        for (let h = 0; h < KV; h++)
+          compact.set(buf.subarray(h * store.stride * D, (h * store.stride + P) * D), h * P * D);
+        past[n.past] = toOrt('float32', compact, [1, KV, P, D]);
+      }
+    }
+    const mask = new BigInt64Array(P + T).fill(1n);
+    if (P > pastLength) mask.fill(0n, pastLength, P);
+    const out = await this.session.run({ ...past, ...positionFeeds(ids, pastLength, mask, 1) }, [
+      'logits',
+      ...kvNewNames(layout),
+    ]);
+    kvNewNames(layout).forEach((name, i) => {
+      const data = out[name].data as Float32Array; // [KV, T, D] or [T, 2D]
+      const buf = store.bufs[i];
+      if (fused) buf.set(data, pastLength * 2 * D);
+      else
+        for (let h = 0; h < KV; h++)
+          buf.set(data.subarray(h * T * D, (h + 1) * T * D), (h * store.stride + pastLength) * D);
+    });
+    return { logits: out.logits.data as Float32Array, present: {} };
   }
 
   emptyPast(): Past {
@@ -232,23 +337,46 @@ export class Decoder {
     return past;
   }
 
-  /** The first `keep` of `length` cached positions (copies: ORT's tensors stay untouched). */
-  private slicePast(past: Past, length: number, keep: number): Past {
+  /**
+   * The first `keep` of `length` cached positions, in place (the previous request's cache, about
+   * to be replaced; the arrays are ours, copied out of ORT): per-head caches move each head's
+   * first `keep` rows down to make [1, KV, keep, D] contiguous; fused ones are a prefix view.
+   */
+  private keepPast(past: Past, length: number, keep: number): Past {
     const { kvHeads, headDim, fused } = this.info.layout;
     const out: Past = {};
     for (const [name, t] of Object.entries(past)) {
       const data = t.data as Float32Array;
       if (fused) {
-        out[name] = toOrt('float32', data.slice(0, keep * 2 * headDim), [1, keep, 2 * headDim]);
+        out[name] = toOrt('float32', data.subarray(0, keep * 2 * headDim), [1, keep, 2 * headDim]);
         continue;
       }
-      const sliced = new Float32Array(kvHeads * keep * headDim);
-      for (let h = 0; h < kvHeads; h++)
-        sliced.set(data.subarray(h * length * headDim, (h * length + keep) * headDim), h * keep * headDim);
-      out[name] = toOrt('float32', sliced, [1, kvHeads, keep, headDim]);
+      for (let h = 1; h < kvHeads; h++)
+        data.copyWithin(h * keep * headDim, h * length * headDim, (h * length + keep) * headDim);
+      out[name] = toOrt('float32', data.subarray(0, kvHeads * keep * headDim), [1, kvHeads, keep, headDim]);
     }
     return out;
   }
+}
+
+/** input_ids, attention_mask, position_ids (after `pastLength`) and num_logits_to_keep. */
+function positionFeeds(
+  ids: readonly number[],
+  pastLength: number,
+  mask: BigInt64Array,
+  keep: number,
+): Record<string, OrtTensor> {
+  const T = ids.length;
+  return {
+    input_ids: toOrt('int64', BigInt64Array.from(ids, BigInt), [1, T]),
+    attention_mask: toOrt('int64', mask, [1, mask.length]),
+    position_ids: toOrt(
+      'int64',
+      BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)),
+      [1, T],
+    ),
+    num_logits_to_keep: toOrt('int64', BigInt64Array.of(BigInt(keep)), []),
+  };
 }
 
 /** The cache layout an exported graph declares in its inputs. */

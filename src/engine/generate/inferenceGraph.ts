@@ -53,11 +53,18 @@ export function inferenceWeights(
   };
 }
 
-export function buildInferenceGraph(model: LoadedModel, o: { adapter?: Adapter } = {}): InferenceGraph {
+/**
+ * `cacheOutputs` 'new' (the Decoder's private graph, never exported): `new.{i}.…` with the T new
+ * positions in place of `present.{i}.…` (kvCacheContext); the inputs and logits are the same.
+ */
+export function buildInferenceGraph(
+  model: LoadedModel,
+  o: { adapter?: Adapter; cacheOutputs?: 'present' | 'new' } = {},
+): InferenceGraph {
   const g = new Graph('localtune-inference');
   const layout = kvLayoutOf(model.config);
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
-  const cache = kvCacheContext(g, ids, layout);
+  const cache = kvCacheContext(g, ids, layout, 'float32', { outputs: o.cacheOutputs });
   const keep = g.input('num_logits_to_keep', 'int64', []);
   const weights = inferenceWeights(model, o.adapter);
   const p = new ModelParams(g, weights.source, { mode: 'frozen' });

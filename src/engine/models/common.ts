@@ -72,17 +72,28 @@ export interface KvCache {
   extend(layer: number, k: Tensor, v: Tensor): { k: Tensor; v: Tensor };
 }
 
+/** The names of a `new`-output graph's cache outputs (see kvCacheContext), in layer order. */
+export function kvNewNames(layout: KvLayout): string[] {
+  return kvNames(layout).map((n) => n.present.replace(/^present\./, 'new.'));
+}
+
 /**
  * Builds the cache inputs of an inference graph for token ids [B, T]: attention_mask [B, P+T],
- * position_ids [B, T] and the past of every layer. `finish()` adds the present outputs after the
+ * position_ids [B, T] and the past of every layer. `finish()` adds the cache outputs after the
  * caller's own outputs (logits first, as exporters order them) and checks every layer used its cache.
+ * `outputs`: 'present' (default, the exported interface): `present.*` with P+T positions;
+ * 'new' (our decoder's private graph): `new.*` with only the T new positions ([B, KV, T, D] or
+ * [B, T, 2D]), so a caller that keeps the cache in its own buffers appends T rows instead of
+ * receiving (and copying) the whole cache every step. Attention is the same either way.
  */
 export function kvCacheContext(
   g: Graph,
   ids: Tensor,
   layout: KvLayout,
   dtype: 'float32' | 'float64' = 'float32',
+  o: { outputs?: 'present' | 'new' } = {},
 ): KvCache & { finish(): void } {
+  const newOnly = o.outputs === 'new';
   const { nLayer, kvHeads: KV, headDim: D, fused } = layout;
   const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
   const positions = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
@@ -106,10 +117,16 @@ export function kvCacheContext(
   const padding = g.mul(g.sub(g.cast(mask, dtype), g.constant(1, dtype, [])), g.constant(1e9, dtype, []));
   const bias = g.add(causal, g.unsqueeze(padding, [1, 2])); // [B, 1, T, S]
 
-  const presents: Tensor[] = [];
+  const presents: { t: Tensor; name: string }[] = [];
   const done = new Set<number>();
-  const concat = (a: Tensor, b: Tensor, axis: number, name: string, shape: (string | number)[]) =>
-    g.node('Concat', [a, b], [{ dtype, shape, name }], { axis: attr.int(axis) })[0];
+  const concat = (a: Tensor, b: Tensor, axis: number, name: string, shape: (string | number)[]) => {
+    const all = g.node('Concat', [a, b], [{ dtype, shape, name: newOnly ? undefined : name }], {
+      axis: attr.int(axis),
+    })[0];
+    if (!newOnly) presents.push({ t: all, name });
+    else presents.push({ t: b, name: name.replace(/^present\./, 'new.') });
+    return all;
+  };
   return {
     positions,
     bias,
@@ -126,7 +143,6 @@ export function kvCacheContext(
           `present.${layer}.value`,
           shape,
         );
-        presents.push(kAll, vAll);
         return { k: kAll, v: vAll };
       }
       // One key/value head: [B, 1, T, D] → [B, T, D], side by side → [B, T, 2D] after the past.
@@ -138,7 +154,6 @@ export function kvCacheContext(
         `present.${layer}.key_value`,
         ['batch_size', 'total_sequence_length', 2 * D],
       );
-      presents.push(all);
       const [kAll, vAll] = g.split(all, [D, D], -1).map((t) => g.unsqueeze(t, [1])); // [B, 1, S, D]
       return { k: kAll, v: vAll };
     },
@@ -147,7 +162,7 @@ export function kvCacheContext(
         throw new Error(
           `KV cache: ${done.size} of ${nLayer} layers used the cache (a family without a cache path?)`,
         );
-      for (const t of presents) g.output(t);
+      for (const { t, name } of presents) g.output(t, name);
     },
   };
 }
