@@ -8,6 +8,7 @@
  * end through the completion worker (gpt2-small int8, 2 threads): p50/p95 from request to result
  * for a single-line completion on a prompt-cache hit (one character typed) and a miss.
  *   npx tsx bench/complete.ts [--shape small|tiny|both] [--reps N] [--worker-reps N] [--no-peers]
+ *     [--worker-only] (the completion worker's part alone)
  * llama.cpp's peer installs itself on first run: npm install --ignore-scripts in bench/peers/llamacpp.
  */
 import { spawnSync } from 'node:child_process';
@@ -32,7 +33,8 @@ const arg = (f: string) => {
 const shapes = (arg('--shape') ?? 'both') === 'both' ? ['tiny', 'small'] : [arg('--shape')!];
 const reps = Number(arg('--reps') ?? 3);
 const workerReps = Number(arg('--worker-reps') ?? 12);
-const withPeers = !process.argv.includes('--no-peers');
+const workerOnly = process.argv.includes('--worker-only');
+const withPeers = !process.argv.includes('--no-peers') && !workerOnly;
 const load = () => +loadavg()[0].toFixed(2);
 
 interface Run {
@@ -268,8 +270,8 @@ async function main() {
     loadavgStart: loadavg().map((x) => +x.toFixed(2)),
   };
   const runs = [];
-  for (const s of shapes) runs.push(...(await shapeBench(s)));
-  const worker = shapes.includes('small') ? await workerBench() : undefined;
+  if (!workerOnly) for (const s of shapes) runs.push(...(await shapeBench(s)));
+  const worker = workerOnly || shapes.includes('small') ? await workerBench() : undefined;
   process.stdout.write(JSON.stringify({ machine, reps, runs, worker, loadavgEnd: load() }, null, 2) + '\n');
 }
 

@@ -41,7 +41,8 @@ function errorMessage(err: unknown, id?: number): CompleteWorkerMessage {
 }
 
 async function load(spec: LoadSpec): Promise<Completer> {
-  const o = { dtype: spec.dtype, threads: spec.threads };
+  // No spinning: the worker shares the cores with the editor (see DecoderSessionOptions.spin).
+  const o = { dtype: spec.dtype, threads: spec.threads, spin: false };
   let decoder: Decoder;
   let tokenizerDir: string;
   if ('exportDir' in spec.model) {
