@@ -8,13 +8,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
 import type { Adapter } from '../io/peft';
 import type { LoadedModel } from '../models';
 import { kvNames, kvNewNames, type KvLayout } from '../models/common';
-import { createSession, ort, toOrt } from '../onnx/session';
+import { createSession, toOrt } from '../onnx/session';
 import { Rng } from '../rng';
 import { buildInferenceGraph } from './inferenceGraph';
 import { quantizeGraphInt8 } from './quantize';
@@ -392,24 +391,8 @@ export interface DecoderSessionOptions {
   spin?: boolean;
 }
 
-async function decoderSession(
-  model: Uint8Array | string,
-  o: DecoderSessionOptions,
-): Promise<InferenceSession> {
-  if (o.spin !== false) return createSession(model, { threads: o.threads });
-  // createSession's options (session.ts) with spinning off: its SessionOptions has no extras.
-  const options: InferenceSession.SessionOptions = {
-    intraOpNumThreads: o.threads ?? availableParallelism(),
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionProviders: ['cpu'],
-    enableCpuMemArena: true,
-    enableMemPattern: false,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-  const { InferenceSession: Session } = ort();
-  return typeof model === 'string' ? Session.create(model, options) : Session.create(model, options);
+function decoderSession(model: Uint8Array | string, o: DecoderSessionOptions): Promise<InferenceSession> {
+  return createSession(model, { threads: o.threads, spin: o.spin });
 }
 
 /** The cache layout an exported graph declares in its inputs. */

@@ -22,6 +22,11 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Execution providers in order of preference, e.g. ['cuda', 'cpu']. */
   providers?: string[];
+  /**
+   * false: intra-op threads sleep between parallel sections instead of spinning — for background
+   * workers sharing the cores with the editor (see generate/decoder.ts for figures). Default true.
+   */
+  spin?: boolean;
 }
 
 export async function createSession(model: Uint8Array | string, o: SessionOptions = {}): Promise<OrtSession> {
@@ -37,6 +42,7 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
     // 5.38 -> 4.03 GB, same speed.
     enableMemPattern: false,
     executionMode: 'sequential',
+    ...(o.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
   const { InferenceSession } = ort();
   return typeof model === 'string'
