@@ -7,6 +7,7 @@ import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
 import { causalSequence, geluTanh, type KvCache, type KvLayout } from './common';
 import { configField, type RawConfig } from './config';
+import { learnedPositionStack } from './learnedPositionStack';
 import type { ModelParams } from './params';
 
 export interface Gpt2Config {
@@ -76,19 +77,12 @@ export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tenso
   const { positions, causalBias } = cache
     ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
     : causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32'); // [T], [T, T]
-  const norm = (x: Tensor, name: string) =>
-    g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
-  let h = g.add(
-    g.gather(p.weight('transformer.wte.weight'), ids),
-    g.gather(p.weight('transformer.wpe.weight'), positions),
-  ); // [B, T, C]
-  for (let i = 0; i < cfg.nLayer; i++) {
-    const prefix = `transformer.h.${i}`;
-    const cached = cache && { cache, layer: i };
-    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), causalBias, `${prefix}.attn`, cached));
-    h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
-  }
-  return norm(h, 'transformer.ln_f');
+  return learnedPositionStack(g, p, ids, positions, {
+    nLayer: cfg.nLayer,
+    eps: cfg.eps,
+    attention: (x, prefix, layer) => attention(g, cfg, p, x, causalBias, prefix, cache && { cache, layer }),
+    mlp: (x, prefix) => mlp(g, p, x, prefix),
+  });
 }
 
 /** GPT-2's KV cache: all H heads keep keys and values. */

@@ -9,6 +9,7 @@ import { UserError } from '../errors';
 import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
 import { causalSequence, geluTanh, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
+import { learnedPositionStack } from './learnedPositionStack';
 import type { ModelParams } from './params';
 
 export interface GptBigCodeConfig {
@@ -104,19 +105,12 @@ export function gptBigCodeHidden(
   const bias = cache
     ? groupedCacheBias(g, causalBias, cfg.nHead) // [B, 1, H·T, S]
     : groupedCausalBias(g, positions, causalBias, cfg.nHead); // [H·T, T]
-  const norm = (x: Tensor, name: string) =>
-    g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), cfg.eps);
-  let h = g.add(
-    g.gather(p.weight('transformer.wte.weight'), ids),
-    g.gather(p.weight('transformer.wpe.weight'), positions),
-  ); // [B, T, C]
-  for (let i = 0; i < cfg.nLayer; i++) {
-    const prefix = `transformer.h.${i}`;
-    const cached = cache && { cache, layer: i };
-    h = g.add(h, attention(g, cfg, p, norm(h, `${prefix}.ln_1`), bias, `${prefix}.attn`, cached));
-    h = g.add(h, mlp(g, p, norm(h, `${prefix}.ln_2`), `${prefix}.mlp`));
-  }
-  return norm(h, 'transformer.ln_f');
+  return learnedPositionStack(g, p, ids, positions, {
+    nLayer: cfg.nLayer,
+    eps: cfg.eps,
+    attention: (x, prefix, layer) => attention(g, cfg, p, x, bias, prefix, cache && { cache, layer }),
+    mlp: (x, prefix) => mlp(g, p, x, prefix),
+  });
 }
 
 /** The LM head's weight [V, C]: tied to the token embedding unless the config unties it. */
