@@ -30,8 +30,9 @@ import {
   MANIFEST_VERSION,
   type DatasetManifest,
   type HeldOutFile,
+  type StreamSegment,
 } from './manifest';
-import { PackWriter } from './pack';
+import { PackWriter, SEGMENT_FILE, type SegmentShape } from './pack';
 import { defaultWorkers, prepareFile, PreparePool, sampleText, type Prepared } from './prepare';
 import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
 import type { ScrubAllow, ScrubFinding, SecretKind } from './scrub';
@@ -62,6 +63,8 @@ export interface BuildOptions {
   onWarning?: (message: string) => void;
   /** Worker threads for reading, scrubbing and fingerprinting files (0: the build's own thread). */
   workers?: number;
+  /** Where the packed streams are cut into segment files (tests make small ones). */
+  segments?: SegmentShape;
 }
 
 export interface BuildResult {
@@ -283,9 +286,8 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     // Pass 2: pack, tokenizing what the cache lacks.
     const encoder = new SampleEncoder(tokenizer, tokenizer.eosId, parseJson(tokenizerBytes));
     const fimRng = new Rng(seed).fork('fim');
-    const tmp = (name: string) => join(outDir, `${name}.tmp`);
-    const train = new PackWriter(tmp(DATASET_FILES.trainIds), tmp(DATASET_FILES.trainWeights), cache);
-    const val = new PackWriter(tmp(DATASET_FILES.validationIds), tmp(DATASET_FILES.validationWeights), cache);
+    const train = new PackWriter(outDir, 'train', cache, opts.segments);
+    const val = new PackWriter(outDir, 'validation', cache, opts.segments);
     let documentsTokenized = 0;
     let fimDocuments = 0;
     const trainFiles = new Set<string>();
@@ -309,12 +311,11 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       (isVal ? valFiles : trainFiles).add(ref.fileId);
       if (isVal && ref.doc.line === null) heldOut.push({ id: ref.fileId, path: ref.absPath });
     }
-    // The streams are copied on libuv's threads while this one saves the cache index.
-    // (Settled before anything else happens, even if the save throws: the cache closes its blobs.)
+    // The streams' missing segments are copied on libuv's threads while this one saves the cache
+    // index. (Settled before anything else happens, even if the save throws: the cache closes its blobs.)
     const contentHash = sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join(''));
-    // A rebuild whose streams come out the same keeps the files it wrote before.
-    const sameStreams = streamsWritten(outDir, contentHash, train.tokens, val.tokens);
-    const writing = Promise.allSettled(sameStreams ? [] : [train.write(), val.write()]);
+    const segments = { train: train.segments(), validation: val.segments() };
+    const writing = Promise.allSettled([train.write(), val.write()]);
     try {
       cache.save(live);
     } finally {
@@ -340,6 +341,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       documents: { train: train.documents, validation: val.documents },
       files: { train: trainFiles.size, validation: valFiles.size },
       tokens: { train: train.tokens, validation: val.tokens },
+      segments,
       lossTokens: { train: train.lossTokens, validation: val.lossTokens },
       scrub: { ...scrubReport.summary, report: DATASET_FILES.scrubReport },
       dedup: deduper.summary(),
@@ -355,40 +357,13 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       contentHash,
       heldOut: { files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) },
     };
-    const replaced: string[] = [];
-    if (!sameStreams) for (const name of STREAM_FILES) replaceFile(tmp(name), join(outDir, name), replaced);
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
     writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
-    removeInBackground(replaced);
+    removeUnreferenced(outDir, segments);
     return { manifest, outDir, filesRead, documentsTokenized, workerThreads };
   } finally {
     cache.close();
     await threads.pool?.close();
-  }
-}
-
-const STREAM_FILES = [
-  DATASET_FILES.trainIds,
-  DATASET_FILES.trainWeights,
-  DATASET_FILES.validationIds,
-  DATASET_FILES.validationWeights,
-];
-
-/** Whether `outDir` already holds streams with this content hash (its manifest says so, sizes agree). */
-function streamsWritten(
-  outDir: string,
-  contentHash: string,
-  trainTokens: number,
-  valTokens: number,
-): boolean {
-  try {
-    const m = JSON.parse(readFileSync(join(outDir, MANIFEST_FILE), 'utf8')) as DatasetManifest;
-    if (m.contentHash !== contentHash || m.tokens.train !== trainTokens || m.tokens.validation !== valTokens)
-      return false;
-    const sizes = [trainTokens * 4, trainTokens, valTokens * 4, valTokens];
-    return STREAM_FILES.every((name, i) => statSync(join(outDir, name)).size === sizes[i]);
-  } catch {
-    return false;
   }
 }
 
@@ -513,35 +488,42 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-// Replacing a large file costs the kernel hundreds of ms (for the token files of a 500 MB
-// workspace): freeing the old file's blocks, and on ext4 flushing the new one, which it does when a
-// rename replaces a file. So the old file moves aside under a second name first (the dataset's
-// files are never all replaced at one instant anyway: the manifest, written last, is what readers
-// trust), the new one is renamed into the free name, and the old one is unlinked in the background;
-// leftovers of a crash are removed by the next build.
+// Streams of datasets written before segments (one file per stream), and what builds before that
+// left to remove in the background.
+const OLD_STREAM_FILES: Set<string> = new Set([
+  DATASET_FILES.trainIds,
+  DATASET_FILES.trainWeights,
+  DATASET_FILES.validationIds,
+  DATASET_FILES.validationWeights,
+]);
 const REPLACED = /\.replaced-\d+-\d+$/;
-let replacedCount = 0;
-
-function replaceFile(from: string, to: string, replaced: string[]): void {
-  const aside = `${to}.replaced-${process.pid}-${replacedCount++}`;
-  try {
-    renameSync(to, aside);
-    replaced.push(aside);
-  } catch {
-    // nothing there yet
-  }
-  renameSync(from, to);
-}
 
 function removeInBackground(paths: string[]): void {
   for (const path of paths) unlink(path, () => {});
 }
 
-/** Removes what an interrupted build left to remove in the background. */
+/** Removes what an interrupted build left: half-written segments, files it meant to remove. */
 function removeLeftovers(outDir: string): void {
   removeInBackground(
     readdirSync(outDir)
-      .filter((n) => REPLACED.test(n))
+      .filter((n) => REPLACED.test(n) || (SEGMENT_FILE.test(n) && n.endsWith('.tmp')))
+      .map((n) => join(outDir, n)),
+  );
+}
+
+/**
+ * Once the manifest names the new segments: removes (in the background: freeing a large file's
+ * blocks costs the kernel time) the segments it no longer names and the unsegmented streams of an
+ * older build.
+ */
+function removeUnreferenced(
+  outDir: string,
+  segments: { train: StreamSegment[]; validation: StreamSegment[] },
+): void {
+  const keep = new Set([...segments.train, ...segments.validation].flatMap((s) => [s.ids, s.weights]));
+  removeInBackground(
+    readdirSync(outDir)
+      .filter((n) => OLD_STREAM_FILES.has(n) || (SEGMENT_FILE.test(n) && !n.endsWith('.tmp') && !keep.has(n)))
       .map((n) => join(outDir, n)),
   );
 }

@@ -1,10 +1,21 @@
 // Reading a dataset folder, and turning loose text/JSONL files into a token stream, for the trainer.
+// A dataset folder: manifest.json, scrub-report.json, and each split's packed stream (Uint32 LE
+// token ids, one loss-weight byte per token) as the segment files `manifest.segments` lists in
+// order (`train-<16 hex>.ids.u32` + `.weights.u8`); a manifest without `segments` (written before
+// streams were segmented) has one file per stream: train.ids.u32, train.weights.u8,
+// validation.ids.u32, validation.weights.u8.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import type { Tokenizer } from '../engine/io/tokenizer';
 import { ChatTemplate } from './formats/chat';
-import { DATASET_FILES, MANIFEST_FILE, MANIFEST_VERSION, type DatasetManifest } from './manifest';
+import {
+  DATASET_FILES,
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  type DatasetManifest,
+  type StreamSegment,
+} from './manifest';
 import { fileSamples } from './sources';
 import { SampleEncoder } from './tokenize';
 
@@ -32,6 +43,13 @@ export function readDataset(dir: string): {
       `${dir}: not a dataset folder (no ${MANIFEST_FILE}); build one with \`localtune dataset build\``,
     );
   const manifest = readManifest(join(dir, MANIFEST_FILE));
+  if (manifest.segments) {
+    return {
+      manifest,
+      train: readSegments(dir, manifest.segments.train, manifest.tokens.train, 'train'),
+      validation: readSegments(dir, manifest.segments.validation, manifest.tokens.validation, 'validation'),
+    };
+  }
   const train = readStream(dir, DATASET_FILES.trainIds, DATASET_FILES.trainWeights, manifest.tokens.train);
   const validation = readStream(
     dir,
@@ -77,6 +95,33 @@ function readStream(dir: string, idsFile: string, weightsFile: string, expected:
   const ids = new Uint32Array(expected);
   new Uint8Array(ids.buffer).set(idsBytes);
   return { ids, weights: new Uint8Array(weights) };
+}
+
+function readSegments(dir: string, segments: StreamSegment[], expected: number, split: string): TokenStream {
+  const ids = new Uint32Array(expected);
+  const weights = new Uint8Array(expected);
+  let at = 0;
+  for (const seg of segments) {
+    const idsBytes = readBinary(join(dir, seg.ids));
+    const weightBytes = readBinary(join(dir, seg.weights));
+    if (idsBytes.length !== seg.tokens * 4)
+      throw new UserError(
+        `${join(dir, seg.ids)}: ${idsBytes.length} bytes, the manifest says ${seg.tokens} tokens (${seg.tokens * 4} bytes); ${REBUILD}`,
+      );
+    if (weightBytes.length !== seg.tokens)
+      throw new UserError(
+        `${join(dir, seg.weights)}: ${weightBytes.length} weights for ${seg.tokens} tokens; ${REBUILD}`,
+      );
+    if (at + seg.tokens > expected) break;
+    new Uint8Array(ids.buffer, at * 4, seg.tokens * 4).set(idsBytes);
+    weights.set(weightBytes, at);
+    at += seg.tokens;
+  }
+  if (at !== expected || segments.reduce((n, s) => n + s.tokens, 0) !== expected)
+    throw new UserError(
+      `${dir}: the ${split} segments hold ${segments.reduce((n, s) => n + s.tokens, 0)} tokens, the manifest says ${expected}; ${REBUILD}`,
+    );
+  return { ids, weights };
 }
 
 function readBinary(path: string): Buffer {

@@ -15,6 +15,17 @@ export const DATASET_FILES = {
   scrubReport: 'scrub-report.json',
 } as const;
 
+/**
+ * One piece of a split's packed stream: `ids` holds `tokens` Uint32 LE token ids, `weights` one
+ * loss-weight byte per token. Files are named by a hash of their documents (`train-<16 hex>.ids.u32`),
+ * so a rebuild writes only the pieces whose documents changed and keeps the others.
+ */
+export interface StreamSegment {
+  ids: string;
+  weights: string;
+  tokens: number;
+}
+
 export interface SplitCounts {
   train: number;
   validation: number;
@@ -36,6 +47,11 @@ export interface DatasetManifest {
   files: SplitCounts;
   /** Token counts, EOS separators included. */
   tokens: SplitCounts;
+  /**
+   * Where each split's stream lies: its segments, concatenated in this order. Absent in datasets
+   * written before streams were segmented: those hold one file per stream (DATASET_FILES).
+   */
+  segments?: { train: StreamSegment[]; validation: StreamSegment[] };
   /** Tokens with loss weight 1. */
   lossTokens: SplitCounts;
   scrub: {

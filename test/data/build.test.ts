@@ -206,13 +206,14 @@ test('incremental rebuild re-reads and re-tokenizes only the three edited files 
   assert.equal(first.filesRead, 30);
   assert.equal(first.documentsTokenized, 30);
 
-  const trainIds = join(outDir, 'train.ids.u32');
-  const inode = statSync(trainIds).ino;
+  const streamFiles = (dir: string) => readdirSync(dir).filter((n) => /\.(u32|u8)$/.test(n));
+  const inodes = () => new Map(streamFiles(outDir).map((n) => [n, statSync(join(outDir, n)).ino]));
+  const before = inodes();
   const again = await buildDataset(opts);
   assert.equal(again.filesRead, 0);
   assert.equal(again.documentsTokenized, 0);
   assert.equal(again.manifest.contentHash, first.manifest.contentHash);
-  assert.equal(statSync(trainIds).ino, inode, 'the same streams are not written again');
+  assert.deepEqual(inodes(), before, 'the same streams are not written again');
 
   for (const i of [2, 11, 29]) writeFileSync(join(root, `src/m${i}.ts`), codeFile(i + 1000, 4));
   const later = new Date(Date.now() + 5000);
@@ -223,13 +224,50 @@ test('incremental rebuild re-reads and re-tokenizes only the three edited files 
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
   assert.equal(third.manifest.contentHash, fresh.manifest.contentHash);
   assert.notEqual(third.manifest.contentHash, first.manifest.contentHash);
-  assert.notEqual(statSync(trainIds).ino, inode);
-  for (const name of ['train.ids.u32', 'train.weights.u8', 'validation.ids.u32', 'validation.weights.u8'])
+  assert.deepEqual(third.manifest.segments, fresh.manifest.segments);
+  assert.notDeepEqual(third.manifest.segments, first.manifest.segments);
+  const named = [...third.manifest.segments!.train, ...third.manifest.segments!.validation].flatMap((s) => [
+    s.ids,
+    s.weights,
+  ]);
+  for (const name of named)
     assert.deepEqual(readFileSync(join(outDir, name)), readFileSync(join(fresh.outDir, name)), name);
-  // The replaced files were unlinked in the background; nothing else is left beside the dataset.
-  const leftovers = () => readdirSync(outDir).filter((n) => n.includes('.replaced-'));
+  assert.deepEqual(readDataset(outDir), {
+    ...readDataset(fresh.outDir),
+    manifest: readDataset(outDir).manifest,
+  });
+  // The segments no longer named were unlinked in the background; nothing else is left beside the dataset.
+  const leftovers = () => streamFiles(outDir).filter((n) => !named.includes(n));
   for (let i = 0; i < 200 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(leftovers(), []);
+});
+
+test('long streams are split into content-defined segments; an edit rewrites only the segments around it', async () => {
+  const root = tempDir('ws');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 120; i++) files[`src/m${String(i).padStart(3, '0')}.ts`] = codeFile(i, 10);
+  writeTree(root, files);
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const outDir = tempDir('out');
+  // Small segments: one may end after a document whose hash has its low 3 bits zero.
+  const segments = { docsMask: 7, minTokens: 1000, maxTokens: 20000 };
+  const opts = { sources: [root], outDir, modelDir, tokenizer, seed: 2, valFraction: 0, segments };
+  const first = await buildDataset(opts);
+  const segs = first.manifest.segments!.train;
+  assert.ok(segs.length >= 4, `${segs.length} segments`);
+  assert.equal(
+    segs.reduce((n, s) => n + s.tokens, 0),
+    first.manifest.tokens.train,
+  );
+  const inode = statSync(join(outDir, segs.at(-1)!.ids)).ino;
+  writeFileSync(join(root, 'src/m000.ts'), codeFile(5000, 10));
+  const second = await buildDataset(opts);
+  const kept = second.manifest.segments!.train.filter((s) => segs.some((t) => t.ids === s.ids));
+  assert.equal(kept.length, segs.length - 1, 'only the edited segment is new');
+  assert.equal(statSync(join(outDir, segs.at(-1)!.ids)).ino, inode, 'the others are not written again');
+  const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
+  assert.deepEqual(second.manifest.segments, fresh.manifest.segments);
+  assert.deepEqual(readDataset(outDir).train, readDataset(fresh.outDir).train);
 });
 
 test('a cache made with another tokenizer or seed is not reused', async () => {

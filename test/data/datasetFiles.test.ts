@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildDataset } from '../../src/data/build';
@@ -30,19 +30,45 @@ test('readDataset names the missing, cut-short or corrupt file', async () => {
   assert.equal(train.ids.length, train.weights.length);
   assert.ok(validation.ids.length > 0);
 
-  truncateSync(join(dir, 'train.ids.u32'), 6);
-  assert.throws(() => readDataset(dir), userError(/train\.ids\.u32: 6 bytes, the manifest says \d+ tokens/));
+  const { segments } = readDataset(dir).manifest;
+  truncateSync(join(dir, segments!.train[0].ids), 6);
+  assert.throws(
+    () => readDataset(dir),
+    userError(/train-[0-9a-f]{16}\.ids\.u32: 6 bytes, the manifest says \d+ tokens/),
+  );
   const other = await smallDataset();
-  unlinkSync(join(other, 'validation.weights.u8'));
+  unlinkSync(join(other, readDataset(other).manifest.segments!.validation[0].weights));
   assert.throws(
     () => readDataset(other),
-    userError(/validation\.weights\.u8: missing or unreadable \(ENOENT\)/),
+    userError(/validation-[0-9a-f]{16}\.weights\.u8: missing or unreadable \(ENOENT\)/),
   );
   writeFileSync(join(dir, 'manifest.json'), '{"format": "localtune-dataset", "version": 99');
   assert.throws(() => readDataset(dir), userError(/manifest\.json: unreadable or not JSON/));
   writeFileSync(join(dir, 'manifest.json'), '{"format": "localtune-dataset", "version": 99}');
   assert.throws(() => readDataset(dir), userError(/format version 99/));
   assert.throws(() => readDataset(tempDir('plain')), userError(/not a dataset folder/));
+});
+
+test('readDataset reads a dataset written before segments (one file per stream)', async () => {
+  const dir = await smallDataset();
+  const segmented = readDataset(dir);
+  const { segments, ...manifest } = segmented.manifest;
+  for (const split of ['train', 'validation'] as const) {
+    const parts = segments![split];
+    writeFileSync(
+      join(dir, `${split}.ids.u32`),
+      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.ids)))),
+    );
+    writeFileSync(
+      join(dir, `${split}.weights.u8`),
+      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.weights)))),
+    );
+    for (const s of parts) for (const f of [s.ids, s.weights]) unlinkSync(join(dir, f));
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const flat = readDataset(dir);
+  assert.deepEqual(flat.train, segmented.train);
+  assert.deepEqual(flat.validation, segmented.validation);
 });
 
 test('tokenStreamFromFiles: text files and JSONL of every format, malformed lines reported and skipped', async () => {
@@ -83,6 +109,28 @@ test('tokenStreamFromFiles: text files and JSONL of every format, malformed line
   // loss only on the completion and the assistant turn
   const lossText = tokenizer.decode(ids.filter((_, i) => s.weights[i] === 1 && ids[i] !== eos));
   assert.equal(lossText, '# Notes\nuse the cache\nhello Ayo<|im_end|>\n');
+});
+
+test('readDataset reads a dataset written before segments (one file per stream)', async () => {
+  const dir = await smallDataset();
+  const segmented = readDataset(dir);
+  const { segments, ...manifest } = segmented.manifest;
+  for (const split of ['train', 'validation'] as const) {
+    const parts = segments![split];
+    writeFileSync(
+      join(dir, `${split}.ids.u32`),
+      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.ids)))),
+    );
+    writeFileSync(
+      join(dir, `${split}.weights.u8`),
+      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.weights)))),
+    );
+    for (const s of parts) for (const f of [s.ids, s.weights]) unlinkSync(join(dir, f));
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const flat = readDataset(dir);
+  assert.deepEqual(flat.train, segmented.train);
+  assert.deepEqual(flat.validation, segmented.validation);
 });
 
 test('tokenStreamFromFiles: a missing file is a user error; chat records without a template are reported', async () => {
