@@ -303,6 +303,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         const enc = encoder.encode(shaped);
         ref.doc.tokens = cache.appendTokens(enc.ids, enc.weights);
         ref.doc.fim = shaped.some((s) => 'ids' in s);
+        cache.set(ref.fileId, cache.get(ref.fileId)!); // its entry changed: saved again
         documentsTokenized++;
       }
       if (ref.doc.fim) fimDocuments++;

@@ -1,9 +1,14 @@
 // The incremental-build cache, in <out>/cache/: per source file (keyed by its id, checked by size +
 // mtime, then by a hash of its bytes) the filter verdict, scrub findings, fingerprints and token
-// ids. Token ids live in two append-only blobs; the index is rewritten atomically at the end of a
-// build, and the blobs are compacted when most of them is dead. A cache made with other settings
+// ids. Token ids live in two append-only blobs. The index is index.json plus a journal
+// (index.journal: one JSON line per build, the entries it changed or removed, tagged with the
+// index's generation so a journal never applies to an index written after it); a build that
+// changed little appends a line, and the index is rewritten atomically (the journal then starts
+// over) when the journal grows large or the blobs are compacted, which happens when most of them
+// is dead. A cache made with other settings
 // (tokenizer, seed, FIM rates, scrub marks) is discarded as a whole.
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -14,6 +19,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  unlink,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -25,7 +31,8 @@ import type { SkipReason } from './skips';
 
 // 2: the exact hash is taken over tokens (fingerprints of version 1 do not compare).
 // 3: token refs carry their documents' hash and loss-token count; MinHash signatures live in a blob.
-const CACHE_VERSION = 3;
+// 4: the index has a generation, and a journal beside it.
+const CACHE_VERSION = 4;
 
 export interface TokenRef {
   offset: number;
@@ -59,12 +66,23 @@ export interface CachedFile {
 interface Index {
   version: number;
   configKey: string;
+  /** Changes on every full write: journal lines name the generation they extend. */
+  generation: string;
   /** Signatures in the signature blob when the index was written. */
   sigs: number;
   files: Record<string, CachedFile>;
 }
 
+interface JournalLine {
+  generation: string;
+  sigs: number;
+  set: Record<string, CachedFile>;
+  del: string[];
+}
+
 const SIG_BYTES = NUM_HASHES * 4;
+// The index is written whole when the journal reaches this fraction of its size.
+const JOURNAL_FRACTION = 0.25;
 
 export class BuildCache {
   private readonly files: Record<string, CachedFile>;
@@ -74,6 +92,12 @@ export class BuildCache {
   private blobTokens: number;
   private blobSigs: number;
   private closed = false;
+  /** Entries set since the index was loaded (journaled on save). */
+  private readonly dirty = new Set<string>();
+  private generation = '';
+  private indexBytes = 0;
+  private journalBytes = 0;
+  private loadedSigs = -1;
 
   constructor(
     private readonly dir: string,
@@ -85,8 +109,13 @@ export class BuildCache {
       rmSync(this.idsPath, { force: true });
       rmSync(this.weightsPath, { force: true });
       rmSync(this.sigsPath, { force: true });
+      rmSync(this.journalPath, { force: true });
     }
     this.files = index?.files ?? {};
+    if (index) {
+      this.generation = index.generation;
+      this.loadedSigs = index.sigs;
+    }
     this.idsFd = openSync(this.idsPath, 'a+');
     this.weightsFd = openSync(this.weightsPath, 'a+');
     this.sigsFd = openSync(this.sigsPath, 'a+');
@@ -106,12 +135,18 @@ export class BuildCache {
   private get indexPath(): string {
     return join(this.dir, 'index.json');
   }
+  private get journalPath(): string {
+    return join(this.dir, 'index.journal');
+  }
 
   private load(): Index | null {
     if (!existsSync(this.indexPath)) return null;
     try {
-      const index = JSON.parse(readFileSync(this.indexPath, 'utf8')) as Index;
+      const text = readFileSync(this.indexPath, 'utf8');
+      this.indexBytes = text.length;
+      const index = JSON.parse(text) as Index;
       if (index.version !== CACHE_VERSION || index.configKey !== this.configKey) return null;
+      this.applyJournal(index);
       // Blobs cut short by a crash after the index was written cannot be trusted.
       if (statSync(this.idsPath).size !== statSync(this.weightsPath).size * 4) return null;
       if (statSync(this.sigsPath).size !== index.sigs * SIG_BYTES) return null;
@@ -121,12 +156,34 @@ export class BuildCache {
     }
   }
 
+  /** Applies the journal's complete lines that extend this index (a line cut short by a crash is not). */
+  private applyJournal(index: Index): void {
+    let text: string;
+    try {
+      text = readFileSync(this.journalPath, 'utf8');
+    } catch {
+      return;
+    }
+    this.journalBytes = text.length;
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return;
+    for (const line of text.slice(0, end).split('\n')) {
+      const j = JSON.parse(line) as JournalLine;
+      if (j.generation !== index.generation) continue;
+      Object.assign(index.files, j.set);
+      for (const key of j.del) delete index.files[key];
+      index.sigs = j.sigs;
+    }
+  }
+
   get(key: string): CachedFile | undefined {
     return this.files[key];
   }
 
+  /** Stores a file's entry (also after changing one `get` returned: the index saves it again). */
   set(key: string, entry: CachedFile): void {
     this.files[key] = entry;
+    this.dirty.add(key);
   }
 
   appendTokens(ids: number[], weights: number[]): TokenRef {
@@ -171,25 +228,67 @@ export class BuildCache {
     return { ids, weights };
   }
 
-  /** Keeps only the files in `live`, compacts the blobs when over half is dead, writes the index. */
+  /**
+   * Keeps only the files in `live`, compacts the blobs when over half is dead, and saves the index:
+   * nothing when nothing changed, a journal line when little did, else the whole index.
+   */
   save(live: Set<string>): void {
-    for (const key of Object.keys(this.files)) if (!live.has(key)) delete this.files[key];
+    const del: string[] = [];
+    for (const key of Object.keys(this.files))
+      if (!live.has(key)) {
+        delete this.files[key];
+        this.dirty.delete(key);
+        del.push(key);
+      }
     const refs = Object.values(this.files).flatMap((f) =>
       (f.docs ?? []).flatMap((d) => (d.tokens ? [d.tokens] : [])),
     );
     const liveTokens = refs.reduce((n, r) => n + r.length, 0);
-    if (liveTokens * 2 < this.blobTokens) this.compact(refs);
+    let whole = this.generation === '';
+    if (liveTokens * 2 < this.blobTokens) {
+      this.compact(refs);
+      whole = true;
+    }
     const docs = Object.values(this.files).flatMap((f) => f.docs ?? []);
-    if (docs.length * 2 <= this.blobSigs && this.blobSigs > docs.length) this.compactSigs(docs);
+    if (docs.length * 2 <= this.blobSigs && this.blobSigs > docs.length) {
+      this.compactSigs(docs);
+      whole = true;
+    }
+    if (!whole) {
+      if (this.dirty.size === 0 && del.length === 0 && this.blobSigs === this.loadedSigs) return;
+      const set: Record<string, CachedFile> = {};
+      for (const key of this.dirty) set[key] = this.files[key];
+      const line: JournalLine = { generation: this.generation, sigs: this.blobSigs, set, del };
+      const text = JSON.stringify(line) + '\n';
+      if (this.journalBytes + text.length <= this.indexBytes * JOURNAL_FRACTION) {
+        appendFileSync(this.journalPath, text);
+        this.journalBytes += text.length;
+        this.dirty.clear();
+        this.loadedSigs = this.blobSigs;
+        return;
+      }
+    }
+    this.generation = createHash('sha256')
+      .update(`${Date.now()}:${Math.random()}`)
+      .digest('hex')
+      .slice(0, 16);
     const tmp = `${this.indexPath}.tmp`;
     const index: Index = {
       version: CACHE_VERSION,
       configKey: this.configKey,
+      generation: this.generation,
       sigs: this.blobSigs,
       files: this.files,
     };
-    writeFileSync(tmp, JSON.stringify(index));
-    renameSync(tmp, this.indexPath);
+    const text = JSON.stringify(index);
+    writeFileSync(tmp, text);
+    replaceInBackground(tmp, this.indexPath);
+    // The journal names the old generation: it no longer applies; start it over.
+    rmSync(this.journalPath, { force: true });
+    this.indexBytes = text.length;
+    this.journalBytes = 0;
+    this.dirty.clear();
+    this.loadedSigs = this.blobSigs;
   }
 
   close(): void {
@@ -233,6 +332,23 @@ export class BuildCache {
     renameSync(weightsTmp, this.weightsPath);
     this.blobTokens = offset;
   }
+}
+
+/**
+ * Renames `from` over `to`, moving the old `to` aside first and unlinking it in the background:
+ * replacing a file by rename makes ext4 flush the new one and free the old one's blocks on the spot.
+ */
+function replaceInBackground(from: string, to: string): void {
+  const aside = `${to}.old-${process.pid}`;
+  let moved = false;
+  try {
+    renameSync(to, aside);
+    moved = true;
+  } catch {
+    // nothing there yet
+  }
+  renameSync(from, to);
+  if (moved) unlink(aside, () => {});
 }
 
 function readFully(fd: number, into: Uint8Array, bytes: number, position: number): void {

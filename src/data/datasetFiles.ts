@@ -100,6 +100,8 @@ function readStream(dir: string, idsFile: string, weightsFile: string, expected:
 function readSegments(dir: string, segments: StreamSegment[], expected: number, split: string): TokenStream {
   const ids = new Uint32Array(expected);
   const weights = new Uint8Array(expected);
+  // The manifest's token count rules: an empty split reads no files.
+  if (expected === 0) return { ids, weights };
   let at = 0;
   for (const seg of segments) {
     const idsBytes = readBinary(join(dir, seg.ids));

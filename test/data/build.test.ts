@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildDataset, type BuildOptions } from '../../src/data/build';
@@ -236,6 +236,11 @@ test('incremental rebuild re-reads and re-tokenizes only the three edited files 
     ...readDataset(fresh.outDir),
     manifest: readDataset(outDir).manifest,
   });
+  assert.ok(existsSync(join(outDir, 'cache', 'index.journal')), 'a small change is journaled');
+  const fourth = await buildDataset(opts);
+  assert.equal(fourth.filesRead, 0);
+  assert.equal(fourth.documentsTokenized, 0);
+  assert.equal(fourth.manifest.contentHash, fresh.manifest.contentHash);
   // The segments no longer named were unlinked in the background; nothing else is left beside the dataset.
   const leftovers = () => streamFiles(outDir).filter((n) => !named.includes(n));
   for (let i = 0; i < 200 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -268,6 +273,26 @@ test('long streams are split into content-defined segments; an edit rewrites onl
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
   assert.deepEqual(second.manifest.segments, fresh.manifest.segments);
   assert.deepEqual(readDataset(outDir).train, readDataset(fresh.outDir).train);
+});
+
+test('a document kept once its duplicate changes is tokenized once: the cache journal keeps its tokens', async () => {
+  const root = tempDir('ws');
+  const files: Record<string, string> = { 'a.ts': codeFile(1), 'b.ts': codeFile(1) };
+  for (let i = 2; i < 8; i++) files[`m${i}.ts`] = codeFile(i);
+  writeTree(root, files);
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const outDir = tempDir('out');
+  const opts = { sources: [root], outDir, modelDir, tokenizer };
+  const first = await buildDataset(opts);
+  assert.equal(first.manifest.dedup.exactDuplicates, 1);
+  writeFileSync(join(root, 'a.ts'), codeFile(100));
+  const second = await buildDataset(opts);
+  assert.equal(second.filesRead, 1);
+  assert.equal(second.documentsTokenized, 2, 'a.ts changed, b.ts is no longer a duplicate');
+  const third = await buildDataset(opts);
+  assert.equal(third.documentsTokenized, 0);
+  const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh') });
+  assert.equal(third.manifest.contentHash, fresh.manifest.contentHash);
 });
 
 test('a cache made with another tokenizer or seed is not reused', async () => {
