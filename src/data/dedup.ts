@@ -148,7 +148,7 @@ export class Deduper {
   private readonly exact = new Map<string, string>();
   // LSH buckets as chains through flat arrays (no array per bucket): per band, a band key -> the
   // bucket's first kept document; `next`/`last` at [doc * BANDS + band] link it in kept order.
-  private readonly firsts: Map<number, number>[] = Array.from({ length: BANDS }, () => new Map());
+  private readonly firsts: BandTable[] = Array.from({ length: BANDS }, () => new BandTable());
   private next = new Int32Array(1024 * BANDS);
   private last = new Int32Array(1024 * BANDS);
   /** The check that last compared each kept document (each is compared once per check). */
@@ -174,7 +174,7 @@ export class Deduper {
       const check = ++this.checks;
       for (let b = 0; b < BANDS; b++) {
         const first = this.firsts[b].get(keyBuf[b]);
-        if (first === undefined) continue;
+        if (first === -1) continue;
         for (let k = first; k !== -1; k = this.next[k * BANDS + b]) {
           if (this.seenIn[k] === check) continue;
           this.seenIn[k] = check;
@@ -193,7 +193,7 @@ export class Deduper {
         const at = index * BANDS + b;
         this.next[at] = -1;
         const first = this.firsts[b].get(keyBuf[b]);
-        if (first === undefined) {
+        if (first === -1) {
           this.firsts[b].set(keyBuf[b], index);
           this.last[at] = index;
         } else {
@@ -233,6 +233,44 @@ export class Deduper {
 }
 
 const keyBuf = new Int32Array(BANDS);
+
+/** Band key (30 bits, so never -1) -> first kept document: open addressing over typed arrays. */
+class BandTable {
+  private keys = new Int32Array(1024);
+  private values = new Int32Array(1024).fill(-1);
+  private size = 0;
+
+  /** The document stored for `key`, or -1. */
+  get(key: number): number {
+    const mask = this.keys.length - 1;
+    for (let i = fmix(key) & mask; ; i = (i + 1) & mask) {
+      const v = this.values[i];
+      if (v === -1 || this.keys[i] === key) return v;
+    }
+  }
+
+  /** Stores `value` for a key not stored yet. */
+  set(key: number, value: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    this.size++;
+    this.place(key, value);
+  }
+
+  private place(key: number, value: number): void {
+    const mask = this.keys.length - 1;
+    let i = fmix(key) & mask;
+    while (this.values[i] !== -1) i = (i + 1) & mask;
+    this.keys[i] = key;
+    this.values[i] = value;
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.values = new Int32Array(keys.length * 2).fill(-1);
+    for (let i = 0; i < keys.length; i++) if (values[i] !== -1) this.place(keys[i], values[i]);
+  }
+}
 
 /** One key per band (30 bits: small integers make cheap Map keys; a collision only adds a candidate). */
 function bandKeys(sig: Uint32Array, keys: Int32Array): void {

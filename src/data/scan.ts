@@ -84,7 +84,8 @@ interface Rules {
 export class WorkspaceScanner {
   readonly skips: SkipCounts = {};
   private readonly include: Ignore | null;
-  private readonly exclude: Ignore;
+  /** Null when there are no exclude patterns (asking `ignore` about every path costs time). */
+  private readonly exclude: Ignore | null;
   private readonly maxFileBytes: number;
   private readonly visitedDirs = new Set<string>();
   private readonly realRoot: string;
@@ -95,7 +96,7 @@ export class WorkspaceScanner {
     private readonly opts: ScanOptions = {},
   ) {
     this.include = opts.include?.length ? ignore().add(opts.include) : null;
-    this.exclude = ignore().add(opts.exclude ?? []);
+    this.exclude = opts.exclude?.length ? ignore().add(opts.exclude) : null;
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.realRoot = realpathSync(root);
     this.skipDirs = new Set((opts.skipDirs ?? []).map((d) => (existsSync(d) ? realpathSync(d) : d)));
@@ -195,7 +196,7 @@ export class WorkspaceScanner {
       else if (t.unignored) verdict = null;
     }
     if (verdict) return verdict;
-    if (this.exclude.ignores(isDir ? `${relPath}/` : relPath)) return 'excluded';
+    if (this.exclude?.ignores(isDir ? `${relPath}/` : relPath)) return 'excluded';
     return null;
   }
 
