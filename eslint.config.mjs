@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', '.localtune/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'dist/**',
+      'test-artifacts/**',
+      '.localtune/**',
+      '.cache/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
