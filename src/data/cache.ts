@@ -15,6 +15,7 @@ import {
   closeSync,
   ftruncateSync,
   readFileSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
@@ -104,6 +105,9 @@ export class BuildCache {
     private readonly configKey: string,
   ) {
     mkdirSync(dir, { recursive: true });
+    // Old indexes a crashed build moved aside and meant to unlink.
+    for (const name of readdirSync(dir))
+      if (name.startsWith('index.json.old-')) unlink(join(dir, name), () => {});
     const index = this.load();
     if (!index) {
       rmSync(this.idsPath, { force: true });
