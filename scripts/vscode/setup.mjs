@@ -126,7 +126,9 @@ function ensureCodeServer(p) {
           cwd: dir,
           stdio: 'inherit',
           env: {
-            ...process.env,
+            // Not the outer `npm test`'s npm_* variables: its npm_config_user_agent ("node/v20") would
+            // become this npm's user agent, and code-server's postinstall reads the Node version from it.
+            ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))),
             PATH: `${join(p.nodeHome, 'bin')}:${process.env.PATH}`,
             // ~/.npmrc may point nodedir at another Node's headers: build against Node 24's.
             npm_config_nodedir: p.nodeHome,

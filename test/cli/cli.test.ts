@@ -4,18 +4,11 @@ import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, existsSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { runCli } from '../../src/cli';
+import { cli } from './capture';
 import { writeGpt2Model } from '../../src/engine/io/tinyModel';
 import { FakeHub } from '../../src/engine/io/hubFake';
 
 const SHAPE = { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 };
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 let modelDir = '';
 const tmp = mkdtempSync(join(tmpdir(), 'lt-cli-'));

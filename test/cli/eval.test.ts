@@ -2,17 +2,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli';
+import { cli } from './capture';
 import type { EvalReport } from '../../src/eval/report';
 import { writeGpt2Model } from '../../src/engine/io/tinyModel';
 import { evalFixture, EVAL_SHAPE } from '../eval/fixture';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 let f: Awaited<ReturnType<typeof evalFixture>>;
 before(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli';
+import { cli } from './capture';
 import { writeGpt2Model } from '../../src/engine/io/tinyModel';
 import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../src/engine/io/safetensors';
 import { loadAdapter } from '../../src/engine/io/peft';
@@ -13,13 +13,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'lt-peft-'));
 const C = 16;
 const R = 4;
 const ALPHA = 8;
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 const LAYERS = 2;
 
