@@ -13,7 +13,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { codeServerArgs, freePort, quietUserSettings, waitForHealthy } from './vscode/codeServer.mjs';
+import {
+  codeServerArgs,
+  codeServerEnv,
+  freePort,
+  quietUserSettings,
+  waitForHealthy,
+} from './vscode/codeServer.mjs';
 import { packageVsix } from './vscode/package.mjs';
 import { ensureVscodeEnv } from './vscode/setup.mjs';
 import { ensureTinyModel, writeDemoWorkspace } from './vscode/workspace.mjs';
@@ -65,19 +71,12 @@ writeDemoWorkspace(workspace, { modelDir });
 for (const d of [userDataDir, extensionsDir, join(home, 'tmp'), join(userDataDir, 'User')]) {
   mkdirSync(d, { recursive: true });
 }
-const codeServerEnv = {
-  ...process.env,
-  HOME: home,
-  XDG_CONFIG_HOME: join(home, '.config'),
-  XDG_DATA_HOME: join(home, '.local', 'share'),
-  XDG_CACHE_HOME: join(home, '.cache'),
-  TMPDIR: join(home, 'tmp'),
-};
+const serverEnv = codeServerEnv(home);
 const configFile = join(demo, 'config.yaml');
 const base = (port) => codeServerArgs({ port, userDataDir, extensionsDir, configFile });
 say(`installing ${vsix} into code-server`);
 execFileSync(env.node, [env.codeServerEntry, ...base(0), '--install-extension', vsix, '--force'], {
-  env: codeServerEnv,
+  env: serverEnv,
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const settingsFile = join(userDataDir, 'User', 'settings.json');
@@ -89,7 +88,7 @@ const port = (await portFree(wanted)) ? wanted : await freePort();
 const server = spawn(env.node, [env.codeServerEntry, ...base(port), workspace], {
   detached: true, // own process group: process.kill(-pid) stops its children too
   stdio: ['ignore', 'pipe', 'pipe'],
-  env: codeServerEnv,
+  env: serverEnv,
 });
 let serverLog = '';
 const keepLog = (chunk) => (serverLog = (serverLog + chunk).slice(-20_000));

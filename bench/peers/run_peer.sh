@@ -6,8 +6,5 @@
 #   bench/peers/run_peer.sh --layers 12 --heads 12 --d 768 --ctx 1024 --mode lora
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export OPENBLAS_CORETYPE=
-export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
-export LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+. "$here/peer_env.sh"
 exec /usr/bin/python3 "$here/train_gpt2.py" "$@"

@@ -1,6 +1,7 @@
 // Shared pieces for starting code-server (docs/real-vscode.md): used by `npm start` and by the
 // e2e executable (test/e2e/code-server-exe.mjs).
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout } from 'node:timers';
 
@@ -29,6 +30,19 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** code-server's environment: its own HOME, XDG folders and TMPDIR under `home` (docs/real-vscode.md). */
+export function codeServerEnv(home, extra = {}) {
+  return {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    TMPDIR: join(home, 'tmp'),
+    ...extra,
+  };
 }
 
 /** code-server's command line, less the entry script; `configFile` is written (auth none). */

@@ -22,6 +22,7 @@ import { chromium } from 'playwright-core';
 import { ensureVscodeEnv } from '../../scripts/vscode/setup.mjs';
 import {
   codeServerArgs,
+  codeServerEnv,
   freePort,
   quietUserSettings,
   waitForHealthy,
@@ -157,16 +158,10 @@ server = spawn(
   {
     detached: true, // its own process group: process.kill(-pid) takes its children too
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_DATA_HOME: join(home, '.local', 'share'),
-      XDG_CACHE_HOME: join(home, '.cache'),
-      TMPDIR: join(home, 'tmp'),
+    env: codeServerEnv(home, {
       LOCALTUNE_E2E_CONTROL_URL: controlUrl,
       LOCALTUNE_E2E_SCREENSHOTS: screenshotDir,
-    },
+    }),
   },
 );
 let serverLog = '';
