@@ -1,7 +1,10 @@
 /**
  * AdamW (Loshchilov & Hutter): Adam moments with bias correction and weight decay decoupled
- * from the gradient. One Float32Array pair per parameter, allocated once.
+ * from the gradient. One Float32Array pair per parameter, allocated once; the per-element work
+ * runs in vectorKernels (float32 SIMD, as PyTorch's CPU AdamW computes).
  */
+import { adamwUpdate, sumSquares } from './vectorKernels';
+
 export interface AdamWSettings {
   beta1: number;
   beta2: number;
@@ -29,26 +32,20 @@ export class AdamW {
   step(params: Float32Array[], grads: Float32Array[], lr: number, gradScale = 1): void {
     const { beta1, beta2, eps, weightDecay } = this.s;
     this.t++;
-    const c1 = 1 - beta1 ** this.t;
-    const c2 = 1 - beta2 ** this.t;
-    for (let k = 0; k < params.length; k++) {
-      const p = params[k];
-      const g = grads[k];
-      const m = this.m[k];
-      const v = this.v[k];
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i] * gradScale;
-        m[i] = beta1 * m[i] + (1 - beta1) * gi;
-        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-        p[i] -= lr * (m[i] / c1 / (Math.sqrt(v[i] / c2) + eps) + weightDecay * p[i]);
-      }
-    }
+    const constants = {
+      gradScale,
+      beta1,
+      beta2,
+      stepSize: lr / (1 - beta1 ** this.t),
+      invSqrtC2: 1 / Math.sqrt(1 - beta2 ** this.t),
+      eps,
+      decay: 1 - lr * weightDecay,
+    };
+    for (let k = 0; k < params.length; k++) adamwUpdate(params[k], grads[k], this.m[k], this.v[k], constants);
   }
 }
 
 /** √(Σ g²) over all gradients. */
 export function globalNorm(grads: readonly Float32Array[]): number {
-  let sum = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
-  return Math.sqrt(sum);
+  return Math.sqrt(grads.reduce((sum, g) => sum + sumSquares(g), 0));
 }

@@ -22,6 +22,7 @@ import type { LoraSettings } from '../models/lora';
 import type { Trainable } from '../models/params';
 import { createSession, toOrt } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS, globalNorm } from './adamw';
+import { accumulate } from './vectorKernels';
 import {
   bestDir,
   listCheckpoints,
@@ -207,10 +208,17 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
 
   const micro = allocBatch(rowsPerMicro, o.seqLen);
   const usesDropout = graph.inputs.some((t) => t.name === 'dropout_seed');
-  // ORT writes each micro-batch's gradients into these buffers: no allocation per step.
-  const microGrads = trainables.map((t) => new Float32Array(t.initial.length));
-  const gradFetches: Record<string, OrtTensor | null> = { loss: null };
-  trainables.forEach((t, k) => (gradFetches[`grad.${t.name}`] = toOrt('float32', microGrads[k], t.shape)));
+  // ORT writes gradients into these buffers, no allocation per step: the first micro-batch's
+  // straight into the step's sums, later ones into a second set that is then added.
+  const fetchesInto = (buffers: Float32Array[]) => {
+    const fetches: Record<string, OrtTensor | null> = { loss: null };
+    trainables.forEach((t, k) => (fetches[`grad.${t.name}`] = toOrt('float32', buffers[k], t.shape)));
+    return fetches;
+  };
+  const firstFetches = fetchesInto(grads);
+  const microGrads =
+    rowsPerStep > rowsPerMicro ? trainables.map((t) => new Float32Array(t.initial.length)) : [];
+  const laterFetches = rowsPerStep > rowsPerMicro ? fetchesInto(microGrads) : firstFetches;
   const started = Date.now();
   const checkpoint = () => {
     const dir = writeCheckpoint(
@@ -238,8 +246,8 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     let weightTotal = 0;
     for (const w of picked) weightTotal += countWeights(o.train, w, o.seqLen);
     const scale = weightTotal > 0 ? 1 / weightTotal : 0;
-    for (const g of grads) g.fill(0);
     let loss = 0;
+    let squares: number | undefined; // Σ g² of the step's gradient, when the last addition computed it
     for (let r0 = 0; r0 < picked.length; r0 += rowsPerMicro) {
       picked
         .slice(r0, r0 + rowsPerMicro)
@@ -252,12 +260,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
           BigInt64Array.of(BigInt(dropoutSeed(o.seed, state.step, r0))),
           [],
         );
-      const out = await session.run(feeds, gradFetches);
+      const out = await session.run(feeds, r0 === 0 ? firstFetches : laterFetches);
       loss += (out.loss.data as Float32Array)[0];
-      microGrads.forEach((d, k) => {
-        const acc = grads[k];
-        for (let i = 0; i < acc.length; i++) acc[i] += d[i];
-      });
+      if (r0 > 0) squares = microGrads.reduce((sum, d, k) => sum + accumulate(grads[k], d), 0);
     }
     if (!Number.isFinite(loss)) {
       // A checkpoint of exactly these parameters is not good: they just produced this loss.
@@ -268,7 +273,7 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
         `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower --lr and resume`,
       );
     }
-    const gradNorm = globalNorm(grads);
+    const gradNorm = squares === undefined ? globalNorm(grads) : Math.sqrt(squares);
     const lr = learningRate(state.step, {
       peak: o.lr,
       warmup: o.warmupSteps,
