@@ -119,7 +119,7 @@ async function main() {
         })),
         by_signature: [...bySig]
           .sort((a, b) => b[1].us - a[1].us)
-          .slice(0, 40)
+          .slice(0, Number(arg('--signatures', '40')))
           .map(([sig, s]) => `${(s.us / 1000).toFixed(1)} ms  x${s.count}  ${sig}`),
         slowest: slow.map((e) => ({
           node: e.name.replace(/_kernel_time$/, ''),
