@@ -5,7 +5,7 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { causalSequence, geluTanh, type KvCache, type KvLayout } from './common';
+import { causalSequence, geluTanh, stridePad, type KvCache, type KvLayout } from './common';
 import { configField, type RawConfig } from './config';
 import { learnedPositionStack } from './learnedPositionStack';
 import type { ModelParams } from './params';
@@ -65,8 +65,12 @@ function attention(
 }
 
 function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
-  const inner = geluTanh(g, p.conv1d(x, `${prefix}.c_fc`), { fused: p.training }); // [B, T, 4C]
-  return p.conv1d(inner, `${prefix}.c_proj`);
+  // Training graphs widen the inner activation when its rows would be a multiple of 4 KiB (the
+  // padded columns are gelu(0) = 0 and meet zero weight rows): see stridePad.
+  const pad = p.training ? stridePad(4 * (x.shape[x.rank - 1] as number)) : 0;
+  const fc = p.conv1d(x, `${prefix}.c_fc`, { out: pad });
+  const inner = geluTanh(g, fc, { fused: p.training }); // [B, T, 4C + pad]
+  return p.conv1d(inner, `${prefix}.c_proj`, { in: pad });
 }
 
 /**

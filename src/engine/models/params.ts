@@ -86,20 +86,38 @@ export class ModelParams {
    * LoRA path when the module is a target. Computed on rows [N, in] (N = all leading axes) as
    * Gemm with the bias as C: no separate bias pass, and the LoRA up-projection accumulates into
    * the same output (Gemm's C) instead of writing its own [N, out] and adding it.
+   *
+   * `pad.out` appends zero output columns (zero weights and bias); `pad.in` accepts an input with
+   * that many extra columns and ignores them (zero weight rows). See `stridePad`.
    */
-  conv1d(x: Tensor, modulePath: string): Tensor {
+  conv1d(x: Tensor, modulePath: string, pad: { in?: number; out?: number } = {}): Tensor {
     const g = this.g;
+    const [padIn, padOut] = [pad.in ?? 0, pad.out ?? 0];
     const w = this.weight(`${modulePath}.weight`);
     const [inFeatures, outFeatures] = w.shape as number[];
-    const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures]); // [N, in]
-    const y = g.gemm(rows, w, this.weight(`${modulePath}.bias`)); // [N, out]
-    const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures);
+    const bias = this.weight(`${modulePath}.bias`);
+    const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
+    const y = g.gemm(rows, this.zeroPadded(w, [padIn, padOut]), this.zeroPadded(bias, [padOut]));
+    const width = outFeatures + padOut;
+    const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures, [padIn, padOut]);
     if (x.rank === 2) return out;
     const lead = g.slice(g.shapeOf(x), [0], [-1], [0]);
-    return g.reshapeTo(out, g.concat([lead, g.ints([outFeatures])], 0), [
-      ...x.shape.slice(0, -1),
-      outFeatures,
-    ]);
+    return g.reshapeTo(out, g.concat([lead, g.ints([width])], 0), [...x.shape.slice(0, -1), width]);
+  }
+
+  /**
+   * `t` with `pads[i]` zeros appended along axis i. Constant inputs fold into one initializer when
+   * the session is created; a trainable one is concatenated each run and its gradient sliced back.
+   */
+  private zeroPadded(t: Tensor, pads: readonly number[]): Tensor {
+    let out = t;
+    pads.forEach((n, axis) => {
+      if (n === 0) return;
+      const shape = out.shape.map((d, i) => (i === axis ? n : (d as number)));
+      const zeros = this.g.constant(new Float32Array(shape.reduce((a, b) => a * b, 1)), this.dtype, shape);
+      out = this.g.concat([out, zeros], axis);
+    });
+    return out;
   }
 
   /**
@@ -140,6 +158,7 @@ export class ModelParams {
     modulePath: string,
     inFeatures: number,
     outFeatures: number,
+    [padIn, padOut]: readonly number[] = [0, 0],
   ): Tensor {
     const g = this.g;
     const lora = this.o.lora;
@@ -162,9 +181,13 @@ export class ModelParams {
         this.o.training && lora.dropout > 0 ? hashDropout(g, x, lora.dropout, this.dropoutSeed()) : x;
       if (x.rank === 2) {
         // Rows: (α/r)·x·Aᵀ as Gemm's alpha, and y as the up-projection's C (accumulated in place).
-        const down2 = g.gemm(dropped, a, null, { transB: true, alpha: loraScale(lora) }); // [N, r]
-        return g.gemm(down2, b, y, { transB: true }); // [N, out]
+        const down2 = g.gemm(dropped, this.zeroPadded(a, [0, padIn]), null, {
+          transB: true,
+          alpha: loraScale(lora),
+        }); // [N, r]
+        return g.gemm(down2, this.zeroPadded(b, [padOut]), y, { transB: true }); // [N, out + padOut]
       }
+      if (padIn || padOut) throw new Error('zero padding needs rows [N, features]');
       const down = g.mul(
         g.matmul(dropped, g.transpose(a, [1, 0])),
         g.constant(loraScale(lora), this.dtype, []),

@@ -239,7 +239,7 @@ function section(id: number, content: number[]): number[] {
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const types = vec([
     [0x60, ...vec([[I32], ...Array.from({ length: 9 }, () => [F32])]), ...vec([])],
     [0x60, ...vec([[I32]]), ...vec([[F64]])],
