@@ -6,8 +6,9 @@
  *
  * The module works on four fixed regions of its own memory; callers' arrays are copied through
  * in chunks (a memcpy each way), so parameters can live in ordinary Float32Arrays that
- * onnxruntime reads directly. The binary is assembled below from the text-format listing in the
- * comments: there is nothing else to build.
+ * onnxruntime reads directly. The binary is assembled below by a small emitter (opcodes from the
+ * WebAssembly core and SIMD specifications), each function's comment giving its formula: there is
+ * nothing else to build. test/engine/train/adamw.test.ts checks it against float64 references.
  */
 
 /** Elements per region (64 KiB each). */
@@ -42,7 +43,7 @@ const op = {
   get: (i: number) => [0x20, ...uleb(i)],
   set: (i: number) => [0x21, ...uleb(i)],
   tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...uleb(v)], // small non-negative constants only
+  i32: (v: number) => [0x41, ...uleb(v)], // 0 <= v < 64, where signed and unsigned LEB128 agree
   i32Add: [0x6a],
   i32Shl: [0x74],
   i32GeU: [0x4f],
@@ -66,30 +67,17 @@ const op = {
  * `for (i = 0; i < n*4; i += 16) body` with `n` in local 0 and the byte index in local `i`;
  * local `end` holds n*4.
  */
+// prettier-ignore
 function loop(i: number, end: number, body: number[]): number[] {
   return [
-    ...op.get(0),
-    ...op.i32(2),
-    ...op.i32Shl,
-    ...op.set(end),
-    ...op.i32(0),
-    ...op.set(i),
-    0x02,
-    0x40, // block
-    0x03,
-    0x40, //   loop
-    ...op.get(i),
-    ...op.get(end),
-    ...op.i32GeU,
-    0x0d,
-    1, // br_if 1 (i >= end)
+    ...op.get(0), ...op.i32(2), ...op.i32Shl, ...op.set(end),
+    ...op.i32(0), ...op.set(i),
+    0x02, 0x40, // block
+    0x03, 0x40, //   loop
+    ...op.get(i), ...op.get(end), ...op.i32GeU, 0x0d, 1, // br_if 1 (i >= end)
     ...body,
-    ...op.get(i),
-    ...op.i32(16),
-    ...op.i32Add,
-    ...op.set(i),
-    0x0c,
-    0, // br 0
+    ...op.get(i), ...op.i32(16), ...op.i32Add, ...op.set(i),
+    0x0c, 0, // br 0
     0x0b, // end loop
     0x0b, // end block
   ];
@@ -107,130 +95,68 @@ function funcBody(locals: [count: number, type: number][], code: number[]): numb
  *   P = P·decay − stepSize·M / (sqrt(V)·(1/sqrt(c2)) + eps)
  * Locals: 0 n, 1..9 the f32 constants, 10 i, 11 end, 12..20 splatted constants, 21 g, 22 m, 23 v.
  */
+// prettier-ignore
 function adamwBody(): number[] {
-  const splats = Array.from({ length: 9 }, (_, k) => [
-    ...op.get(1 + k),
-    ...op.splat,
-    ...op.set(12 + k),
-  ]).flat();
+  const splats = Array.from({ length: 9 }, (_, k) => [...op.get(1 + k), ...op.splat, ...op.set(12 + k)]).flat();
   const [gs, b1, a1, b2, a2, ss, isc, eps, dec] = Array.from({ length: 9 }, (_, k) => op.get(12 + k));
+  const i = op.get(10);
   const body = [
-    ...op.get(10),
-    ...op.load(G),
-    ...gs,
-    ...op.mul,
-    ...op.set(21),
-    ...op.get(10), // address for the M store
-    ...b1,
-    ...op.get(10),
-    ...op.load(M),
-    ...op.mul,
-    ...a1,
-    ...op.get(21),
-    ...op.mul,
-    ...op.add,
-    ...op.tee(22),
+    ...i, ...op.load(G), ...gs, ...op.mul, ...op.set(21), // g
+    ...i, // address for the M store
+    ...b1, ...i, ...op.load(M), ...op.mul, ...a1, ...op.get(21), ...op.mul, ...op.add, ...op.tee(22),
     ...op.store(M),
-    ...op.get(10), // address for the V store
-    ...b2,
-    ...op.get(10),
-    ...op.load(V),
-    ...op.mul,
-    ...a2,
-    ...op.get(21),
-    ...op.get(21),
-    ...op.mul,
-    ...op.mul,
-    ...op.add,
+    ...i, // address for the V store
+    ...b2, ...i, ...op.load(V), ...op.mul, ...a2, ...op.get(21), ...op.get(21), ...op.mul, ...op.mul, ...op.add,
     ...op.tee(23),
     ...op.store(V),
-    ...op.get(10), // address for the P store
-    ...op.get(10),
-    ...op.load(P),
-    ...dec,
-    ...op.mul,
-    ...ss,
-    ...op.get(22),
-    ...op.mul,
-    ...op.get(23),
-    ...op.sqrt,
-    ...isc,
-    ...op.mul,
-    ...eps,
-    ...op.add,
-    ...op.div,
-    ...op.sub,
+    ...i, // address for the P store
+    ...i, ...op.load(P), ...dec, ...op.mul,
+    ...ss, ...op.get(22), ...op.mul,
+    ...op.get(23), ...op.sqrt, ...isc, ...op.mul, ...eps, ...op.add,
+    ...op.div, ...op.sub,
     ...op.store(P),
   ];
-  return funcBody(
-    [
-      [2, I32],
-      [12, V128],
-    ],
-    [...splats, ...loop(10, 11, body)],
-  );
+  return funcBody([[2, I32], [12, V128]], [...splats, ...loop(10, 11, body)]);
 }
 
 /** Adds the squares of both halves of the f32x4 in local `x`, promoted to f64, to the f64x2 in local `acc`. */
+// prettier-ignore
 function addSquares(x: number, acc: number): number[] {
   const square = [...op.tee(x + 2), ...op.get(x + 2), ...op.f64x2Mul]; // local x+2: a promoted half
   return [
-    ...op.get(acc),
-    ...op.get(x),
-    ...op.promoteLow,
-    ...square,
-    ...op.f64x2Add,
-    ...op.get(x),
-    ...op.get(x),
-    ...op.highToLow,
-    ...op.promoteLow,
-    ...square,
-    ...op.f64x2Add,
+    ...op.get(acc), ...op.get(x), ...op.promoteLow, ...square, ...op.f64x2Add,
+    ...op.get(x), ...op.get(x), ...op.highToLow, ...op.promoteLow, ...square, ...op.f64x2Add,
     ...op.set(acc),
   ];
 }
 
-const horizontalSum = (acc: number) => [
-  ...op.get(acc),
-  ...op.extract(0),
-  ...op.get(acc),
-  ...op.extract(1),
-  ...op.f64Add,
-];
+/**
+ * A `(n) → f64` function that loads P into local 3 each iteration (after `beforeSquares`, which
+ * may update it) and returns Σ of its squares. Locals: 0 n, 1 i, 2 end, 3 x, 4 acc, 5 half.
+ */
+function squaresBody(beforeSquares: number[]): number[] {
+  const body = [...beforeSquares, ...addSquares(3, 4)];
+  const sum = [...op.get(4), ...op.extract(0), ...op.get(4), ...op.extract(1), ...op.f64Add];
+  return funcBody(
+    [
+      [2, I32],
+      [3, V128],
+    ],
+    [...loop(1, 2, body), ...sum],
+  );
+}
 
-/** accumulate(n): P += G; returns Σ P² (float64). Locals: 0 n, 1 i, 2 end, 3 x, 4 acc, 5 half. */
-function accumulateBody(): number[] {
-  const body = [
+/** accumulate(n): P += G; returns Σ P² (float64). */
+// prettier-ignore
+const accumulateBody = () =>
+  squaresBody([
     ...op.get(1), // address for the store
-    ...op.get(1),
-    ...op.load(P),
-    ...op.get(1),
-    ...op.load(G),
-    ...op.add,
-    ...op.tee(3),
+    ...op.get(1), ...op.load(P), ...op.get(1), ...op.load(G), ...op.add, ...op.tee(3),
     ...op.store(P),
-    ...addSquares(3, 4),
-  ];
-  return funcBody(
-    [
-      [2, I32],
-      [3, V128],
-    ],
-    [...loop(1, 2, body), ...horizontalSum(4)],
-  );
-}
+  ]);
 
-/** sumSquares(n): Σ P² (float64). Locals: 0 n, 1 i, 2 end, 3 x, 4 acc, 5 half. */
-function sumSquaresBody(): number[] {
-  const body = [...op.get(1), ...op.load(P), ...op.set(3), ...addSquares(3, 4)];
-  return funcBody(
-    [
-      [2, I32],
-      [3, V128],
-    ],
-    [...loop(1, 2, body), ...horizontalSum(4)],
-  );
-}
+/** sumSquares(n): Σ P² (float64). */
+const sumSquaresBody = () => squaresBody([...op.get(1), ...op.load(P), ...op.set(3)]);
 
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
