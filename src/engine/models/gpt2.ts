@@ -67,10 +67,11 @@ function attention(
 function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
   // Training graphs widen the inner activation when its rows would be a multiple of 4 KiB (the
   // padded columns are gelu(0) = 0 and meet zero weight rows): see stridePad.
-  const pad = p.training ? stridePad(4 * (x.shape[x.rank - 1] as number)) : 0;
+  const inner = p.weight(`${prefix}.c_fc.weight`).shape[1] as number; // [in, out]
+  const pad = p.training ? stridePad(inner) : 0;
   const fc = p.conv1d(x, `${prefix}.c_fc`, { out: pad });
-  const inner = geluTanh(g, fc, { fused: p.training }); // [B, T, 4C + pad]
-  return p.conv1d(inner, `${prefix}.c_proj`, { in: pad });
+  const act = geluTanh(g, fc, { fused: p.training }); // [B, T, inner + pad]
+  return p.conv1d(act, `${prefix}.c_proj`, { in: pad });
 }
 
 /**

@@ -216,9 +216,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     return fetches;
   };
   const firstFetches = fetchesInto(grads);
-  const microGrads =
-    rowsPerStep > rowsPerMicro ? trainables.map((t) => new Float32Array(t.initial.length)) : [];
-  const laterFetches = rowsPerStep > rowsPerMicro ? fetchesInto(microGrads) : firstFetches;
+  const accumulates = rowsPerStep > rowsPerMicro;
+  const microGrads = accumulates ? trainables.map((t) => new Float32Array(t.initial.length)) : [];
+  const laterFetches = accumulates ? fetchesInto(microGrads) : firstFetches;
   const started = Date.now();
   const checkpoint = () => {
     const dir = writeCheckpoint(

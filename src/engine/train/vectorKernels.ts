@@ -131,8 +131,8 @@ function addSquares(x: number, acc: number): number[] {
 }
 
 /**
- * A `(n) → f64` function that loads P into local 3 each iteration (after `beforeSquares`, which
- * may update it) and returns Σ of its squares. Locals: 0 n, 1 i, 2 end, 3 x, 4 acc, 5 half.
+ * A `(n) → f64` function whose loop runs `beforeSquares` (which leaves the lane values to square in
+ * local 3) and returns the float64 Σ of their squares. Locals: 0 n, 1 i, 2 end, 3 x, 4 acc, 5 half.
  */
 function squaresBody(beforeSquares: number[]): number[] {
   const body = [...beforeSquares, ...addSquares(3, 4)];
@@ -229,6 +229,11 @@ export interface AdamWConstants {
   decay: number;
 }
 
+/** Calls `fn` for each [from, from + len) chunk of `length` elements that fits a region. */
+function eachChunk(length: number, fn: (from: number, len: number) => void): void {
+  for (let from = 0; from < length; from += CHUNK) fn(from, Math.min(CHUNK, length - from));
+}
+
 /** One AdamW update of `p` (and its moments `m`, `v`) in place from the gradient `g`. */
 export function adamwUpdate(
   p: Float32Array,
@@ -238,41 +243,39 @@ export function adamwUpdate(
   c: AdamWConstants,
 ): void {
   const { x, f32 } = kernels();
-  for (let from = 0; from < p.length; from += CHUNK) {
-    const len = Math.min(CHUNK, p.length - from);
+  const constants = [
+    c.gradScale,
+    c.beta1,
+    1 - c.beta1,
+    c.beta2,
+    1 - c.beta2,
+    c.stepSize,
+    c.invSqrtC2,
+    c.eps,
+    c.decay,
+  ];
+  eachChunk(p.length, (from, len) => {
     put(f32, P, p, from, len);
     put(f32, G, g, from, len);
     put(f32, M, m, from, len);
     put(f32, V, v, from, len);
-    x.adamw(
-      len,
-      c.gradScale,
-      c.beta1,
-      1 - c.beta1,
-      c.beta2,
-      1 - c.beta2,
-      c.stepSize,
-      c.invSqrtC2,
-      c.eps,
-      c.decay,
-    );
+    x.adamw(len, ...constants);
     take(f32, P, p, from, len);
     take(f32, M, m, from, len);
     take(f32, V, v, from, len);
-  }
+  });
 }
 
 /** acc += d, returning Σ acc² after the addition (float64). */
 export function accumulate(acc: Float32Array, d: Float32Array): number {
   const { x, f32 } = kernels();
   let sum = 0;
-  for (let from = 0; from < acc.length; from += CHUNK) {
-    const len = Math.min(CHUNK, acc.length - from);
+  eachChunk(acc.length, (from, len) => {
     put(f32, P, acc, from, len);
     put(f32, G, d, from, len);
     sum += x.accumulate(len);
     take(f32, P, acc, from, len);
-  }
+  });
   return sum;
 }
 
@@ -280,10 +283,9 @@ export function accumulate(acc: Float32Array, d: Float32Array): number {
 export function sumSquares(a: Float32Array): number {
   const { x, f32 } = kernels();
   let sum = 0;
-  for (let from = 0; from < a.length; from += CHUNK) {
-    const len = Math.min(CHUNK, a.length - from);
+  eachChunk(a.length, (from, len) => {
     put(f32, P, a, from, len);
     sum += x.sumSquares(len);
-  }
+  });
   return sum;
 }
