@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Decoder } from '../src/engine/generate/decoder';
-import { GPT2_SMALL, TINY_GPT2, writeGpt2Model } from '../src/engine/io/tinyModel';
+import { GPT2_SMALL, TINY_GPT2, writeGpt2Model } from '../fixtures/tinyModel';
 import { loadModel } from '../src/engine/models';
 import { Rng } from '../src/engine/rng';
 import { CompletionClient } from '../src/jobs/completionClient';

@@ -25,7 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../src/engine/io/tinyModel';
+import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../fixtures/tinyModel';
 
 const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core build machine (docs/peers.md)
 const TOKENS_PER_STEP = 2048;

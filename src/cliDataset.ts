@@ -10,8 +10,8 @@ import type { DatasetManifest } from './data/manifest';
 import type { ScrubAllow } from './data/scrub';
 import type { SplitMethod } from './data/split';
 import { isUserError, UserError } from './engine/errors';
-import { loadTokenizer } from './engine/io/tokenizer';
-import { resolveModelForCli } from './engine/io/hubProgress';
+import { loadTokenizer } from './engine/tokenizer/tokenizer';
+import { resolveModelForCli } from './engine/hub/hubProgress';
 
 const USAGE = `Usage:
   localtune dataset build --from DIR|FILE... --model DIR --out DIR

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from './engine/errors';
 import { evaluate } from './eval/evaluate';
 import { EVAL_FILE, figureRows, writeEvalReport } from './eval/report';
-import { resolveModelForCli } from './engine/io/hubProgress';
+import { resolveModelForCli } from './engine/hub/hubProgress';
 import { numberFlag, parseFlags, type CliIo } from './cliArgs';
 
 const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [options]

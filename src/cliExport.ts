@@ -1,8 +1,8 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { UserError } from './engine/errors';
 import { evalCardInfo } from './eval/report';
-import { exportModel } from './engine/io/export';
-import { resolveModelForCli } from './engine/io/hubProgress';
+import { exportModel } from './engine/generate/export';
+import { resolveModelForCli } from './engine/hub/hubProgress';
 import { parseFlags, type CliIo } from './cliArgs';
 
 const HELP = `localtune export --model DIR|ID [--adapter DIR] --out DIR [--dtype fp32|int8] [--force] [--json]

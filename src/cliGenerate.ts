@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { UserError } from './engine/errors';
 import { Decoder } from './engine/generate/decoder';
 import { TextStream } from './engine/generate/textStream';
-import { resolveModelForCli } from './engine/io/hubProgress';
-import { loadAdapter } from './engine/io/peft';
-import { loadTokenizer } from './engine/io/tokenizer';
+import { resolveModelForCli } from './engine/hub/hubProgress';
+import { loadAdapter } from './engine/formats/peft';
+import { loadTokenizer } from './engine/tokenizer/tokenizer';
 import { loadModel } from './engine/models';
 import { numberFlag, parseFlags, type CliIo } from './cliArgs';
 

@@ -1,8 +1,8 @@
 /** `localtune score`: log-probabilities of each next token under a model (and adapter). */
 import { UserError } from './engine/errors';
-import { loadAdapter } from './engine/io/peft';
-import { loadTokenizer } from './engine/io/tokenizer';
-import { resolveModelForCli } from './engine/io/hubProgress';
+import { loadAdapter } from './engine/formats/peft';
+import { loadTokenizer } from './engine/tokenizer/tokenizer';
+import { resolveModelForCli } from './engine/hub/hubProgress';
 import { loadModel } from './engine/models';
 import { scoreIds } from './engine/train/score';
 import { parseFlags, type CliIo } from './cliArgs';

@@ -4,7 +4,7 @@ import { UserError } from './engine/errors';
 import { train } from './engine/train/trainer';
 import { trainOptionsFrom, type TrainSpec } from './jobs/trainSpec';
 import { numberFlag, parseFlags, type CliIo } from './cliArgs';
-import { resolveModelForCli } from './engine/io/hubProgress';
+import { resolveModelForCli } from './engine/hub/hubProgress';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight

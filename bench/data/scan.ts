@@ -27,8 +27,8 @@ import { skipByName } from '../../src/data/filters';
 import { WorkspaceScanner } from '../../src/data/scan';
 import { defaultWorkers, prepareFile, PreparePool, type Prepared } from '../../src/data/prepare';
 import { SampleEncoder } from '../../src/data/tokenize';
-import { writeGpt2TokenizerFiles } from '../../src/engine/io/gpt2Tokenizer';
-import { loadTokenizer } from '../../src/engine/io/tokenizer';
+import { writeGpt2TokenizerFiles } from '../../fixtures/gpt2Tokenizer';
+import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { Rng } from '../../src/engine/rng';
 
 const { values: args } = parseArgs({

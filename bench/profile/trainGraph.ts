@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GPT2_SMALL, TINY_GPT2, writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { GPT2_SMALL, TINY_GPT2, writeGpt2Model } from '../../fixtures/tinyModel';
 import { loadModel } from '../../src/engine/models';
 import { buildLmGraph } from '../../src/engine/train/lmGraph';
 import { ort, toOrt } from '../../src/engine/onnx/session';

@@ -28,7 +28,7 @@ export function ensureTinyModel(dir) {
   console.log(
     `[workspace] building a small GPT-2-shaped model in ${dir} (offline: random weights, GPT-2 tokenizer)`,
   );
-  const call = `require('./src/engine/io/tinyModel').writeGpt2Model(${JSON.stringify(dir)}, ${JSON.stringify(
+  const call = `require('./fixtures/tinyModel').writeGpt2Model(${JSON.stringify(dir)}, ${JSON.stringify(
     TINY_MODEL_SHAPE,
   )}, 0, { embeddingStd: ${EMBEDDING_STD}, extraSpecialTokens: ${JSON.stringify(FIM_TOKENS)} })`;
   execFileSync(process.execPath, ['--import', 'tsx', '-e', call], { cwd: root, stdio: 'inherit' });

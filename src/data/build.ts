@@ -16,11 +16,11 @@ import {
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
-import { loadTokenizer, type Tokenizer } from '../engine/io/tokenizer';
+import { loadTokenizer, type Tokenizer } from '../engine/tokenizer/tokenizer';
 import { Rng } from '../engine/rng';
 import { BuildCache, signature, type CachedDoc, type CachedFile } from './cache';
 import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
-import { findFimTokens } from '../engine/io/fimTokens';
+import { findFimTokens } from '../engine/tokenizer/fimTokens';
 import { fimSample } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
-import type { Tokenizer } from '../engine/io/tokenizer';
+import type { Tokenizer } from '../engine/tokenizer/tokenizer';
 import { ChatTemplate } from './formats/chat';
 import {
   DATASET_FILES,

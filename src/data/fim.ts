@@ -2,10 +2,10 @@
 // document is cut at two random character positions into prefix/middle/suffix and laid out
 // PSM (<prefix>P<suffix>S<middle>M) or, with probability spmRate, SPM (<prefix><suffix>S<middle>PM),
 // each piece tokenized on its own. Every token, markers included, carries loss.
-import type { Tokenizer } from '../engine/io/tokenizer';
+import type { Tokenizer } from '../engine/tokenizer/tokenizer';
 import type { Rng } from '../engine/rng';
 import type { Sample } from './formats/sample';
-import type { FimTokens } from '../engine/io/fimTokens';
+import type { FimTokens } from '../engine/tokenizer/fimTokens';
 
 export interface FimOptions {
   fimRate: number;

@@ -7,7 +7,7 @@
 // whole-text encoding on probe texts when the encoder is made; a tokenizer that fails (e.g.
 // SentencePiece, which marks the start of the text) is called on whole texts instead. Texts that
 // contain an added token's spelling go through the chunked or whole path (added tokens split first).
-import type { Tokenizer } from '../engine/io/tokenizer';
+import type { Tokenizer } from '../engine/tokenizer/tokenizer';
 import type { Sample } from './formats/sample';
 
 export interface Encoded {

@@ -3,7 +3,7 @@
  * weighted mean cross-entropy over consecutive windows of `seqLen + 1` tokens, as the trainer's
  * periodic evaluation computes it, so the figures compare with the run's eval curve.
  */
-import type { Adapter } from '../engine/io/peft';
+import type { Adapter } from '../engine/formats/peft';
 import type { LoadedModel } from '../engine/models';
 import { toOrt } from '../engine/onnx/session';
 import { scoringSession } from '../engine/train/score';

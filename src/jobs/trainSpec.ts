@@ -7,8 +7,8 @@
 import { resolve } from 'node:path';
 import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
 import { UserError } from '../engine/errors';
-import { loadAdapter } from '../engine/io/peft';
-import { loadTokenizer } from '../engine/io/tokenizer';
+import { loadAdapter } from '../engine/formats/peft';
+import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { loadModel } from '../engine/models';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
 import type { TrainOptions } from '../engine/train/trainer';

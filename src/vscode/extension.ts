@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { hubCacheDir } from '../engine/io/hub';
+import { hubCacheDir } from '../engine/hub/hub';
 import { registerCommands } from './commands';
 import { CompletionProvider } from './completionProvider';
 import { CompletionService } from './completionService';

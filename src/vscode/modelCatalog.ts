@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseHubId, resolveModel } from '../engine/io/hub';
-import { SafetensorsReader } from '../engine/io/safetensors';
+import { parseHubId, resolveModel } from '../engine/hub/hub';
+import { SafetensorsReader } from '../engine/formats/safetensors';
 import { SUPPORTED_MODEL_TYPES } from '../engine/models';
 
 export interface ModelEntry {

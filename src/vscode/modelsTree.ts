@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../engine/io/hubProgress';
+import { formatBytes } from '../engine/hub/hubProgress';
 import { formatCount } from './format';
 import { cachedHubModels, describeModel, isLocalFolder, isModelDir, type ModelEntry } from './modelCatalog';
 import { settings } from './settings';

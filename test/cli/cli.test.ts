@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cli } from './capture';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
-import { FakeHub } from '../../src/engine/io/hubFake';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
+import { FakeHub } from '../../fixtures/hubFake';
 
 const SHAPE = { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 };
 

@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from './capture';
 import type { EvalReport } from '../../src/eval/report';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { evalFixture, EVAL_SHAPE } from '../eval/fixture';
 
 let f: Awaited<ReturnType<typeof evalFixture>>;

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './capture';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
-import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../src/engine/io/safetensors';
-import { loadAdapter } from '../../src/engine/io/peft';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
+import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../src/engine/formats/safetensors';
+import { loadAdapter } from '../../src/engine/formats/peft';
 import { Rng } from '../../src/engine/rng';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-peft-'));

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { buildDataset, type BuildOptions } from '../../src/data/build';
 import { readDataset, type TokenStream } from '../../src/data/datasetFiles';
 import { UserError } from '../../src/engine/errors';
-import type { Tokenizer } from '../../src/engine/io/tokenizer';
+import type { Tokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { codeFile, commit, FIM_STARCODER, gpt2Fixture, tempDir, writeTree } from './helpers';
 
 const GH = 'ghp_' + 'a1B2'.repeat(9);

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runDatasetCommand } from '../../src/cliDataset';
-import { writeGpt2Model, TINY_GPT2 } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model, TINY_GPT2 } from '../../fixtures/tinyModel';
 import { codeFile, FIM_STARCODER, tempDir, writeTree } from './helpers';
 
 async function run(argv: string[]) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findFimTokens } from '../../src/engine/io/fimTokens';
+import { findFimTokens } from '../../src/engine/tokenizer/fimTokens';
 import { fimSample, unFim } from '../../src/data/fim';
 import { Rng } from '../../src/engine/rng';
 import { codeFile, FIM_QWEN, FIM_STARCODER, gpt2Fixture } from './helpers';

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
-import { writeGpt2TokenizerFiles } from '../../src/engine/io/gpt2Tokenizer';
-import { loadTokenizer, type Tokenizer } from '../../src/engine/io/tokenizer';
+import { writeGpt2TokenizerFiles } from '../../fixtures/gpt2Tokenizer';
+import { loadTokenizer, type Tokenizer } from '../../src/engine/tokenizer/tokenizer';
 
 /** A fresh temp folder, removed when the test file ends. */
 export function tempDir(label = 'data'): string {

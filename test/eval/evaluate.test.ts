@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readManifest } from '../../src/data/datasetFiles';
 import { splitByFile } from '../../src/data/split';
 import { UserError } from '../../src/engine/errors';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { benchmarkSpans, evaluate } from '../../src/eval/evaluate';
 import type { EvalReport } from '../../src/eval/report';
 import { evalFixture, EVAL_SHAPE } from './fixture';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildDataset } from '../../src/data/build';
 import { readDataset } from '../../src/data/datasetFiles';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { loadModel } from '../../src/engine/models';
 import { train } from '../../src/engine/train/trainer';
 

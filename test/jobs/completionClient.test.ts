@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLlamaModel } from '../../src/engine/io/tinyLlama';
+import { writeLlamaModel } from '../../fixtures/tinyLlama';
 import { CompletionClient, type CompletionRequest } from '../../src/jobs/completionClient';
 
 const WORKER = join(__dirname, '../../src/jobs/workers/complete.ts');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { WorkerJob } from '../../src/jobs/trainJob';
 import type { WorkerMessage } from '../../src/jobs/protocol';
 

@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { PROTOCOL_VERSION, type WorkerMessage } from '../../src/jobs/protocol';
 import { readRunRecord, summarizeRun } from '../../src/jobs/runs';
 import { JobBusyError, TrainingSlot, WorkerJob, type WorkerJobOptions } from '../../src/jobs/trainJob';

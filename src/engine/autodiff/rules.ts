@@ -3,7 +3,7 @@
  * O(i) outputs, GO(i) incoming gradients, needs(i) whether input i wants a gradient.
  * The formula sits beside each rule. Broadcasting is undone by `unbroadcast` only.
  */
-import type { GradContext, GradRule } from './backward';
+import type { GradContext, GradRule } from './context';
 import { constantValues, scalar, sizeRatio, transposeLast2, unbroadcast, zerosLike } from './helpers';
 import { attr, type Tensor } from '../onnx/builder';
 import { normAxis } from '../onnx/shapes';

@@ -4,11 +4,11 @@
  * (stops.ts), and post-processing of the kept text. One request runs at a time; a newer request
  * supersedes the running one, which stops before its next token.
  */
-import { findFimTokens, type FimTokens } from '../io/fimTokens';
+import { findFimTokens, type FimTokens } from '../tokenizer/fimTokens';
 import type { Decoder, GenerateResult } from '../generate/decoder';
 import type { SamplingOptions } from '../generate/sampling';
 import { TextStream } from '../generate/textStream';
-import type { Tokenizer } from '../io/tokenizer';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 import { buildCompletionPrompt } from './prompt';
 import { cursorContext, postProcess, StopRules, stopTokenIds } from './stops';
 

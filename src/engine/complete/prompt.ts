@@ -9,8 +9,8 @@
  * the cursor line is counted in steps of CURSOR_LINE_STEP tokens, so while the user types the start
  * stays put and the decoder's prompt cache keeps matching.
  */
-import type { FimTokens } from '../io/fimTokens';
-import type { Tokenizer } from '../io/tokenizer';
+import type { FimTokens } from '../tokenizer/fimTokens';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 
 export interface CompletionPromptInput {
   /** The document's text before the cursor. */

@@ -9,7 +9,7 @@
  * - postProcess: trims trailing whitespace, drops a suggestion that only repeats the text after the
  *   cursor, and does not repeat closing brackets or quotes that already follow the cursor.
  */
-import type { Tokenizer } from '../io/tokenizer';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 
 export interface CursorContext {
   multiline: boolean;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
-import type { Adapter } from '../io/peft';
+import type { Adapter } from '../formats/peft';
 import type { LoadedModel } from '../models';
 import { kvNames, kvNewNames, type KvLayout } from '../models/common';
 import { createSession, toOrt } from '../onnx/session';

@@ -8,26 +8,13 @@
  * Weights are frozen initializers; a LoRA adapter is merged into them first.
  */
 import { UserError } from '../errors';
-import type { Adapter } from '../io/peft';
+import type { Adapter } from '../formats/peft';
 import { Graph } from '../onnx/builder';
-import type { LoadedModel, ModelConfig } from '../models';
+import type { LoadedModel } from '../models';
 import { kvCacheContext, type KvLayout } from '../models/common';
-import { gpt2KvLayout } from '../models/gpt2';
-import { ModelParams, type WeightSource } from '../models/params';
+import type { WeightSource } from '../formats/weights';
+import { ModelParams } from '../models/params';
 import { mergeLora } from './merge';
-
-/** Each family's cache: which heads keep keys and values, and their layout. */
-export function kvLayoutOf(cfg: ModelConfig): KvLayout {
-  switch (cfg.family) {
-    case 'gpt2':
-      return gpt2KvLayout(cfg);
-    case 'llama':
-    case 'qwen2':
-      return { nLayer: cfg.nLayer, kvHeads: cfg.nKvHead, headDim: cfg.headDim, fused: false };
-    case 'gpt_bigcode':
-      return { nLayer: cfg.nLayer, kvHeads: 1, headDim: cfg.nEmbd / cfg.nHead, fused: true };
-  }
-}
 
 export interface InferenceGraph {
   graph: Graph;
@@ -62,7 +49,7 @@ export function buildInferenceGraph(
   o: { adapter?: Adapter; cacheOutputs?: 'present' | 'new' } = {},
 ): InferenceGraph {
   const g = new Graph('localtune-inference');
-  const layout = kvLayoutOf(model.config);
+  const layout = model.family.kvLayout(model.config);
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const cache = kvCacheContext(g, ids, layout, 'float32', { outputs: o.cacheOutputs });
   const keep = g.input('num_logits_to_keep', 'int64', []);

@@ -5,9 +5,9 @@
  * Qwen2, GPTBigCode) add it as is; GPT-2's Conv1D weights ([in, out]) add its transpose.
  */
 import { UserError } from '../errors';
-import type { Adapter } from '../io/peft';
+import type { Adapter } from '../formats/peft';
 import { loraScale } from '../models/lora';
-import type { WeightSource } from '../models/params';
+import type { WeightSource } from '../formats/weights';
 
 export interface MergedWeights extends WeightSource {
   /** Adapter modules not merged so far: after a graph is built, any left means the adapter does not fit. */

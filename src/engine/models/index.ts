@@ -5,9 +5,16 @@
 import { join } from 'node:path';
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { openWeights } from '../io/weights';
+import { openWeights } from '../formats/weights';
 import { readModelConfig, type RawConfig } from './config';
-import { GPT2_LORA_TARGETS, gpt2HeadWeight, gpt2Hidden, parseGpt2Config, type Gpt2Config } from './gpt2';
+import {
+  GPT2_LORA_TARGETS,
+  gpt2HeadWeight,
+  gpt2Hidden,
+  gpt2KvLayout,
+  parseGpt2Config,
+  type Gpt2Config,
+} from './gpt2';
 import {
   GPT_BIGCODE_LORA_TARGETS,
   gptBigCodeHeadWeight,
@@ -22,8 +29,9 @@ import {
   parseLlamaConfig,
   type LlamaConfig,
 } from './llama';
-import type { KvCache } from './common';
-import type { ModelParams, WeightSource } from './params';
+import type { KvCache, KvLayout } from './common';
+import type { WeightSource } from '../formats/weights';
+import type { ModelParams } from './params';
 
 export type ModelConfig = Gpt2Config | LlamaConfig | GptBigCodeConfig;
 
@@ -38,6 +46,10 @@ export interface Family<C extends ModelConfig = ModelConfig> {
   fanInFanOut: boolean;
   contextLength(cfg: C): number;
   vocabSize(cfg: C): number;
+  /** Which heads keep keys and values in the KV cache, and their layout. */
+  kvLayout(cfg: C): KvLayout;
+  /** Fields an exported config.json needs beyond the checkpoint's own, for transformers.js. */
+  exportConfig: Record<string, unknown>;
 }
 
 /** A family typed by its own config (methods are bivariant, so it fits the registry's row type). */
@@ -52,6 +64,8 @@ const llamaFamily = family<LlamaConfig>({
   fanInFanOut: false,
   contextLength: (c) => c.maxPositions,
   vocabSize: (c) => c.vocabSize,
+  kvLayout: (c) => ({ nLayer: c.nLayer, kvHeads: c.nKvHead, headDim: c.headDim, fused: false }),
+  exportConfig: {},
 });
 
 const FAMILIES: Record<string, Family> = {
@@ -63,6 +77,8 @@ const FAMILIES: Record<string, Family> = {
     fanInFanOut: true,
     contextLength: (c) => c.nPositions,
     vocabSize: (c) => c.vocabSize,
+    kvLayout: gpt2KvLayout,
+    exportConfig: {},
   }),
   llama: llamaFamily,
   qwen2: llamaFamily,
@@ -74,6 +90,10 @@ const FAMILIES: Record<string, Family> = {
     fanInFanOut: false,
     contextLength: (c) => c.nPositions,
     vocabSize: (c) => c.vocabSize,
+    // One key/value head, fused as `key_value` [B, P, 2D].
+    kvLayout: (c) => ({ nLayer: c.nLayer, kvHeads: 1, headDim: c.nEmbd / c.nHead, fused: true }),
+    // transformers.js picks GPTBigCode's fused key_value cache from this flag (HF's default is true).
+    exportConfig: { multi_query: true },
   }),
 };
 

@@ -2,16 +2,9 @@
  * LoRA as PEFT defines it: y = x·W + b + (α/r)·(x·Aᵀ)·Bᵀ with A [r, in] Kaiming-uniform and
  * B [out, r] zeros, on modules chosen by name. `use_rslora` scales by α/√r instead.
  */
+import type { LoraSettings } from '../formats/peft';
 import { Rng } from '../rng';
 
-export interface LoraSettings {
-  r: number;
-  alpha: number;
-  /** Module names (last path component), e.g. c_attn, c_proj, c_fc. */
-  targets: string[];
-  dropout: number;
-  rslora: boolean;
-}
 
 export function loraScale(s: LoraSettings): number {
   return s.rslora ? s.alpha / Math.sqrt(s.r) : s.alpha / s.r;

@@ -4,14 +4,12 @@
  * Families ask for weights by their Hugging Face names and never decide this themselves.
  */
 import type { DType, Graph, Tensor } from '../onnx/builder';
-import { initLora, isLoraTarget, loraScale, type LoraSettings } from './lora';
+import type { WeightSource } from '../formats/weights';
+import type { LoraSettings } from '../formats/peft';
+import { initLora, isLoraTarget, loraScale } from './lora';
 import { Rng } from '../rng';
 import { hashDropout } from './dropout';
 
-export interface WeightSource {
-  /** A weight by its Hugging Face name, as float32. */
-  read(name: string): { data: Float32Array; shape: number[] };
-}
 
 export type TrainMode = 'lora' | 'full' | 'frozen';
 

@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { loadAdapter, saveAdapter } from '../io/peft';
-import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../io/safetensors';
-import type { LoraSettings } from '../models/lora';
+import { loadAdapter, saveAdapter } from '../formats/peft';
+import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../formats/safetensors';
+import type { LoraSettings } from '../formats/peft';
 import type { DataPosition } from './windows';
 
 export interface TrainerState {

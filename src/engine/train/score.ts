@@ -4,7 +4,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { UserError } from '../errors';
-import type { Adapter } from '../io/peft';
+import type { Adapter } from '../formats/peft';
 import type { LoadedModel } from '../models';
 import { createSession, toOrt } from '../onnx/session';
 import { buildLmGraph } from './lmGraph';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { UserError } from '../errors';
 import type { LoadedModel } from '../models';
-import type { LoraSettings } from '../models/lora';
+import type { LoraSettings } from '../formats/peft';
 import type { Trainable } from '../models/params';
 import { createSession, toOrt } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS, globalNorm } from './adamw';

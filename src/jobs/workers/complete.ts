@@ -8,8 +8,8 @@
 import { Completer } from '../../engine/complete/completer';
 import { isUserError } from '../../engine/errors';
 import { Decoder } from '../../engine/generate/decoder';
-import { loadAdapter } from '../../engine/io/peft';
-import { loadTokenizer } from '../../engine/io/tokenizer';
+import { loadAdapter } from '../../engine/formats/peft';
+import { loadTokenizer } from '../../engine/tokenizer/tokenizer';
 import { loadModel } from '../../engine/models';
 import {
   COMPLETE_PROTOCOL_VERSION,

@@ -4,7 +4,7 @@
  * heartbeats, and exits. A `stop` message, or the host going away (window closed: the IPC channel
  * disconnects), ends training gracefully: the current step finishes and a checkpoint is written.
  */
-import { exportModel } from '../../engine/io/export';
+import { exportModel } from '../../engine/generate/export';
 import { buildDataset } from '../../data/build';
 import { join } from 'node:path';
 import { evaluate } from '../../eval/evaluate';

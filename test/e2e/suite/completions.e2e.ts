@@ -34,7 +34,7 @@ async function ensureFixture(root: string): Promise<{ base: string; corpus: stri
   mkdirSync(dir, { recursive: true });
   console.log(`[e2e] building the completion fixture in ${dir} (about a minute, then cached)`);
   // Trained-scale embeddings learn fast; no FIM tokens, so the worker prompts with the prefix only.
-  const write = `require('./src/engine/io/tinyModel').writeGpt2Model(${JSON.stringify(base)}, ${JSON.stringify(SHAPE)}, 0, { embeddingStd: 0.3 })`;
+  const write = `require('./fixtures/tinyModel').writeGpt2Model(${JSON.stringify(base)}, ${JSON.stringify(SHAPE)}, 0, { embeddingStd: 0.3 })`;
   await run(process.execPath, ['--import', 'tsx', '-e', write], { cwd: root });
   writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => `def add_${i}(a, b): return a + b\n`).join(''));
   const tmp = join(dir, 'run.tmp');

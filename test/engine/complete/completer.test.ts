@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Completer } from '../../../src/engine/complete/completer';
 import { Decoder, type GenerateOptions } from '../../../src/engine/generate/decoder';
-import { writeGptBigCodeModel } from '../../../src/engine/io/tinyBigCode';
-import { writeLlamaModel } from '../../../src/engine/io/tinyLlama';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import { loadTokenizer } from '../../../src/engine/io/tokenizer';
+import { writeGptBigCodeModel } from '../../../fixtures/tinyBigCode';
+import { writeLlamaModel } from '../../../fixtures/tinyLlama';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
+import { loadTokenizer } from '../../../src/engine/tokenizer/tokenizer';
 import { loadModel } from '../../../src/engine/models';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-completer-'));

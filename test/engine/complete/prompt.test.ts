@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFimTokens } from '../../../src/engine/io/fimTokens';
+import { findFimTokens } from '../../../src/engine/tokenizer/fimTokens';
 import { buildCompletionPrompt, PREFIX_LINE_STRIDE } from '../../../src/engine/complete/prompt';
-import { writeGpt2TokenizerFiles } from '../../../src/engine/io/gpt2Tokenizer';
-import { STARCODER_SPECIAL_TOKENS } from '../../../src/engine/io/tinyBigCode';
-import { QWEN2_SPECIAL_TOKENS } from '../../../src/engine/io/tinyLlama';
-import { loadTokenizer, type Tokenizer } from '../../../src/engine/io/tokenizer';
+import { writeGpt2TokenizerFiles } from '../../../fixtures/gpt2Tokenizer';
+import { STARCODER_SPECIAL_TOKENS } from '../../../fixtures/tinyBigCode';
+import { QWEN2_SPECIAL_TOKENS } from '../../../fixtures/tinyLlama';
+import { loadTokenizer, type Tokenizer } from '../../../src/engine/tokenizer/tokenizer';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-prompt-'));
 async function tokenizerWith(name: string, extra: string[]): Promise<Tokenizer> {

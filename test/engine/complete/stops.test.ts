@@ -9,7 +9,7 @@ import {
   StopRules,
   stopTokenIds,
 } from '../../../src/engine/complete/stops';
-import type { Tokenizer } from '../../../src/engine/io/tokenizer';
+import type { Tokenizer } from '../../../src/engine/tokenizer/tokenizer';
 
 test('multi-line only on an empty line after a block opener (auto); single and multi force it', () => {
   for (const line of [

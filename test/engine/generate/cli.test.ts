@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli';
 import { runGenerateCommand } from '../../../src/cliGenerate';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];

@@ -2,10 +2,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import type { Adapter } from '../../../src/engine/io/peft';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
+import type { Adapter } from '../../../src/engine/formats/peft';
 import { loadModel, type LoadedModel } from '../../../src/engine/models';
-import type { LoraSettings } from '../../../src/engine/models/lora';
+import type { LoraSettings } from '../../../src/engine/formats/peft';
 import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { Rng } from '../../../src/engine/rng';
 

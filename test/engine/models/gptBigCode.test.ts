@@ -7,8 +7,8 @@ import {
   STARCODER_SPECIAL_TOKENS,
   writeGptBigCodeModel,
   type GptBigCodeShape,
-} from '../../../src/engine/io/tinyBigCode';
-import { SafetensorsReader } from '../../../src/engine/io/safetensors';
+} from '../../../fixtures/tinyBigCode';
+import { SafetensorsReader } from '../../../src/engine/formats/safetensors';
 import { loadModel } from '../../../src/engine/models';
 import { checkWholeModel, trainTiny } from './wholeModel';
 

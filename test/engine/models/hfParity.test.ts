@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGptBigCodeModel } from '../../../src/engine/io/tinyBigCode';
-import { writeLlamaModel, type LlamaShape } from '../../../src/engine/io/tinyLlama';
+import { writeGptBigCodeModel } from '../../../fixtures/tinyBigCode';
+import { writeLlamaModel, type LlamaShape } from '../../../fixtures/tinyLlama';
 import { loadModel } from '../../../src/engine/models';
 import { scoreIds } from '../../../src/engine/train/score';
 

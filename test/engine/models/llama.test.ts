@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeLlamaModel, type LlamaShape } from '../../../src/engine/io/tinyLlama';
+import { writeLlamaModel, type LlamaShape } from '../../../fixtures/tinyLlama';
 import { loadModel } from '../../../src/engine/models';
 import { ropeInvFreq, type LlamaConfig } from '../../../src/engine/models/llama';
-import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../../src/engine/io/safetensors';
+import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../../src/engine/formats/safetensors';
 import { scoreIds } from '../../../src/engine/train/score';
 import { checkWholeModel, LLAMA_LORA, LLAMA_MICRO, LLAMA_TRAIN, trainTiny } from './wholeModel';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import { stridePad } from '../../../src/engine/models/common';
 import { createSession, toOrt } from '../../../src/engine/onnx/session';

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadAdapter } from '../../../src/engine/io/peft';
-import type { LlamaShape } from '../../../src/engine/io/tinyLlama';
+import { loadAdapter } from '../../../src/engine/formats/peft';
+import type { LlamaShape } from '../../../fixtures/tinyLlama';
 import { loadModel, type LoadedModel } from '../../../src/engine/models';
 import { LLAMA_LORA_TARGETS } from '../../../src/engine/models/llama';
-import type { LoraSettings } from '../../../src/engine/models/lora';
+import type { LoraSettings } from '../../../src/engine/formats/peft';
 import type { TrainMode } from '../../../src/engine/models/params';
 import { createSession, toOrt } from '../../../src/engine/onnx/session';
 import { Rng } from '../../../src/engine/rng';

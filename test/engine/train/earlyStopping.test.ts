@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import { train, type TrainOptions } from '../../../src/engine/train/trainer';
 import type { TrainEvent } from '../../../src/engine/train/events';

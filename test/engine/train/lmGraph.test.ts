@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import type { TrainMode } from '../../../src/engine/models/params';
 import { checkWholeModel } from '../models/wholeModel';

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { scoreIds } from '../../../src/engine/train/score';
-import { loadAdapter, saveAdapter } from '../../../src/engine/io/peft';
-import { SafetensorsReader } from '../../../src/engine/io/safetensors';
+import { loadAdapter, saveAdapter } from '../../../src/engine/formats/peft';
+import { SafetensorsReader } from '../../../src/engine/formats/safetensors';
 import { createSession, toOrt } from '../../../src/engine/onnx/session';
 import { Rng } from '../../../src/engine/rng';
 

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import { train, type TrainOptions } from '../../../src/engine/train/trainer';
 import { scoreIds } from '../../../src/engine/train/score';
-import { loadAdapter } from '../../../src/engine/io/peft';
+import { loadAdapter } from '../../../src/engine/formats/peft';
 import type { TrainEvent } from '../../../src/engine/train/events';
 
 const SHAPE = { nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 64, vocabSize: 64 };

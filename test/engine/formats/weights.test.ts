@@ -11,9 +11,9 @@ import {
   float32ToFloat16Bits,
   writeSafetensors,
   type WritableTensor,
-} from '../../../src/engine/io/safetensors';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import { openWeights } from '../../../src/engine/io/weights';
+} from '../../../src/engine/formats/safetensors';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
+import { openWeights } from '../../../src/engine/formats/weights';
 import { loadModel } from '../../../src/engine/models';
 
 const TINY = { nLayer: 2, nHead: 2, nEmbd: 8, nPositions: 16 };

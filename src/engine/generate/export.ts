@@ -8,15 +8,15 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
-import { Decoder } from '../generate/decoder';
-import { buildInferenceGraph } from '../generate/inferenceGraph';
-import { quantizeGraphInt8 } from '../generate/quantize';
+import { Decoder } from './decoder';
+import { buildInferenceGraph } from './inferenceGraph';
+import { quantizeGraphInt8 } from './quantize';
 import { loadModel, type LoadedModel } from '../models';
 import { readModelConfig } from '../models/config';
-import type { LoraSettings } from '../models/lora';
+import type { LoraSettings } from '../formats/peft';
 import { createSession } from '../onnx/session';
 import { Rng } from '../rng';
-import { loadAdapter, type Adapter } from './peft';
+import { loadAdapter, type Adapter } from '../formats/peft';
 
 export type ExportDtype = 'fp32' | 'int8';
 
@@ -128,9 +128,7 @@ async function writeExport(
     };
     if (files.length > 1) jsConfig.use_external_data_format = { [modelName]: 1 };
     if (o.dtype === 'int8') jsConfig.dtype = 'q8';
-    const config: Record<string, unknown> = { ...raw, use_cache: true };
-    // transformers.js picks GPTBigCode's fused key_value cache from this flag (HF's default is true).
-    if (model.config.family === 'gpt_bigcode') config.multi_query = true;
+    const config: Record<string, unknown> = { ...raw, use_cache: true, ...model.family.exportConfig };
     if (Object.keys(jsConfig).length) config['transformers.js_config'] = jsConfig;
     writeJson(join(tmp, 'config.json'), config);
     files.push('config.json');

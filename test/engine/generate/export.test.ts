@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportModel } from '../../../src/engine/io/export';
-import { saveAdapter } from '../../../src/engine/io/peft';
+import { exportModel } from '../../../src/engine/generate/export';
+import { saveAdapter } from '../../../src/engine/formats/peft';
 import { Decoder } from '../../../src/engine/generate/decoder';
 import { scoreIds } from '../../../src/engine/train/score';
 import {
@@ -14,7 +14,7 @@ import {
   randomAdapter,
   randomIds,
   transformersJs,
-} from '../generate/fixtures';
+} from './fixtures';
 
 const LORA = { r: 4, alpha: 8, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
 const V = GPT2_SHAPE.vocabSize;

@@ -6,8 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import type { WeightSource } from '../models/params';
 import { SafetensorsReader } from './safetensors';
+
+export interface WeightSource {
+  /** A weight by its Hugging Face name, as float32. */
+  read(name: string): { data: Float32Array; shape: number[] };
+}
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';

@@ -6,10 +6,19 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import type { LoraSettings } from '../models/lora';
 import { SafetensorsReader, writeSafetensors, type WritableTensor } from './safetensors';
 
 const PREFIX = 'base_model.model.';
+
+/** A LoRA adapter's settings, as PEFT's adapter_config.json holds them. */
+export interface LoraSettings {
+  r: number;
+  alpha: number;
+  /** Module names (last path component), e.g. c_attn, c_proj, c_fc. */
+  targets: string[];
+  dropout: number;
+  rslora: boolean;
+}
 
 export interface Adapter {
   settings: LoraSettings;

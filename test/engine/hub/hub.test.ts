@@ -13,11 +13,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../../src/engine/errors';
-import { hubCacheDir, parseHubId, resolveModel, type DownloadProgress } from '../../../src/engine/io/hub';
-import { FakeHub, gitBlobSha1, sha256Hex, type FakeRepo } from '../../../src/engine/io/hubFake';
-import { formatProgress, progressLines } from '../../../src/engine/io/hubProgress';
-import { writeGpt2Model } from '../../../src/engine/io/tinyModel';
-import { openWeights } from '../../../src/engine/io/weights';
+import { hubCacheDir, parseHubId, resolveModel, type DownloadProgress } from '../../../src/engine/hub/hub';
+import { FakeHub, gitBlobSha1, sha256Hex, type FakeRepo } from '../../../fixtures/hubFake';
+import { formatProgress, progressLines } from '../../../src/engine/hub/hubProgress';
+import { writeGpt2Model } from '../../../fixtures/tinyModel';
+import { openWeights } from '../../../src/engine/formats/weights';
 import { loadModel } from '../../../src/engine/models';
 
 const MAIN = '1'.repeat(40);

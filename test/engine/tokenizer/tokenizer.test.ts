@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../../src/engine/errors';
-import { writeGpt2TokenizerFiles } from '../../../src/engine/io/gpt2Tokenizer';
-import { loadTokenizer } from '../../../src/engine/io/tokenizer';
+import { writeGpt2TokenizerFiles } from '../../../fixtures/gpt2Tokenizer';
+import { loadTokenizer } from '../../../src/engine/tokenizer/tokenizer';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'localtune-tok-'));

@@ -12,7 +12,7 @@ import {
   SafetensorsReader,
   writeSafetensors,
   type WritableTensor,
-} from '../../../src/engine/io/safetensors';
+} from '../../../src/engine/formats/safetensors';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'localtune-st-'));
