@@ -10,3 +10,17 @@ export class UserError extends Error {
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
+
+/**
+ * A bad option value. The message names options as the engine spells them (`seqLen`, listed in
+ * `options`); each front end shows them its own way: the CLI as flags (`--seq-len`), the
+ * extension as settings.
+ */
+export class OptionError extends UserError {
+  constructor(
+    readonly options: string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
