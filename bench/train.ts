@@ -12,7 +12,7 @@
  *
  * Our side runs in a child process per config (so its peak RSS is its own) started with glibc
  * malloc tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB): on these VMs freed memory
- * is slow to touch again (/work/shared/docs/peers.md). The peer runs through run_peer.sh.
+ * is slow to touch again (docs/peers.md). The peer runs through run_peer.sh.
  *
  * FLOPs per trained token (the peer's formula, so GFLOP/s compare like for like; elementwise
  * ops ignored): W = 2·(weight-matmul params) per token forward incl. the tied head (2·d·V),
@@ -27,7 +27,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../fixtures/tinyModel';
 
-const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core build machine (docs/peers.md)
+const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core machine the figures come from (docs/peers.md)
 const TOKENS_PER_STEP = 2048;
 // Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
 const DEFAULT_MICRO_TOKENS = 1024;

@@ -1,8 +1,8 @@
 // `npm start`: LocalTune in a real VS Code on this machine. Packages the extension as a VSIX,
 // installs it into code-server (VS Code's server and web workbench), opens a demo workspace and
-// prints the URL; runs until Ctrl-C. See ../shared/docs/real-vscode.md.
+// prints the URL; runs until Ctrl-C. See docs/real-vscode.md.
 //
-// Offline (no route to huggingface.co, as on the build machines) the demo builds a small
+// Offline (no route to huggingface.co, as in CI) the demo builds a small
 // GPT-2-shaped model locally and points the workspace's `localtune.defaultModel` at it; with network
 // the extension's own default (a real small base model from the hub) is used.
 //

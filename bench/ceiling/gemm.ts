@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Graph } from '../../src/engine/onnx/builder';
 import { createSession, toOrt } from '../../src/engine/onnx/session';
 
-const DOCUMENTED_PEAK = 430; // /work/shared/docs/peers.md, as bench/train.ts
+const DOCUMENTED_PEAK = 430; // docs/peers.md, as bench/train.ts
 const SHAPES: [name: string, m: number, k: number, n: number][] = [
   ['c_attn', 1024, 768, 2304],
   ['c_fc', 1024, 768, 3072],

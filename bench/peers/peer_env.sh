@@ -1,4 +1,4 @@
-# Sourced by the PyTorch peer scripts: the environment from /work/shared/docs/peers.md —
+# Sourced by the PyTorch peer scripts: the environment from docs/peers.md —
 # OpenBLAS (OpenMP build) without the preset OPENBLAS_CORETYPE=Haswell, tcmalloc preloaded, 2 threads.
 export OPENBLAS_CORETYPE=
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the PyTorch training peer with the environment from /work/shared/docs/peers.md:
+# Runs the PyTorch training peer with the environment from docs/peers.md:
 # OpenBLAS (OpenMP build) without the preset OPENBLAS_CORETYPE=Haswell, tcmalloc
 # preloaded, Debian's /usr/bin/python3. All arguments go to train_gpt2.py; it prints
 # one JSON line on stdout (diagnostics on stderr). Install first with setup.sh.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the PyTorch training peer (Debian's PyTorch 1.13.1 under /usr/bin/python3,
 # OpenBLAS built with OpenMP, tcmalloc). Idempotent: does nothing when torch already imports.
-# See /work/shared/docs/peers.md.
+# See docs/peers.md.
 set -euo pipefail
 
 PY=/usr/bin/python3

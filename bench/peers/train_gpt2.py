@@ -5,7 +5,7 @@ A self-contained GPT-2 (nanoGPT style, Hugging Face module names), random
 init, AdamW, full fine-tuning or LoRA written by hand the way PEFT does it.
 Trains on random token ids, times every optimizer step and prints ONE JSON
 line on stdout. Run it through run_peer.sh (it sets the BLAS / malloc
-environment described in /work/shared/docs/peers.md).
+environment described in docs/peers.md).
 """
 import argparse
 import json

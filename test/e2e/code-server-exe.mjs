@@ -3,7 +3,7 @@
 // It accepts the arguments runTests passes (--extensionDevelopmentPath=, --extensionTestsPath=,
 // --user-data-dir=, --extensions-dir=, a folder), runs the tests in code-server's real extension host,
 // drives the workbench with headless Chromium (playwright-core), and exits with the tests' code.
-// Recipe: ../shared/docs/real-vscode.md.
+// Recipe: docs/real-vscode.md.
 //
 // While the tests run, an HTTP endpoint on 127.0.0.1 takes screenshots of the workbench on request:
 // its base URL is in LOCALTUNE_E2E_CONTROL_URL inside the extension host (GET /screenshot?name=x writes

@@ -47,7 +47,7 @@ async function transformers(): Promise<TransformersModule> {
       : await import('@huggingface/transformers');
   const m = mod.AutoTokenizer ? mod : mod.default;
   if (!m?.AutoTokenizer) throw new Error('@huggingface/transformers did not export AutoTokenizer');
-  // Never reach the network: models come from disk (hub downloads live in io/hub.ts).
+  // Never reach the network: models come from disk (hub downloads live in hub/hub.ts).
   m.env.allowRemoteModels = false;
   m.env.allowLocalModels = true;
   return m;
