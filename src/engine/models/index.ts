@@ -7,6 +7,7 @@ import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
 import { openWeights } from '../formats/weights';
 import { readModelConfig, type RawConfig } from './config';
+import { writeInitialModel, type WeightSpec } from './init';
 import {
   GPT2_LORA_TARGETS,
   gpt2HeadWeight,
@@ -25,6 +26,7 @@ import {
 import {
   LLAMA_LORA_TARGETS,
   llamaHeadWeight,
+  llamaWeightSpecs,
   llamaHidden,
   parseLlamaConfig,
   type LlamaConfig,
@@ -50,6 +52,8 @@ export interface Family<C extends ModelConfig = ModelConfig> {
   kvLayout(cfg: C): KvLayout;
   /** Fields an exported config.json needs beyond the checkpoint's own, for transformers.js. */
   exportConfig: Record<string, unknown>;
+  /** Every weight and how training from scratch starts it (families that support it). */
+  weightSpecs?(cfg: C): WeightSpec[];
 }
 
 /** A family typed by its own config (methods are bivariant, so it fits the registry's row type). */
@@ -66,6 +70,7 @@ const llamaFamily = family<LlamaConfig>({
   vocabSize: (c) => c.vocabSize,
   kvLayout: (c) => ({ nLayer: c.nLayer, kvHeads: c.nKvHead, headDim: c.headDim, fused: false }),
   exportConfig: {},
+  weightSpecs: llamaWeightSpecs,
 });
 
 const FAMILIES: Record<string, Family> = {
@@ -109,7 +114,28 @@ export interface LoadedModel {
 
 export function loadModel(dir: string): LoadedModel {
   const raw = readModelConfig(dir);
-  const file = join(dir, 'config.json');
+  const { family, config } = parseConfig(raw, join(dir, 'config.json'));
+  return { dir, modelType: raw.model_type as string, config, family, weights: openWeights(dir) };
+}
+
+/**
+ * A model to train from scratch: `config.json` (a Hugging Face config) and weights drawn by the
+ * family's initialisation rules, written into `dir`; the caller adds the tokenizer files.
+ */
+export function initModelFolder(dir: string, raw: RawConfig, file: string, seed: number): void {
+  const { family, config } = parseConfig(raw, file);
+  if (!family.weightSpecs)
+    throw new UserError(
+      `${file}: model_type "${String(raw.model_type)}" cannot be trained from scratch yet (supported: ${Object.keys(
+        FAMILIES,
+      )
+        .filter((t) => FAMILIES[t].weightSpecs)
+        .join(', ')})`,
+    );
+  writeInitialModel(dir, raw, family.weightSpecs(config), seed);
+}
+
+function parseConfig(raw: RawConfig, file: string): { family: Family; config: ModelConfig } {
   const modelType = raw.model_type;
   if (typeof modelType !== 'string')
     throw new UserError(
@@ -120,6 +146,5 @@ export function loadModel(dir: string): LoadedModel {
     throw new UserError(
       `${file}: model_type "${modelType}" is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
     );
-  const config = family.parse(raw, file);
-  return { dir, modelType, config, family, weights: openWeights(dir) };
+  return { family, config: family.parse(raw, file) };
 }

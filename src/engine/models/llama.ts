@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
 import { causalSequence, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
+import type { WeightSpec } from './init';
 import type { ModelParams } from './params';
 
 /** rope_scaling, by HF's rope_type. */
@@ -265,4 +266,32 @@ export function llamaHidden(
 /** The LM head's weight [V, C]: the token embedding when tied, else lm_head. */
 export function llamaHeadWeight(cfg: LlamaConfig, p: ModelParams): Tensor {
   return p.weight(cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+}
+
+/**
+ * Every weight a Llama/Qwen2 checkpoint holds, by its save_pretrained name, and how transformers'
+ * `_init_weights` starts it: Linear and Embedding ~ N(0, initializer_range), biases 0, RMSNorm 1.
+ */
+export function llamaWeightSpecs(cfg: LlamaConfig): WeightSpec[] {
+  const { hidden: C, intermediate: F, headDim: D, nHead: H, nKvHead: KV, vocabSize: V } = cfg;
+  const specs: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [V, C], init: 'normal' }];
+  const linear = (name: string, out: number, inp: number, bias: boolean) => {
+    specs.push({ name: `${name}.weight`, shape: [out, inp], init: 'normal' });
+    if (bias) specs.push({ name: `${name}.bias`, shape: [out], init: 'zeros' });
+  };
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const l = `model.layers.${i}`;
+    specs.push({ name: `${l}.input_layernorm.weight`, shape: [C], init: 'ones' });
+    linear(`${l}.self_attn.q_proj`, H * D, C, cfg.qkvBias); // [H·D, C]
+    linear(`${l}.self_attn.k_proj`, KV * D, C, cfg.qkvBias); // [KV·D, C]
+    linear(`${l}.self_attn.v_proj`, KV * D, C, cfg.qkvBias); // [KV·D, C]
+    linear(`${l}.self_attn.o_proj`, C, H * D, cfg.oBias); // [C, H·D]
+    specs.push({ name: `${l}.post_attention_layernorm.weight`, shape: [C], init: 'ones' });
+    linear(`${l}.mlp.gate_proj`, F, C, cfg.mlpBias); // [F, C]
+    linear(`${l}.mlp.up_proj`, F, C, cfg.mlpBias); // [F, C]
+    linear(`${l}.mlp.down_proj`, C, F, cfg.mlpBias); // [C, F]
+  }
+  specs.push({ name: 'model.norm.weight', shape: [C], init: 'ones' });
+  if (!cfg.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [V, C], init: 'normal' });
+  return specs;
 }
