@@ -54,9 +54,9 @@ export class Dashboard {
       this.buttons.set(id, b);
       actions.append(b);
     };
-    button('stop', 'Stop', () => host.postMessage({ type: 'request', command: 'stop' }));
-    button('resume', 'Resume', () => host.postMessage({ type: 'request', command: 'resume' }));
-    button('export', 'Export model', () => host.postMessage({ type: 'request', command: 'export' }), true);
+    button('stop', 'Stop', () => host.postMessage({ type: 'stop' }));
+    button('resume', 'Resume', () => host.postMessage({ type: 'resume' }));
+    button('export', 'Export model', () => host.postMessage({ type: 'export' }), true);
     button('compare', 'Compare with…', () => host.postMessage({ type: 'compare' }), true);
     button('csv', 'Export CSV', () => this.saveCsv(), true);
     header.append(this.title, this.stats, actions, this.runList);

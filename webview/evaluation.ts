@@ -4,7 +4,7 @@
  * latency), with buttons to (re)evaluate and to open the side-by-side samples.
  */
 import { figureRows, type EvalReport } from '../src/eval/figures';
-import type { WebviewMessage } from './protocol';
+import type { RunActionMessage, WebviewMessage } from './protocol';
 
 export function renderEvaluation(
   section: HTMLElement,
@@ -18,18 +18,23 @@ export function renderEvaluation(
   note.className = 'note';
   const actions = document.createElement('div');
   actions.className = 'actions';
-  const button = (label: string, command: 'evaluate' | 'samples', secondary: boolean) => {
+  const button = (
+    label: string,
+    action: 'evaluate' | 'samples',
+    message: RunActionMessage & { type: 'evaluate' | 'showSamples' },
+    secondary: boolean,
+  ) => {
     const b = document.createElement('vscode-button');
     b.textContent = label;
-    b.dataset.action = command;
+    b.dataset.action = action;
     if (secondary) b.setAttribute('secondary', '');
-    b.addEventListener('click', () => post({ type: 'request', command }));
+    b.addEventListener('click', () => post(message));
     actions.append(b);
   };
   if (!report) {
     note.textContent =
       'Not evaluated yet: compare the tuned model with its base on files held out from training (loss, perplexity and completion accuracy).';
-    button('Evaluate', 'evaluate', false);
+    button('Evaluate', 'evaluate', { type: 'evaluate' }, false);
     section.replaceChildren(title, note, actions);
     return;
   }
@@ -53,7 +58,7 @@ export function renderEvaluation(
     tr.insertCell().textContent = row.base;
     tr.insertCell().textContent = row.tuned ?? '—';
   }
-  button('Show samples', 'samples', false);
-  button('Evaluate again', 'evaluate', true);
+  button('Show samples', 'samples', { type: 'showSamples' }, false);
+  button('Evaluate again', 'evaluate', { type: 'evaluate' }, true);
   section.replaceChildren(title, note, table, actions);
 }

@@ -1,12 +1,31 @@
 /**
- * Messages between the dashboard panel (extension host, `src/vscode/dashboardPanel.ts`) and its
- * webview (`webview/main.ts`). Types only: both bundles import this file.
+ * Every message between the dashboard panel (extension host, `src/vscode/dashboard/dashboardPanel.ts`)
+ * and its webview (`webview/main.ts`), and the types they carry. Types only: both bundles import
+ * this file, and it imports only types from src/eval/ and src/engine/.
  */
 import type { EvalReport } from '../src/eval/figures';
 import type { TrainEvent } from '../src/engine/train/events';
-import type { ModelCompletionStats } from '../src/vscode/completionStats';
 
-/** One model's local completion counters (shown, accepted, kept after 30 s), for the Completions section. */
+/**
+ * One model's local completion counters (shown, accepted, kept after 30 s), as the host keeps them
+ * (`src/vscode/completion/completionStats.ts`) and the Completions section shows them.
+ */
+export interface ModelCompletionStats {
+  /** The folder that served (the `localtune.completions.model` setting). */
+  model: string;
+  /** What the user calls it: the run's title, or the folder's name. */
+  label: string;
+  shown: number;
+  accepted: number;
+  acceptedChars: number;
+  /** Accepted characters whose survival was checked (the check runs `surviveAfterMs` later)… */
+  checkedChars: number;
+  /** …and how many of them were still in the document then. */
+  survivedChars: number;
+  lastUsed: string;
+}
+
+/** A row of the Completions section: one model's counters. */
 export type CompletionStatsRow = ModelCompletionStats;
 
 /** The worker's periodic heartbeat (`jobs/protocol.ts`): the dashboard shows its `rss` as memory. */
@@ -49,13 +68,31 @@ export interface RunAck {
   lastStep: number;
 }
 
+/**
+ * The dashboard's buttons that act on its primary run (the host knows which run that is). The panel
+ * dispatches each to the handler registered for its `type` (`DashboardActions` in the panel).
+ */
+export type RunActionMessage =
+  /** Stop: the worker finishes its step and writes a checkpoint. */
+  | { type: 'stop' }
+  /** Resume from the newest checkpoint. */
+  | { type: 'resume' }
+  /** Export model: a merged model folder (the host asks for the precision). */
+  | { type: 'export' }
+  /** Evaluate (again): tuned vs base on held-out files. */
+  | { type: 'evaluate' }
+  /** Show samples: the evaluation's side-by-side samples document. */
+  | { type: 'showSamples' };
+
+export type RunAction = RunActionMessage['type'];
+
 /** Webview → host. */
 export type WebviewMessage =
   /** The page's script is running: the host answers with `load` for every run. */
   | { type: 'ready' }
   /** Sent after drawing: `points` in total, and per run. */
   | { type: 'ack'; points: number; runs: Record<string, RunAck>; drawMs: number }
-  | { type: 'request'; command: 'stop' | 'resume' | 'export' | 'evaluate' | 'samples' }
+  | RunActionMessage
   /** "Compare with…": the host offers the other runs of the same runs folder. */
   | { type: 'compare' }
   | { type: 'removeRun'; runDir: string }

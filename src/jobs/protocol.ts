@@ -7,6 +7,7 @@
 import type { DatasetManifest } from '../data/manifest';
 import type { EvalReport } from '../eval/report';
 import type { TrainEvent } from '../engine/train/events';
+import type { DatasetPreview } from './datasetPreview';
 import type { TrainSpec } from './trainSpec';
 
 export const PROTOCOL_VERSION = 1;
@@ -31,7 +32,9 @@ export type JobRequest =
       datasetDir: string;
       spans?: number;
       seed?: number;
-    };
+    }
+  /** A built dataset's manifest and its first `samples` training documents, decoded (jobs/datasetPreview). */
+  | { kind: 'preview'; datasetDir: string; samples: number; modelDir?: string };
 
 /** Host → worker. */
 export type HostMessage =
@@ -58,6 +61,7 @@ export type WorkerMessage =
       maxLogitDiff?: number;
     }
   | { v: typeof PROTOCOL_VERSION; type: 'eval-done'; report: EvalReport; reportPath?: string }
+  | { v: typeof PROTOCOL_VERSION; type: 'preview-done'; preview: DatasetPreview }
   | { v: typeof PROTOCOL_VERSION; type: 'error'; cause: ErrorCause; message: string; stack?: string };
 
 export type WorkerMessageType = WorkerMessage['type'];

@@ -60,7 +60,7 @@ export class WorkerJob {
   private readonly stallListeners = new Set<Listener<number>>();
   private readonly stderrLines: string[] = [];
   private done: (TrainEvent & { type: 'done' }) | undefined;
-  /** A one-shot job (dataset build, export) reported its result. */
+  /** A one-shot job (dataset build, export, evaluation, preview) reported its result. */
   private resultDone = false;
   private error: { cause: ErrorCause; message: string } | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
@@ -146,7 +146,12 @@ export class WorkerJob {
       return;
     }
     if (m.type === 'done') this.done = m;
-    else if (m.type === 'dataset-done' || m.type === 'export-done' || m.type === 'eval-done')
+    else if (
+      m.type === 'dataset-done' ||
+      m.type === 'export-done' ||
+      m.type === 'eval-done' ||
+      m.type === 'preview-done'
+    )
       this.resultDone = true;
     else if (m.type === 'error') this.error = { cause: m.cause, message: m.message };
     if (m.type === 'error' && m.stack) this.keepStderr(m.stack + '\n');

@@ -1,21 +1,28 @@
 /**
- * LocalTune's entry point: wires the views, commands, dashboard and training controller together
- * and hands every disposable to VS Code. Nothing here does work of its own.
+ * LocalTune's entry point: makes the objects the features share (the log, the three trees, the
+ * training controller, the completion service), has each feature register its views, commands and
+ * dashboard buttons (commands/), and hands every disposable to VS Code. Nothing here does work of
+ * its own.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { hubCacheDir } from '../engine/hub/hub';
-import { registerCommands } from './commands';
-import { CompletionProvider } from './completionProvider';
-import { CompletionService } from './completionService';
-import { DashboardPanel } from './dashboardPanel';
-import { registerEvaluation } from './evaluation';
-import { DatasetsTree } from './datasetsTree';
+import type { CommandDeps } from './commands/common';
+import { registerCompletions } from './commands/completions';
+import { registerDashboard } from './commands/dashboard';
+import { registerDatasets } from './commands/datasets';
+import { registerEvaluation } from './commands/evaluation';
+import { registerGeneral } from './commands/general';
+import { registerModels } from './commands/models';
+import { registerRuns } from './commands/runs';
+import { registerTraining } from './commands/training';
+import { CompletionService } from './completion/completionService';
 import { cachedHubModel } from './modelCatalog';
-import { ModelsTree } from './modelsTree';
-import { RunsTree } from './runsTree';
-import { TrainingController } from './training';
+import { TrainingController } from './trainingController';
+import { DatasetsTree } from './trees/datasetsTree';
+import { ModelsTree } from './trees/modelsTree';
+import { RunsTree } from './trees/runsTree';
 
 let training: TrainingController | undefined;
 
@@ -31,6 +38,7 @@ export interface LocalTuneApi {
 
 export function activate(context: vscode.ExtensionContext): LocalTuneApi {
   const workspace = () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const trainWorker = context.asAbsolutePath(join('dist', 'worker', 'train.js'));
   const log = vscode.window.createOutputChannel('LocalTune', { log: true });
   // Downloads go to the user's Hugging Face cache when there is one, else to our own storage.
   const ownCache = join(context.globalStorageUri.fsPath, 'hub');
@@ -45,14 +53,13 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
   };
   training = new TrainingController({
     extensionUri: context.extensionUri,
-    workerPath: context.asAbsolutePath(join('dist', 'worker', 'train.js')),
+    workerPath: trainWorker,
     log,
     onRunsChanged: () => {
       runs.refresh();
       datasets.refresh();
     },
   });
-
   const completions = new CompletionService({
     context,
     log,
@@ -60,45 +67,20 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     workspace,
     findBase: async (id) => (await cachedHubModel(id, hubCacheDir())) ?? cachedHubModel(id, ownCache),
   });
-  const showCompletionStats = () => DashboardPanel.setCompletionStats(completions.stats.all());
-  showCompletionStats();
 
-  // Runs change on disk (other windows, the CLI): watch the run folders.
-  const watcher = vscode.workspace.createFileSystemWatcher(
-    '**/.localtune/{runs/*/run.json,runs/*/checkpoints/*,datasets/*/manifest.json}',
-  );
-
+  const d: CommandDeps = { context, training, datasets, runs, models, log, refresh, downloadCache };
   context.subscriptions.push(
     log,
     training,
     completions,
-    ...new CompletionProvider(completions, log).register(),
-    completions.stats.onDidChange(showCompletionStats),
-    watcher,
-    watcher.onDidChange(() => runs.refresh()),
-    watcher.onDidCreate(refresh),
-    watcher.onDidDelete(refresh),
-    vscode.window.registerTreeDataProvider('localtune.datasets', datasets),
-    vscode.window.registerTreeDataProvider('localtune.runs', runs),
-    vscode.window.registerTreeDataProvider('localtune.models', models),
-    DashboardPanel.registerSerializer(context),
-    DashboardPanel.onDidRequest((r) => {
-      const command = {
-        stop: 'localtune.stop',
-        resume: 'localtune.resume',
-        export: 'localtune.exportModel',
-        evaluate: 'localtune.evaluate',
-        samples: 'localtune.showEvaluationSamples',
-      }[r.command];
-      void vscode.commands.executeCommand(command, r.runDir);
-    }),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('localtune') && refresh()),
-    ...registerCommands({ context, training, datasets, runs, models, log, refresh, downloadCache }),
-    ...registerEvaluation({
-      workerPath: context.asAbsolutePath(join('dist', 'worker', 'train.js')),
-      log,
-      onReport: (runDir, report) => DashboardPanel.showEvaluation(runDir, report),
-    }),
+    ...registerCompletions(d, completions),
+    ...registerGeneral(d),
+    ...registerDatasets(d),
+    ...registerTraining(d),
+    ...registerRuns(d),
+    ...registerModels(d),
+    ...registerDashboard(d),
+    ...registerEvaluation({ workerPath: trainWorker, log }),
   );
   return { training, datasets, runs, models, completions, log };
 }

@@ -1,9 +1,14 @@
-// The provider's cache and debounce (src/vscode/completionCache.ts): LRU order and capacity, exact
+// The provider's cache and debounce (src/vscode/completion/completionCache.ts): LRU order and capacity, exact
 // hits, typed-ahead hits that serve the untyped rest of a suggestion, and misses when the user
 // typed something else, typed it all, or the text after the cursor changed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CompletionCache, Debouncer, PREFIX_KEY_CHARS, typedAhead } from '../../src/vscode/completionCache';
+import {
+  CompletionCache,
+  Debouncer,
+  PREFIX_KEY_CHARS,
+  typedAhead,
+} from '../../src/vscode/completion/completionCache';
 
 const put = (c: CompletionCache, prefix: string, text: string, suffix = '\n') =>
   c.put({ prefix, suffix, text, model: 'm', languageId: 'python' });

@@ -1,9 +1,14 @@
-// Local completion statistics (src/vscode/completionStats.ts): how many accepted characters
+// Local completion statistics (src/vscode/completion/completionStats.ts): how many accepted characters
 // survive (a longest common subsequence), how a watched range follows edits before and inside it,
 // and the counters per model in a stand-in for the workspace state.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CompletionStats, shiftRange, STATS_KEY, survivingChars } from '../../src/vscode/completionStats';
+import {
+  CompletionStats,
+  shiftRange,
+  STATS_KEY,
+  survivingChars,
+} from '../../src/vscode/completion/completionStats';
 
 test('survivingChars: untouched, added to, partly replaced, deleted', () => {
   assert.equal(survivingChars('return a + b', 'return a + b'), 12);

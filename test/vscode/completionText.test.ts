@@ -1,13 +1,13 @@
-// The provider's text rules (src/vscode/completionText.ts) and what serves completions
-// (src/vscode/completionModel.ts): when not to ask, how a suggestion becomes an edit, per-language
+// The provider's text rules (src/vscode/completion/completionText.ts) and what serves completions
+// (src/vscode/completion/completionModel.ts): when not to ask, how a suggestion becomes an edit, per-language
 // enablement, the served model of each kind of folder, and the files the scrubber flagged.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { flaggedFiles, resolveServedModel } from '../../src/vscode/completionModel';
-import { fitSuggestion, languageEnabled, skipReason } from '../../src/vscode/completionText';
+import { flaggedFiles, resolveServedModel } from '../../src/vscode/completion/completionModel';
+import { fitSuggestion, languageEnabled, skipReason } from '../../src/vscode/completion/completionText';
 
 test('skipReason: only closers, punctuation and spaces may follow the cursor', () => {
   assert.equal(skipReason(''), undefined);

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { dashboardHtml, makeNonce } from '../../webview/html';
+import { dashboardHtml, makeNonce } from '../../src/vscode/dashboard/html';
 import type { DashboardEvent, HostMessage, WebviewMessage } from '../../webview/protocol';
 
 export const CHROMIUM = '/usr/bin/chromium';

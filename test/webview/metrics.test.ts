@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { toCsv } from '../../webview/csv';
 import { downsample } from '../../webview/downsample';
 import { etaSeconds, formatBytes, formatDuration, totalElapsed } from '../../webview/eta';
-import { lastMetricStep, liveTail, parseMetrics, RunSeries } from '../../webview/metrics';
+import { parseMetrics, RunSeries } from '../../webview/metrics';
+import { lastMetricStep, liveTail } from '../../src/vscode/dashboard/liveTail';
 import type { DashboardEvent } from '../../webview/protocol';
 import { syntheticRun, toJsonl } from './harness';
 

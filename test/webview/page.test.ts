@@ -63,7 +63,7 @@ test('the page draws 1,000 live events and acknowledges every point', { skip }, 
   await d.page.locator('vscode-button[data-action="csv"]').click();
   await d.page.locator('vscode-button[data-action="compare"]').click();
   const posted = await d.posted();
-  assert.ok(posted.some((m) => m.type === 'request' && m.command === 'stop'));
+  assert.ok(posted.some((m) => m.type === 'stop'));
   assert.ok(posted.some((m) => m.type === 'compare'));
   const csv = posted.find((m): m is WebviewMessage & { type: 'saveCsv' } => m.type === 'saveCsv');
   assert.equal(csv?.fileName, 'run-a-metrics.csv');
@@ -120,3 +120,23 @@ test(
 before(() => {
   if (skip) console.log(`# skipped: ${skip}`);
 });
+
+test(
+  'the run buttons post typed run actions (the host dispatches each to its handler)',
+  { skip },
+  async (t) => {
+    const d = await openDashboard({ theme: 'dark' });
+    t.after(() => d.close());
+    await d.send({
+      type: 'load',
+      primary: RUN,
+      runs: [{ runDir: RUN, title: 'run-a', metricsText: toJsonl(syntheticRun(10)), live: [] }],
+    });
+    await d.send({ type: 'evaluation', report: null });
+    await d.page.locator('vscode-button[data-action="evaluate"]').click();
+    await d.page.locator('vscode-button[data-action="export"]').click();
+    const actions = (await d.posted()).filter((m) => m.type !== 'ready' && m.type !== 'ack');
+    assert.deepEqual(actions, [{ type: 'evaluate' }, { type: 'export' }]);
+    assert.deepEqual(d.problems, []);
+  },
+);

@@ -1,7 +1,7 @@
 /**
- * The forked worker (`dist/worker/train.js`): receives one `start`, runs the job (training, or a
- * dataset build — both heavy, neither belongs in the extension host), streams protocol messages,
- * heartbeats, and exits. A `stop` message, or the host going away (window closed: the IPC channel
+ * The forked worker (`dist/worker/train.js`): receives one `start`, runs the job (training, a
+ * dataset build, an export, an evaluation or a dataset preview — heavy, or loading a tokenizer:
+ * none belongs in the extension host), streams protocol messages, heartbeats, and exits. A `stop` message, or the host going away (window closed: the IPC channel
  * disconnects), ends training gracefully: the current step finishes and a checkpoint is written.
  */
 import { exportModel } from '../../engine/generate/export';
@@ -19,6 +19,7 @@ import {
   type JobRequest,
   type WorkerMessage,
 } from '../protocol';
+import { previewDataset } from '../datasetSamples';
 import { readRunRecord, writeRunRecord } from '../runs';
 import { trainOptionsFrom } from '../trainSpec';
 
@@ -77,6 +78,9 @@ async function run(job: JobRequest): Promise<void> {
         maxLogitDiff: result.maxLogitDiff,
       }),
     );
+  } else if (job.kind === 'preview') {
+    const preview = await previewDataset(job.datasetDir, job.samples, job.modelDir);
+    send(tag({ type: 'preview-done', preview }));
   } else {
     const result = await buildDataset({
       sources: job.sources,

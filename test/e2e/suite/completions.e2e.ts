@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { writeRunRecord } from '../../../src/jobs/runs';
-import type { ProvideOutcome } from '../../../src/vscode/completionProvider';
+import type { ProvideOutcome } from '../../../src/vscode/completion/completionProvider';
 import { screenshot, waitFor } from './helpers';
 import { afterReload, localtune } from './localtuneHelpers';
 

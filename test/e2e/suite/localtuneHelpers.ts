@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { readMetrics } from '../../../src/jobs/runs';
 import type { JobOutcome } from '../../../src/jobs/trainJob';
-import type { StartArgs } from '../../../src/vscode/commands';
+import type { StartArgs } from '../../../src/vscode/commands/training';
 import type { LocalTuneApi } from '../../../src/vscode/extension';
 import { waitFor } from './helpers';
 

@@ -1,17 +1,19 @@
 /**
  * Jobs as the editor shows them: a training run (progress notification with Cancel, status bar
  * item, log channel, live events to the dashboard, an error notification naming the cause with
- * "Show log" when the worker fails) and a dataset build (progress notification with Cancel).
+ * "Show log" when the worker fails), and the one-shot jobs: dataset build, export, dataset preview
+ * (progress notification with Cancel).
  * All heavy work runs in the forked worker (`dist/worker/train.js`) through src/jobs.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainEvent } from '../engine/train/events';
+import type { DatasetPreview } from '../jobs/datasetPreview';
 import type { JobRequest, WorkerMessage } from '../jobs/protocol';
 import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
 import { JobBusyError, TrainingSlot, WorkerJob, type JobOutcome } from '../jobs/trainJob';
 import type { TrainSpec } from '../jobs/trainSpec';
-import { DashboardPanel } from './dashboardPanel';
+import { DashboardPanel } from './dashboard/dashboardPanel';
 import { runWorkerTask } from './workerTask';
 import { formatLoss } from './format';
 import { settings } from './settings';
@@ -160,6 +162,7 @@ export class TrainingController implements vscode.Disposable {
         m.type === 'dataset-done' ||
         m.type === 'export-done' ||
         m.type === 'eval-done' ||
+        m.type === 'preview-done' ||
         m.type === 'error'
       )
         return;
@@ -278,6 +281,19 @@ export class TrainingController implements vscode.Disposable {
       failure: 'the model could not be exported',
       result: (m) =>
         m.type === 'export-done' ? { outDir: m.outDir, maxLogitDiff: m.maxLogitDiff } : undefined,
+    });
+  }
+
+  /** A dataset's summary and first samples, decoded in the worker; undefined when it failed. */
+  async previewDataset(datasetDir: string, samples: number): Promise<DatasetPreview | undefined> {
+    return runWorkerTask({
+      workerPath: this.host.workerPath,
+      job: { kind: 'preview', datasetDir, samples },
+      log: this.host.log,
+      title: 'LocalTune: reading dataset samples',
+      firstMessage: 'decoding…',
+      failure: 'the dataset could not be read',
+      result: (m) => (m.type === 'preview-done' ? m.preview : undefined),
     });
   }
 

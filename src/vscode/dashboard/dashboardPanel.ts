@@ -1,7 +1,8 @@
 /**
  * The training dashboard: a webview panel showing one run's metrics live (and other runs overlaid
  * for comparison). The host only routes: it reads `metrics.jsonl` on (re)load, batches live
- * events to the page, and turns the page's buttons into `onDidRequest` events and file dialogs.
+ * events to the page, hands the page's run buttons (typed `RunActionMessage`s, webview/protocol.ts)
+ * to the handlers the features registered with `DashboardPanel.handle`, and shows file dialogs.
  * The page (`webview/main.ts`, bundled to `dist/webview/main.js`) draws.
  *
  * `retainContextWhenHidden` is off: a hidden panel's page is discarded, and when it shows again
@@ -11,25 +12,29 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalReport } from '../eval/report';
-import { dashboardHtml, makeNonce } from '../../webview/html';
-import { runEvaluation } from './evaluation';
-import { lastMetricStep, liveTail } from '../../webview/metrics';
+import type { EvalReport } from '../../eval/report';
+import { runEvaluation } from '../../jobs/runEvaluation';
 import type {
   CompletionStatsRow,
   DashboardEvent,
   DashboardState,
   HostMessage,
   RunAck,
+  RunActionMessage,
   RunLoad,
   WebviewMessage,
-} from '../../webview/protocol';
+} from '../../../webview/protocol';
+import { dashboardHtml, makeNonce } from './html';
+import { lastMetricStep, liveTail } from './liveTail';
 
-export type { DashboardEvent } from '../../webview/protocol';
+export type { DashboardEvent } from '../../../webview/protocol';
 
-export type DashboardRequest = {
-  command: 'stop' | 'resume' | 'export' | 'evaluate' | 'samples';
-  runDir: string;
+/**
+ * What the dashboard's run buttons do, one handler per message type, called with the dashboard's
+ * own run (its primary run) and the message. Handlers report their own errors.
+ */
+export type DashboardActions = {
+  [M in RunActionMessage as M['type']]: (runDir: string, message: M) => unknown;
 };
 
 /** Live events go to the page at most this often. */
@@ -45,9 +50,8 @@ interface PanelRun {
 export class DashboardPanel {
   static readonly viewType = 'localtune.dashboard';
   private static readonly panels = new Set<DashboardPanel>();
-  private static readonly requests = new vscode.EventEmitter<DashboardRequest>();
-  /** Stop / Resume / Export pressed in a dashboard, for the run it shows (its primary run). */
-  static readonly onDidRequest: vscode.Event<DashboardRequest> = DashboardPanel.requests.event;
+  /** The handlers of the run buttons, as the features registered them. */
+  private static readonly actions: Partial<DashboardActions> = {};
 
   /** The local completion statistics every dashboard shows in its Completions section. */
   private static completionStats: CompletionStatsRow[] = [];
@@ -63,6 +67,19 @@ export class DashboardPanel {
   private loadGeneration = 0;
   private acked: Record<string, RunAck> = {};
   private lastDrawMs = 0;
+
+  /**
+   * Registers handlers for run buttons (Stop, Resume, Export model, Evaluate, Show samples): each
+   * feature registers the ones it owns. Disposing unregisters them.
+   */
+  static handle(actions: Partial<DashboardActions>): vscode.Disposable {
+    Object.assign(DashboardPanel.actions, actions);
+    return new vscode.Disposable(() => {
+      for (const [type, handler] of Object.entries(actions))
+        if (DashboardPanel.actions[type as keyof DashboardActions] === handler)
+          delete DashboardPanel.actions[type as keyof DashboardActions];
+    });
+  }
 
   /** Opens (or reveals) the dashboard of `run`. */
   static show(extensionUri: vscode.Uri, run: { runDir: string; title: string }): DashboardPanel {
@@ -208,8 +225,12 @@ export class DashboardPanel {
         this.acked = m.runs;
         this.lastDrawMs = m.drawMs;
         break;
-      case 'request':
-        DashboardPanel.requests.fire({ command: m.command, runDir: this.runs[0].runDir });
+      case 'stop':
+      case 'resume':
+      case 'export':
+      case 'evaluate':
+      case 'showSamples':
+        this.runAction(m);
         break;
       case 'compare':
         void this.pickComparison();
@@ -223,6 +244,12 @@ export class DashboardPanel {
         void this.saveCsv(m.csv, m.fileName);
         break;
     }
+  }
+
+  /** A run button: its handler, for this dashboard's own run. */
+  private runAction<M extends RunActionMessage>(m: M): void {
+    const handler = DashboardPanel.actions[m.type] as ((runDir: string, message: M) => unknown) | undefined;
+    void handler?.(this.runs[0].runDir, m);
   }
 
   /** Reads each run's metrics.jsonl and hands it to the page with the live events it lacks. */

@@ -2,23 +2,12 @@
  * Local-only completion statistics, per model: suggestions shown, suggestions accepted, and how
  * many accepted characters are still there 30 s later — how the user sees whether tuning helped.
  * Kept in the workspace state (a Memento); never sent anywhere. No vscode import: the service
- * feeds it document changes and reads document text for it.
+ * feeds it document changes and reads document text for it. The row type is the dashboard's
+ * (webview/protocol.ts), which shows these counters.
  */
+import type { ModelCompletionStats } from '../../../webview/protocol';
 
-export interface ModelCompletionStats {
-  /** The folder that served (the `localtune.completions.model` setting). */
-  model: string;
-  /** What the user calls it: the run's title, or the folder's name. */
-  label: string;
-  shown: number;
-  accepted: number;
-  acceptedChars: number;
-  /** Accepted characters whose survival was checked (the check runs `surviveAfterMs` later)… */
-  checkedChars: number;
-  /** …and how many of them were still in the document then. */
-  survivedChars: number;
-  lastUsed: string;
-}
+export type { ModelCompletionStats };
 
 /** What the workspace state holds under STATS_KEY. */
 type StoredStats = Record<string, ModelCompletionStats>;

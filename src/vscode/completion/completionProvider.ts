@@ -6,7 +6,7 @@
  * accepted suggestion is counted (and checked for survival 30 s later) in the local statistics.
  */
 import * as vscode from 'vscode';
-import type { CompletionResult } from '../jobs/completionClient';
+import type { CompletionResult } from '../../jobs/completionClient';
 import { CompletionCache, Debouncer, type CachedCompletion } from './completionCache';
 import { completionSettings, type CompletionService } from './completionService';
 import { fitSuggestion, PREFIX_WINDOW_CHARS, skipReason, SUFFIX_WINDOW_CHARS } from './completionText';

@@ -8,8 +8,8 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { CompletionClient } from '../jobs/completionClient';
-import { listDatasetDirs } from './datasetInfo';
+import { CompletionClient } from '../../jobs/completionClient';
+import { listDatasetDirs } from '../datasetInfo';
 import { flaggedFiles, resolveServedModel, type ServedModel } from './completionModel';
 import { CompletionStats } from './completionStats';
 import { languageEnabled } from './completionText';

@@ -5,8 +5,8 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns, summarizeRun, type RunSummary } from '../jobs/runs';
-import { formatLoss } from './format';
+import { listRuns, summarizeRun, type RunSummary } from '../../jobs/runs';
+import { formatLoss } from '../format';
 
 export type RunNode =
   { kind: 'run'; run: RunSummary } | { kind: 'checkpoint'; run: RunSummary; dir: string; step: number };

@@ -5,10 +5,10 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../engine/hub/hubProgress';
-import { formatCount } from './format';
-import { cachedHubModels, describeModel, isLocalFolder, isModelDir, type ModelEntry } from './modelCatalog';
-import { settings } from './settings';
+import { formatBytes } from '../../engine/hub/hubProgress';
+import { formatCount } from '../format';
+import { cachedHubModels, describeModel, isLocalFolder, isModelDir, type ModelEntry } from '../modelCatalog';
+import { settings } from '../settings';
 
 export type ModelNode =
   | { kind: 'model'; entry: ModelEntry; isDefault: boolean; removable: boolean }

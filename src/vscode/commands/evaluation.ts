@@ -4,42 +4,19 @@
  * dashboard; the samples open as a read-only document (`localtune-eval:` scheme) with each masked
  * span, what the developer wrote, and what the base and the tuned model wrote, side by side.
  */
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { isDatasetDir } from '../data/datasetFiles';
-import { readEvalReport, type EvalReport, type EvalSample } from '../eval/report';
-import { summarizeRun } from '../jobs/runs';
-import { runWorkerTask } from './workerTask';
+import type { EvalReport, EvalSample } from '../../eval/report';
+import { evaluationTarget, runEvaluation } from '../../jobs/runEvaluation';
+import { DashboardPanel } from '../dashboard/dashboardPanel';
+import { runWorkerTask } from '../workerTask';
+import { runDirOf } from './common';
 
 export const SAMPLES_SCHEME = 'localtune-eval';
 
 export interface EvaluationDeps {
   workerPath: string;
   log: vscode.LogOutputChannel;
-  /** A run's evaluation finished (the dashboard shows it). */
-  onReport(runDir: string, report: EvalReport): void;
-}
-
-/** What a run is evaluated with: its base model, its final adapter (or newest checkpoint), its dataset. */
-export function evaluationTarget(
-  runDir: string,
-): { modelDir: string; adapterDir: string; datasetDir?: string } | string {
-  const r = summarizeRun(runDir);
-  const spec = r.record?.spec;
-  if (!spec)
-    return 'this run has no run.json (it was not started from the editor); use `localtune eval` instead.';
-  const adapterDir =
-    r.record?.finalDir && existsSync(r.record.finalDir) ? r.record.finalDir : r.checkpoints.at(-1)?.dir;
-  if (!adapterDir) return 'this run has no adapter or checkpoint yet.';
-  const datasetDir = spec.data.find(isDatasetDir);
-  return { modelDir: spec.modelDir, adapterDir, datasetDir };
-}
-
-/** The run's evaluation report, when it has one (eval.json beside its adapter). */
-export function runEvaluation(runDir: string): EvalReport | null {
-  const target = evaluationTarget(runDir);
-  return typeof target === 'string' ? null : readEvalReport(target.adapterDir);
 }
 
 export function samplesUri(runDir: string): vscode.Uri {
@@ -78,7 +55,8 @@ export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<Ev
     failure: 'evaluation failed',
     result: (m) => (m.type === 'eval-done' ? m.report : undefined),
   });
-  if (report) d.onReport(runDir, report);
+  // The figures go to the dashboards whose own run it is.
+  if (report) DashboardPanel.showEvaluation(runDir, report);
   return report;
 }
 
@@ -137,12 +115,10 @@ export function samplesMarkdown(r: EvalReport): string {
   return out.join('\n');
 }
 
-/** A command's argument: a run folder, or a Runs view node. */
-function runDirOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  return (arg as { run?: { runDir?: string } } | undefined)?.run?.runDir;
-}
-
+/**
+ * The Evaluate and Show Evaluation Samples commands, the samples document's provider, and the
+ * dashboard's Evaluate / Show samples buttons (the same handlers, for the dashboard's run).
+ */
 export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
   const samples = new EvalSamplesProvider();
   const showSamples = async (runDir: string) => {
@@ -165,22 +141,19 @@ export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
       return undefined;
     }
   };
+  const evaluate = guard('localtune.evaluate', async (runDir) => {
+    const report = await evaluateRun(d, runDir);
+    if (report?.samples.length) await showSamples(runDir);
+    return report;
+  });
+  const showEvaluationSamples = guard('localtune.showEvaluationSamples', async (runDir) => {
+    if (!runEvaluation(runDir)) return evaluate(runDir);
+    return showSamples(runDir);
+  });
   return [
     vscode.workspace.registerTextDocumentContentProvider(SAMPLES_SCHEME, samples),
-    vscode.commands.registerCommand(
-      'localtune.evaluate',
-      guard('localtune.evaluate', async (runDir) => {
-        const report = await evaluateRun(d, runDir);
-        if (report?.samples.length) await showSamples(runDir);
-        return report;
-      }),
-    ),
-    vscode.commands.registerCommand(
-      'localtune.showEvaluationSamples',
-      guard('localtune.showEvaluationSamples', async (runDir) => {
-        if (!runEvaluation(runDir)) return vscode.commands.executeCommand('localtune.evaluate', runDir);
-        return showSamples(runDir);
-      }),
-    ),
+    vscode.commands.registerCommand('localtune.evaluate', evaluate),
+    vscode.commands.registerCommand('localtune.showEvaluationSamples', showEvaluationSamples),
+    DashboardPanel.handle({ evaluate, showSamples: showEvaluationSamples }),
   ];
 }

@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readManifest } from '../data/datasetFiles';
-import { DATASET_FILES, MANIFEST_FILE } from '../data/manifest';
-import type { ScrubFinding } from '../data/scrub';
-import type { CompletionModelSource } from '../jobs/completeProtocol';
-import { readRunRecord, RUN_FILE } from '../jobs/runs';
+import { readManifest } from '../../data/datasetFiles';
+import { DATASET_FILES, MANIFEST_FILE } from '../../data/manifest';
+import type { ScrubFinding } from '../../data/scrub';
+import type { CompletionModelSource } from '../../jobs/completeProtocol';
+import { readRunRecord, RUN_FILE } from '../../jobs/runs';
 
 export interface ServedModel {
   /** The folder as chosen (the `localtune.completions.model` setting): the stats' key. */

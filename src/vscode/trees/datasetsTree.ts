@@ -11,8 +11,8 @@ import {
   type DatasetFile,
   type DatasetInfo,
   type DatasetSource,
-} from './datasetInfo';
-import { formatCount } from './format';
+} from '../datasetInfo';
+import { formatCount } from '../format';
 
 export type DatasetNode =
   | { kind: 'dataset'; dir: string; info?: DatasetInfo; error?: string }

@@ -1,0 +1,75 @@
+/** The Models view and its commands: add a model (a folder, or a hub id), remove one, make one the default. */
+import * as vscode from 'vscode';
+import { isModelDir } from '../modelCatalog';
+import { settings } from '../settings';
+import type { ModelNode } from '../trees/modelsTree';
+import { command, type CommandDeps } from './common';
+import { modelFolder } from './modelFolder';
+
+export function registerModels(d: CommandDeps): vscode.Disposable[] {
+  const { log } = d;
+  return [
+    vscode.window.registerTreeDataProvider('localtune.models', d.models),
+    command(log, 'localtune.addModel', async (preset?: string) => {
+      const value =
+        typeof preset === 'string'
+          ? preset
+          : (
+              await vscode.window.showQuickPick(
+                [
+                  { label: '$(folder) Model folder on this machine…', value: '' },
+                  { label: '$(cloud-download) Hugging Face hub id…', value: 'hub' },
+                ],
+                { title: 'Add model' },
+              )
+            )?.value;
+      if (value === undefined) return undefined;
+      let dir: string | undefined;
+      if (value === '') {
+        dir = (
+          await vscode.window.showOpenDialog({
+            canSelectFolders: true,
+            canSelectFiles: false,
+            openLabel: 'Add model',
+          })
+        )?.[0]?.fsPath;
+        if (dir && !isModelDir(dir))
+          throw new Error(`${dir} has no config.json: not a Hugging Face model folder`);
+        if (dir) {
+          const folders = settings().modelFolders;
+          if (!folders.includes(dir))
+            await vscode.workspace
+              .getConfiguration('localtune')
+              .update('modelFolders', [...folders, dir], vscode.ConfigurationTarget.Global);
+        }
+      } else {
+        const id =
+          value === 'hub'
+            ? await vscode.window.showInputBox({
+                title: 'Hugging Face model id',
+                value: 'HuggingFaceTB/SmolLM2-135M',
+                prompt: 'org/name[@revision]',
+              })
+            : value;
+        if (id) dir = await modelFolder(d, id);
+      }
+      d.models.refresh();
+      return dir;
+    }),
+    command(log, 'localtune.removeModel', async (arg?: ModelNode) => {
+      if (arg?.kind !== 'model') return;
+      const folders = settings().modelFolders.filter((f) => f !== arg.entry.dir);
+      await vscode.workspace
+        .getConfiguration('localtune')
+        .update('modelFolders', folders, vscode.ConfigurationTarget.Global);
+      d.models.refresh();
+    }),
+    command(log, 'localtune.setDefaultModel', async (arg?: ModelNode) => {
+      if (arg?.kind !== 'model') return;
+      await vscode.workspace
+        .getConfiguration('localtune')
+        .update('defaultModel', arg.entry.hubId ?? arg.entry.dir, vscode.ConfigurationTarget.Workspace);
+      d.models.refresh();
+    }),
+  ];
+}
