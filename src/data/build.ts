@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../engine/errors';
+import { OptionError, UserError } from '../engine/errors';
 import { loadTokenizer, type Tokenizer } from '../engine/tokenizer/tokenizer';
 import { Rng } from '../engine/rng';
 import { BuildCache, signature, type CachedDoc, type CachedFile } from './cache';
@@ -114,9 +114,9 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   const valFraction = opts.valFraction ?? 0.1;
   const splitMethod = opts.split ?? 'file';
   const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  checkRange('--fim-rate', fimRate, 0, 1);
-  checkRange('--spm-rate', spmRate, 0, 1);
-  checkRange('--val-fraction', valFraction, 0, 0.9);
+  checkRange('fimRate', fimRate, 0, 1);
+  checkRange('spmRate', spmRate, 0, 1);
+  checkRange('valFraction', valFraction, 0, 0.9);
   const sources = resolveSources(opts.sources);
 
   const tokenizer = opts.tokenizer ?? (await loadTokenizer(modelDir));
@@ -370,7 +370,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
 
 function resolveSources(paths: string[]): Source[] {
   if (paths.length === 0)
-    throw new UserError('no sources given; pass --from with a folder, text file or JSONL file');
+    throw new OptionError(
+      ['sources'],
+      'nothing to build from; pass sources with a folder, text file or JSONL file',
+    );
   const labels = new Set<string>();
   return paths.map((p, i) => {
     const path = resolve(p);
@@ -378,7 +381,7 @@ function resolveSources(paths: string[]): Source[] {
     try {
       isDir = statSync(path).isDirectory();
     } catch {
-      throw new UserError(`${p}: no such file or folder; check the --from path`);
+      throw new OptionError(['sources'], `${p}: no such file or folder; check the sources path`);
     }
     try {
       accessSync(path, constants.R_OK);
@@ -440,8 +443,9 @@ function splitKept(kept: DocRef[], method: SplitMethod, valFraction: number, see
 function emptyResult(sources: string[], skipped: SkipCounts): UserError {
   const reasons = Object.entries(skipped).sort((a, b) => b[1] - a[1]);
   if (reasons.length === 0)
-    return new UserError(
-      `${sources.join(', ')}: no files found; check the --from paths and --include patterns`,
+    return new OptionError(
+      ['sources', 'include'],
+      `${sources.join(', ')}: no files found; check the sources paths and include patterns`,
     );
   const list = reasons.map(([r, n]) => `${n} ${r}`).join(', ');
   return new UserError(
@@ -471,9 +475,9 @@ function scrubReportOf(
   return { files, summary: { findings, filesWithFindings: files.length, allowed } };
 }
 
-function checkRange(flag: string, value: number, lo: number, hi: number): void {
+function checkRange(option: string, value: number, lo: number, hi: number): void {
   if (!(Number.isFinite(value) && value >= lo && value <= hi))
-    throw new UserError(`${flag} ${value}: must be a number from ${lo} to ${hi}`);
+    throw new OptionError([option], `${option} ${value}: must be a number from ${lo} to ${hi}`);
 }
 
 /** tokenizer.json for the encoder's pre-token check (loadTokenizer has already vetted it). */

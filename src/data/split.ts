@@ -3,7 +3,7 @@
 // recency (git): the files changed in the newest commits are held out, as a model is used on
 // tomorrow's code.
 import { execFileSync } from 'node:child_process';
-import { UserError } from '../engine/errors';
+import { OptionError } from '../engine/errors';
 import { Rng } from '../engine/rng';
 
 export type SplitMethod = 'file' | 'recency';
@@ -51,8 +51,9 @@ function gitRecency(root: string): Map<string, number> {
     prefix = git(root, ['rev-parse', '--show-prefix']).trim();
     log = git(root, ['-c', 'core.quotepath=off', 'log', '--no-renames', '--name-only', '--format=%x00']);
   } catch {
-    throw new UserError(
-      `${root}: --split recency needs a git repository with commits; use --split file or commit the workspace`,
+    throw new OptionError(
+      ['split'],
+      `${root}: split recency needs a git repository with commits; use split file or commit the workspace`,
     );
   }
   const order = new Map<string, number>();

@@ -12,7 +12,7 @@ import type { DatasetManifest } from '../data/manifest';
 import { sampleText } from '../data/prepare';
 import { processFile } from '../data/sources';
 import { Completer } from '../engine/complete/completer';
-import { UserError } from '../engine/errors';
+import { OptionError, UserError } from '../engine/errors';
 import { Decoder } from '../engine/generate/decoder';
 import { loadAdapter, type Adapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
@@ -57,8 +57,9 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   checkTokenizer(manifest, datasetDir, o.modelDir);
   const heldOut = manifest.heldOut?.files;
   if (manifest.tokens.validation < 2 && !heldOut?.length)
-    throw new UserError(
-      `${datasetDir}: the validation split is empty (${manifest.files.validation} held-out files), so there is nothing to evaluate on; rebuild the dataset with --val-fraction 0.1 or more files`,
+    throw new OptionError(
+      ['valFraction'],
+      `${datasetDir}: the validation split is empty (${manifest.files.validation} held-out files), so there is nothing to evaluate on; rebuild the dataset with valFraction 0.1 or more files`,
     );
 
   const base = loadModel(o.modelDir);
@@ -167,8 +168,9 @@ function checkTokenizer(m: DatasetManifest, datasetDir: string, modelDir: string
   if (!existsSync(file)) throw new UserError(`${file}: missing; evaluation needs the model's tokenizer.json`);
   const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
   if (sha !== m.tokenizer?.tokenizerSha256)
-    throw new UserError(
-      `${datasetDir}: built for another tokenizer (that of ${m.tokenizer?.modelPath ?? 'an unknown model'}); rebuild it for this model with \`localtune dataset build --model ${modelDir}\``,
+    throw new OptionError(
+      ['modelDir'],
+      `${datasetDir}: built for another tokenizer (that of ${m.tokenizer?.modelPath ?? 'an unknown model'}); rebuild it for this model with modelDir ${modelDir}`,
     );
 }
 

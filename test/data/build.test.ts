@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildDataset, type BuildOptions } from '../../src/data/build';
 import { readDataset, type TokenStream } from '../../src/data/datasetFiles';
-import { UserError } from '../../src/engine/errors';
+import { OptionError, UserError } from '../../src/engine/errors';
 import type { Tokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { codeFile, commit, FIM_STARCODER, gpt2Fixture, tempDir, writeTree } from './helpers';
 
@@ -377,7 +377,10 @@ test('bad options and missing sources are user errors naming the problem', async
   );
   await assert.rejects(
     build({ sources: [root], modelDir, tokenizer, fimRate: 2 }),
-    /--fim-rate 2: must be a number from 0 to 1/,
+    (e: unknown) =>
+      e instanceof OptionError &&
+      /^fimRate 2: must be a number from 0 to 1$/.test(e.message) &&
+      e.options.join() === 'fimRate',
   );
   await assert.rejects(
     build({ sources: [root], modelDir: tempDir('nomodel') }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitByFile, splitByRecency } from '../../src/data/split';
-import { UserError } from '../../src/engine/errors';
+import { OptionError } from '../../src/engine/errors';
 import { commit, tempDir, writeTree } from './helpers';
 
 const keys = Array.from({ length: 1000 }, (_, i) => `src/file${i}.ts`);
@@ -54,6 +54,9 @@ test('split by recency outside a git repository is a user error', () => {
   const root = tempDir('nogit');
   assert.throws(
     () => splitByRecency(root, new Map([['a', 'a']]), 0.5),
-    (e: unknown) => e instanceof UserError && /needs a git repository/.test(e.message),
+    (e: unknown) =>
+      e instanceof OptionError &&
+      /split recency needs a git repository/.test(e.message) &&
+      e.options.join() === 'split',
   );
 });

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../src/data/datasetFiles';
 import { splitByFile } from '../../src/data/split';
-import { UserError } from '../../src/engine/errors';
+import { OptionError } from '../../src/engine/errors';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { benchmarkSpans, evaluate } from '../../src/eval/evaluate';
 import type { EvalReport } from '../../src/eval/report';
@@ -94,7 +94,10 @@ test('a dataset built for another tokenizer is refused in one clear line', async
   await assert.rejects(
     evaluate({ modelDir: other, datasetDir: f.datasetDir }),
     (e: Error) =>
-      e instanceof UserError && /built for another tokenizer/.test(e.message) && !e.message.includes('\n'),
+      e instanceof OptionError &&
+      /built for another tokenizer.*with modelDir /.test(e.message) &&
+      e.options.join() === 'modelDir' &&
+      !e.message.includes('\n'),
   );
 });
 
@@ -118,6 +121,9 @@ test('an empty validation split is refused in one clear line', async () => {
   writeFileSync(join(empty, 'validation.weights.u8'), '');
   await assert.rejects(
     evaluate({ modelDir: f.modelDir, datasetDir: empty }),
-    (e: Error) => e instanceof UserError && /validation split is empty/.test(e.message),
+    (e: Error) =>
+      e instanceof OptionError &&
+      /validation split is empty.*valFraction/.test(e.message) &&
+      e.options.join() === 'valFraction',
   );
 });

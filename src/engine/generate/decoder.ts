@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { UserError } from '../errors';
+import { OptionError, UserError } from '../errors';
 import type { Adapter } from '../formats/peft';
 import type { LoadedModel } from '../models';
 import { kvNames, kvNewNames, type KvLayout } from '../models/common';
@@ -110,7 +110,7 @@ export class Decoder {
   ): Promise<Decoder> {
     const file = join(dir, 'onnx', o.dtype === 'int8' ? 'model_quantized.onnx' : 'model.onnx');
     if (!existsSync(file))
-      throw new UserError(`${file}: missing; export the model with --dtype ${o.dtype ?? 'fp32'}`);
+      throw new OptionError(['dtype'], `${file}: missing; export the model with dtype ${o.dtype ?? 'fp32'}`);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     const session = await decoderSession(file, o);
     const num = (...keys: string[]) => {

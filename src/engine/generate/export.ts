@@ -7,7 +7,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors';
+import { OptionError, UserError } from '../errors';
 import { Decoder } from './decoder';
 import { buildInferenceGraph } from './inferenceGraph';
 import { quantizeGraphInt8 } from './quantize';
@@ -59,10 +59,10 @@ const PROBE_TOKENS = 32;
 
 export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   if (o.dtype !== 'fp32' && o.dtype !== 'int8')
-    throw new UserError(`--dtype must be fp32 or int8 (got "${String(o.dtype)}")`);
+    throw new OptionError(['dtype'], `dtype must be fp32 or int8 (got "${String(o.dtype)}")`);
   const outDir = resolve(o.outDir);
   if (existsSync(outDir) && !o.overwrite)
-    throw new UserError(`${outDir}: already exists; choose another --out folder or remove it`);
+    throw new OptionError(['outDir'], `${outDir}: already exists; choose another outDir folder or remove it`);
   const model = loadModel(o.modelDir);
   try {
     const adapter = o.adapterDir ? loadAdapter(o.adapterDir) : undefined;

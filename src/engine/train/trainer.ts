@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { UserError } from '../errors';
+import { OptionError, UserError } from '../errors';
 import type { LoadedModel } from '../models';
 import type { LoraSettings } from '../formats/peft';
 import type { Trainable } from '../models/params';
@@ -123,16 +123,21 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
     hooks.onEvent?.(e);
   };
   if (o.batchTokens % o.seqLen !== 0 || o.microBatchTokens % o.seqLen !== 0)
-    throw new UserError(
-      `--batch-tokens (${o.batchTokens}) and the micro-batch must be multiples of --seq-len (${o.seqLen})`,
+    throw new OptionError(
+      ['batchTokens', 'microBatchTokens', 'seqLen'],
+      `batchTokens (${o.batchTokens}) and microBatchTokens (${o.microBatchTokens}) must be multiples of seqLen (${o.seqLen})`,
     );
   const context = o.model.family.contextLength(o.model.config);
   if (o.seqLen > context)
-    throw new UserError(`--seq-len ${o.seqLen} is longer than the model's context (${context} tokens)`);
+    throw new OptionError(
+      ['seqLen'],
+      `seqLen ${o.seqLen} is longer than the model's context (${context} tokens)`,
+    );
   const windows = new Windows(o.train, o.seqLen, o.seed);
   if (windows.count === 0)
-    throw new UserError(
-      `the training data has ${o.train.ids.length} tokens: fewer than one sequence of ${o.seqLen + 1}; add data or lower --seq-len`,
+    throw new OptionError(
+      ['seqLen'],
+      `the training data has ${o.train.ids.length} tokens: fewer than one sequence of ${o.seqLen + 1}; add data or lower seqLen`,
     );
   const vocab = o.model.family.vocabSize(o.model.config);
   const maxId = o.train.ids.reduce((a, b) => Math.max(a, b), 0);
@@ -143,10 +148,11 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
 
   const patience = o.patience ?? 0;
   if (!Number.isInteger(patience) || patience < 0)
-    throw new UserError(`--patience must be a whole number of evaluations (got ${patience})`);
+    throw new OptionError(['patience'], `patience must be a whole number of evaluations (got ${patience})`);
   if (patience > 0 && !(o.validation && o.evalEvery > 0))
-    throw new UserError(
-      '--patience needs evaluations: a validation split (a dataset folder, or enough text to hold out) and --eval-every above 0',
+    throw new OptionError(
+      ['patience', 'evalEvery'],
+      'patience needs evaluations: a validation split (a dataset folder, or enough text to hold out) and evalEvery above 0',
     );
   const keepBest = o.keepBest ?? patience > 0;
 
@@ -269,8 +275,9 @@ export async function train(o: TrainOptions, hooks: TrainHooks = {}): Promise<Tr
       const newest = listCheckpoints(o.outDir).at(-1);
       if (newest && readCheckpointStep(newest) === state.step)
         rmSync(newest, { recursive: true, force: true });
-      throw new UserError(
-        `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower --lr and resume`,
+      throw new OptionError(
+        ['lr'],
+        `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower lr and resume`,
       );
     }
     const gradNorm = squares === undefined ? globalNorm(grads) : Math.sqrt(squares);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { exportModel } from '../../../src/engine/generate/export';
 import { saveAdapter } from '../../../src/engine/formats/peft';
 import { Decoder } from '../../../src/engine/generate/decoder';
+import { OptionError } from '../../../src/engine/errors';
 import { scoreIds } from '../../../src/engine/train/score';
 import {
   GPT2_SHAPE,
@@ -74,7 +75,11 @@ test('GPT-2 + LoRA export: transformers.js gives the adapter-scored logprobs (1e
   ])
     assert.ok(card.includes(s), `model card mentions ${s}`);
 
-  await assert.rejects(exportModel({ modelDir, outDir, dtype: 'fp32' }), /already exists/);
+  await assert.rejects(
+    exportModel({ modelDir, outDir, dtype: 'fp32' }),
+    (e: unknown) =>
+      e instanceof OptionError && /already exists/.test(e.message) && e.options.join() === 'outDir',
+  );
 });
 
 test('int8 export (external data): loads in transformers.js as q8; max logit difference against fp32 is reported and small', async () => {

@@ -7,7 +7,7 @@ import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadModel } from '../../../src/engine/models';
 import { train, type TrainOptions } from '../../../src/engine/train/trainer';
 import type { TrainEvent } from '../../../src/engine/train/events';
-import { UserError } from '../../../src/engine/errors';
+import { OptionError } from '../../../src/engine/errors';
 
 const SHAPE = { nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 64, vocabSize: 64 };
 
@@ -101,6 +101,9 @@ test('patience without a validation split is refused with a clear message', asyn
   const o = await options({ patience: 2, validation: undefined });
   await assert.rejects(
     train(o),
-    (e: Error) => e instanceof UserError && /--patience needs evaluations/.test(e.message),
+    (e: Error) =>
+      e instanceof OptionError &&
+      /^patience needs evaluations: .* and evalEvery above 0$/.test(e.message) &&
+      e.options.join() === 'patience,evalEvery',
   );
 });
