@@ -1,0 +1,73 @@
+/**
+ * A run's start: the train-step graph with fresh trainables and optimizer, or (resuming) the
+ * checkpoint's values, moments and data position; then the run folder, the session and the buffers.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph } from '../onnx/builder';
+import type { Trainable } from '../models/params';
+import { createSession } from '../onnx/session';
+import { AdamW, ADAMW_DEFAULTS } from './adamw';
+import { allocStepBuffers } from './batch';
+import { readCheckpoint, resolveCheckpoint, type CheckpointFormat, type TrainerState } from './checkpoint';
+import type { TrainEvent } from './events';
+import { buildLmGraph } from './lmGraph';
+import type { TrainOptions } from './options';
+import { truncateMetrics } from './outputs';
+import type { RunPlan } from './plan';
+import type { Run } from './run';
+
+export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEvent) => void): Promise<Run> {
+  const { graph, trainables, values, adam, state } = startingPoint(o, plan.format);
+  mkdirSync(o.outDir, { recursive: true });
+  truncateMetrics(join(o.outDir, 'metrics.jsonl'), state.step);
+  const session = await createSession(graph.toBytes(), { threads: o.threads });
+  const trainableCount = trainables.reduce((a, t) => a + t.initial.length, 0);
+  emit({
+    type: 'start',
+    totalSteps: plan.totalSteps,
+    startStep: state.step,
+    trainable: trainableCount,
+    mode: o.mode,
+    trainWindows: plan.windows.count,
+    seqLen: o.seqLen,
+  });
+  const buffers = allocStepBuffers(graph, trainables, plan, o.seqLen);
+  return { o, plan, emit, trainables, values, adam, state, session, buffers, started: Date.now() };
+}
+
+function startingPoint(
+  o: TrainOptions,
+  format: CheckpointFormat,
+): { graph: Graph; trainables: Trainable[]; values: Float32Array[]; adam: AdamW; state: TrainerState } {
+  // Resume: trainable values, optimizer moments and data position from the newest checkpoint.
+  const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom), format) : undefined;
+  const loraValues =
+    resumed && o.mode === 'lora' ? new Map([...resumed.values].map(([k, v]) => [k, v.data])) : o.initialLora;
+  const { graph, trainables } = buildLmGraph(o.model, {
+    mode: o.mode,
+    lora: o.lora,
+    seed: o.seed,
+    loraValues,
+    withGradients: true,
+  });
+  const values = trainables.map((t) => Float32Array.from(resumed?.values.get(t.name)?.data ?? t.initial));
+  const adam = new AdamW(
+    trainables.map((t) => t.initial.length),
+    { ...ADAMW_DEFAULTS, weightDecay: o.weightDecay },
+  );
+  const state: TrainerState = resumed?.state ?? {
+    step: 0,
+    position: { epoch: 0, index: 0 },
+    adamSteps: 0,
+    bestEvalLoss: null,
+    bestStep: null,
+    evalsSinceBest: 0,
+  };
+  if (resumed) {
+    resumed.m.forEach((m, k) => adam.m[k].set(m));
+    resumed.v.forEach((v, k) => adam.v[k].set(v));
+    adam.t = state.adamSteps;
+  }
+  return { graph, trainables, values, adam, state };
+}

@@ -1,0 +1,89 @@
+/**
+ * One optimizer step: the step's windows through the train-step graph a micro-batch at a time
+ * (gradients summed across them), then global-norm clipping and AdamW at the scheduled rate.
+ */
+import { rmSync } from 'node:fs';
+import { OptionError } from '../errors';
+import { toOrt } from '../onnx/session';
+import { Rng } from '../rng';
+import { globalNorm } from './adamw';
+import { feedsFor } from './batch';
+import { listCheckpoints, readCheckpointStep } from './checkpoint';
+import type { Run } from './run';
+import { learningRate } from './schedule';
+import { accumulate } from './vectorKernels';
+import type { TokenStream } from './windows';
+
+export async function trainStep(run: Run): Promise<void> {
+  const { o, plan, state, buffers } = run;
+  const stepStart = Date.now();
+  const { loss, squares } = await lossAndGradients(run);
+  if (!Number.isFinite(loss)) failOnBadLoss(run, loss);
+  const gradNorm = squares === undefined ? globalNorm(buffers.grads) : Math.sqrt(squares);
+  const lr = learningRate(state.step, {
+    peak: o.lr,
+    warmup: o.warmupSteps,
+    total: plan.totalSteps,
+    minRatio: o.minLrRatio,
+  });
+  const clip = o.clipNorm > 0 && gradNorm > o.clipNorm ? o.clipNorm / gradNorm : 1;
+  run.adam.step(run.values, buffers.grads, lr, clip);
+  state.step++;
+  const seconds = (Date.now() - stepStart) / 1000;
+  run.emit({
+    type: 'step',
+    step: state.step,
+    totalSteps: plan.totalSteps,
+    loss,
+    lr,
+    gradNorm,
+    tokens: o.batchTokens,
+    tokensPerSec: o.batchTokens / Math.max(seconds, 1e-6),
+    elapsed: (Date.now() - run.started) / 1000,
+  });
+}
+
+/** The step's loss, its gradient left in `grads` (and Σ g² when the last addition computed it). */
+async function lossAndGradients(run: Run): Promise<{ loss: number; squares: number | undefined }> {
+  const { o, plan, state, buffers: b } = run;
+  const picked = plan.windows.take(state.position, plan.rowsPerStep);
+  let weightTotal = 0;
+  for (const w of picked) weightTotal += countWeights(o.train, w, o.seqLen);
+  const scale = weightTotal > 0 ? 1 / weightTotal : 0;
+  let loss = 0;
+  let squares: number | undefined; // Σ g² of the step's gradient, when the last addition computed it
+  for (let r0 = 0; r0 < picked.length; r0 += plan.rowsPerMicro) {
+    picked
+      .slice(r0, r0 + plan.rowsPerMicro)
+      .forEach((w, row) => plan.windows.fill(w, row, b.micro.ids, b.micro.labels, b.micro.weights));
+    const feeds = feedsFor(b.micro, o.seqLen, scale, run.trainables, run.values);
+    // Dropout masks depend on (seed, step, micro-batch) only: a resumed run draws the same ones.
+    if (b.usesDropout)
+      feeds.dropout_seed = toOrt('int64', BigInt64Array.of(BigInt(dropoutSeed(o.seed, state.step, r0))), []);
+    const out = await run.session.run(feeds, r0 === 0 ? b.firstFetches : b.laterFetches);
+    loss += (out.loss.data as Float32Array)[0];
+    if (r0 > 0) squares = b.microGrads.reduce((sum, d, k) => sum + accumulate(b.grads[k], d), 0);
+  }
+  return { loss, squares };
+}
+
+function failOnBadLoss(run: Run, loss: number): never {
+  const { o, state } = run;
+  // A checkpoint of exactly these parameters is not good: they just produced this loss.
+  const newest = listCheckpoints(o.outDir).at(-1);
+  if (newest && readCheckpointStep(newest) === state.step) rmSync(newest, { recursive: true, force: true });
+  throw new OptionError(
+    ['lr'],
+    `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower lr and resume`,
+  );
+}
+
+function dropoutSeed(seed: number, step: number, row: number): number {
+  return new Rng(seed).fork(`dropout-${step}-${row}`).nextInt(2 ** 31);
+}
+
+function countWeights(stream: TokenStream, w: number, seqLen: number): number {
+  let n = 0;
+  for (let t = 1; t <= seqLen; t++) n += stream.weights[w * seqLen + t];
+  return n;
+}
