@@ -1,12 +1,14 @@
 // Train/validation split that never leaks: the unit is a file (every document of a file lands on
 // the same side). By file: a seeded draw per path, stable when other files come and go. By
+// folder: the same draw per top-level folder, so whole packages or projects are held out. By
 // recency (git): the files changed in the newest commits are held out, as a model is used on
 // tomorrow's code.
 import { execFileSync } from 'node:child_process';
 import { OptionError } from '../engine/errors';
 import { Rng } from '../engine/rng';
 
-export type SplitMethod = 'file' | 'recency';
+export type SplitMethod = 'file' | 'folder' | 'recency';
+export const SPLIT_METHODS: SplitMethod[] = ['file', 'folder', 'recency'];
 
 /** The keys (file ids) held out for validation. */
 export function splitByFile(keys: string[], valFraction: number, seed: number): Set<string> {
@@ -14,6 +16,15 @@ export function splitByFile(keys: string[], valFraction: number, seed: number): 
   const draws = keys.map((key) => ({ key, u: split.fork(key).next() }));
   const val = new Set(draws.filter((d) => d.u < valFraction).map((d) => d.key));
   return ensureBothSides(val, draws, valFraction);
+}
+
+/**
+ * Holds out whole top-level folders: `groups` maps each key to its folder (a file at the root is a
+ * group of its own). The draw per folder is splitByFile's, so it is stable when others change.
+ */
+export function splitByFolder(groups: Map<string, string>, valFraction: number, seed: number): Set<string> {
+  const held = splitByFile([...new Set(groups.values())], valFraction, seed);
+  return new Set([...groups].filter(([, group]) => held.has(group)).map(([key]) => key));
 }
 
 /** With at least two files and 0 < valFraction < 1, neither side is left empty. */

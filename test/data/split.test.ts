@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { splitByFile, splitByRecency } from '../../src/data/split';
+import { splitByFile, splitByFolder, splitByRecency } from '../../src/data/split';
 import { OptionError } from '../../src/engine/errors';
 import { commit, tempDir, writeTree } from './helpers';
 
@@ -21,6 +21,16 @@ test('split by file: both sides get a file when there are two or more', () => {
   assert.equal(splitByFile(['a', 'b'], 0.9999, 1).size, 1);
   assert.equal(splitByFile(['a'], 0.5, 1).size <= 1, true);
   assert.equal(splitByFile(['a', 'b', 'c'], 0, 1).size, 0);
+});
+
+test('split by folder: whole folders land on one side, about valFraction of them held out', () => {
+  const groups = new Map<string, string>();
+  for (let p = 0; p < 200; p++) for (let f = 0; f < 5; f++) groups.set(`pkg${p}/f${f}.js`, `pkg${p}`);
+  const val = splitByFolder(groups, 0.1, 3);
+  const heldFolders = new Set([...val].map((k) => groups.get(k)));
+  assert.ok(heldFolders.size > 8 && heldFolders.size < 35, `${heldFolders.size} folders held out`);
+  for (const [key, folder] of groups) assert.equal(val.has(key), heldFolders.has(folder), key);
+  assert.deepEqual(splitByFolder(groups, 0.1, 3), val);
 });
 
 test('split by recency: files changed in the newest commits are held out; untracked ones count as newest', () => {
