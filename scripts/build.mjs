@@ -9,7 +9,7 @@ const external = ['vscode', 'onnxruntime-node', '@huggingface/transformers', 'sh
 
 const nodeBundles = [
   { in: 'src/vscode/extension.ts', out: 'dist/extension.js' },
-  { in: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/jobs/workers/train.ts', out: 'dist/worker/train.js' },
   { in: 'src/jobs/workers/complete.ts', out: 'dist/worker/complete.js' },
   { in: 'src/data/workers/prepare.ts', out: 'dist/worker/data-prepare.js' },

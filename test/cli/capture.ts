@@ -1,5 +1,5 @@
 /** Runs the CLI in-process and captures its output lines and exit code. */
-import { runCli } from '../../src/cli';
+import { runCli } from '../../src/cli/main';
 
 export async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runDatasetCommand } from '../../src/cliDataset';
+import { runDatasetCommand } from '../../src/cli/dataset';
 import { writeGpt2Model, TINY_GPT2 } from '../../fixtures/tinyModel';
 import { codeFile, FIM_STARCODER, tempDir, writeTree } from './helpers';
 
@@ -73,11 +73,20 @@ test('user errors are one line and exit code 2', async () => {
     ],
     [
       ['build', '--from', root, '--model', root, '--out', root, '--split', 'time'],
-      /--split time: use "file" or "recency"/,
+      /--split time: use "file", "folder", "recency"/,
     ],
     [
       ['build', '--from', root, '--model', root, '--out', root, '--fim-rate', 'x'],
       /--fim-rate must be a non-negative number/,
+    ],
+    // The engine names its options (fimRate, sources); the CLI shows them as flags.
+    [
+      ['build', '--from', root, '--model', root, '--out', root, '--fim-rate', '2'],
+      /^error: --fim-rate 2: must be a number from 0 to 1$/,
+    ],
+    [
+      ['build', '--from', join(root, 'gone'), '--model', root, '--out', root],
+      /gone: no such file or folder; check the --from path$/,
     ],
     [['build', '--from', root, '--model', root, '--out', root, '--bogus'], /Unknown option '--bogus'/],
     [['show', root], /not a dataset folder/],

@@ -3,16 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../../src/cli';
-import { runGenerateCommand } from '../../../src/cliGenerate';
+import { runGenerateCommand } from '../../../src/cli/generate';
 import { writeGpt2Model } from '../../../fixtures/tinyModel';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+import { cli } from '../../cli/capture';
 
 test('localtune export, then generate from the model folder and from the export: same tokens; text streams', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lt-gen-cli-'));

@@ -1,10 +1,10 @@
 /** `localtune train`: fine-tune a model (LoRA or full) on text/JSONL files or a dataset folder. */
 import { join } from 'node:path';
-import { UserError } from './engine/errors';
-import { train } from './engine/train/trainer';
-import { trainOptionsFrom, type TrainSpec } from './jobs/trainSpec';
-import { numberFlag, parseFlags, type CliIo } from './cliArgs';
-import { resolveModelForCli } from './engine/hub/hubProgress';
+import { UserError } from '../engine/errors';
+import { train } from '../engine/train/trainer';
+import { trainOptionsFrom, type TrainSpec } from '../jobs/trainSpec';
+import type { CliIo, CommandArgs } from './command';
+import { command, numberFlag, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
@@ -21,42 +21,38 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
   --json                    one JSON event per line on stdout`;
 
-export async function runTrainCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    model: { type: 'string' },
-    data: { type: 'string', multiple: true },
-    mode: { type: 'string' },
-    'lora-r': { type: 'string' },
-    'lora-alpha': { type: 'string' },
-    'lora-dropout': { type: 'string' },
-    targets: { type: 'string' },
-    steps: { type: 'string' },
-    epochs: { type: 'string' },
-    lr: { type: 'string' },
-    warmup: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    clip: { type: 'string' },
-    'batch-tokens': { type: 'string' },
-    'seq-len': { type: 'string' },
-    'micro-batch-tokens': { type: 'string' },
-    'eval-every': { type: 'string' },
-    'eval-tokens': { type: 'string' },
-    patience: { type: 'string' },
-    'keep-best': { type: 'boolean' },
-    'checkpoint-every': { type: 'string' },
-    seed: { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'string' },
-    adapter: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!values.model) throw new UserError('train needs --model DIR (a Hugging Face model folder)');
+const TRAIN_FLAGS = {
+  ...stringFlags('model mode lora-r lora-alpha lora-dropout targets'),
+  ...stringFlags('steps epochs lr warmup weight-decay clip'),
+  ...stringFlags('batch-tokens seq-len micro-batch-tokens eval-every eval-tokens'),
+  ...stringFlags('patience checkpoint-every seed threads out resume adapter'),
+  data: { type: 'string', multiple: true },
+  'keep-best': { type: 'boolean' },
+} as const;
+
+export const runTrainCommand = command(
+  {
+    help: HELP,
+    flags: TRAIN_FLAGS,
+    // TrainSpec's and TrainOptions' names (lora.r is TrainOptions.lora's) that are not their flag.
+    optionFlags: {
+      baseModelName: '--model',
+      'lora.r': '--lora-r',
+      'lora.alpha': '--lora-alpha',
+      'lora.dropout': '--lora-dropout',
+      'lora.targets': '--targets',
+      learningRate: '--lr',
+      warmupSteps: '--warmup',
+      clipNorm: '--clip',
+      maxSeqLen: '--seq-len',
+      resumeFrom: '--resume',
+    },
+  },
+  trainCommand,
+);
+
+async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FLAGS>, io: CliIo) {
+  const modelArg = required(values.model, 'train needs --model DIR (a Hugging Face model folder)');
   const data = [...(values.data ?? []), ...positionals];
   if (data.length === 0)
     throw new UserError('train needs --data FILE... (text or JSONL files) or a dataset folder');
@@ -64,35 +60,32 @@ export async function runTrainCommand(argv: string[], io: CliIo): Promise<number
   if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
   if (values.steps && values.epochs) throw new UserError('give --steps or --epochs, not both');
 
-  const n = (name: string, value: string | undefined, integer = true) =>
-    value === undefined ? undefined : numberFlag(value, name, 0, integer);
-  // A hub id (org/name[@revision]) is downloaded into the Hugging Face cache first.
-  const modelDir = await resolveModelForCli(values.model, io.err);
+  const { modelDir, hubId } = await resolveModel(modelArg, io);
   const spec: TrainSpec = {
     modelDir,
-    baseModelName: modelDir === values.model ? undefined : values.model,
+    baseModelName: hubId,
     adapterDir: values.adapter,
     data,
     mode,
-    loraR: n('lora-r', values['lora-r']),
-    loraAlpha: n('lora-alpha', values['lora-alpha'], false),
-    loraDropout: n('lora-dropout', values['lora-dropout'], false),
+    loraR: n(values['lora-r'], 'lora-r'),
+    loraAlpha: n(values['lora-alpha'], 'lora-alpha', false),
+    loraDropout: n(values['lora-dropout'], 'lora-dropout', false),
     targets: values.targets?.split(',').map((s) => s.trim()),
     steps: values.steps ? numberFlag(values.steps, 'steps', 1) : undefined,
     epochs: values.epochs ? numberFlag(values.epochs, 'epochs', 1, false) : undefined,
-    lr: n('lr', values.lr, false),
-    warmupSteps: n('warmup', values.warmup),
-    weightDecay: n('weight-decay', values['weight-decay'], false),
-    clipNorm: n('clip', values.clip, false),
-    batchTokens: n('batch-tokens', values['batch-tokens']),
-    seqLen: n('seq-len', values['seq-len']),
-    microBatchTokens: n('micro-batch-tokens', values['micro-batch-tokens']),
-    evalEvery: n('eval-every', values['eval-every']),
-    evalTokens: n('eval-tokens', values['eval-tokens']),
-    patience: n('patience', values.patience),
+    lr: n(values.lr, 'lr', false),
+    warmupSteps: n(values.warmup, 'warmup'),
+    weightDecay: n(values['weight-decay'], 'weight-decay', false),
+    clipNorm: n(values.clip, 'clip', false),
+    batchTokens: n(values['batch-tokens'], 'batch-tokens'),
+    seqLen: n(values['seq-len'], 'seq-len'),
+    microBatchTokens: n(values['micro-batch-tokens'], 'micro-batch-tokens'),
+    evalEvery: n(values['eval-every'], 'eval-every'),
+    evalTokens: n(values['eval-tokens'], 'eval-tokens'),
+    patience: n(values.patience, 'patience'),
     keepBest: values['keep-best'],
-    checkpointEvery: n('checkpoint-every', values['checkpoint-every']),
-    seed: n('seed', values.seed),
+    checkpointEvery: n(values['checkpoint-every'], 'checkpoint-every'),
+    seed: n(values.seed, 'seed'),
     threads: values.threads ? numberFlag(values.threads, 'threads', 1) : undefined,
     outDir:
       values.resume ??

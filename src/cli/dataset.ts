@@ -1,21 +1,21 @@
 /**
  * `localtune dataset build|show`: builds a dataset folder from workspace folders and files, and
- * shows a built one (stats and a few decoded samples). Routed here by cli.ts.
+ * shows a built one (stats and a few decoded samples). Routed here by main.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { numberFlag, parseFlags, type CliIo } from './cliArgs';
-import { buildDataset } from './data/build';
-import { readDataset, type TokenStream } from './data/datasetFiles';
-import type { DatasetManifest } from './data/manifest';
-import type { ScrubAllow } from './data/scrub';
-import type { SplitMethod } from './data/split';
-import { isUserError, UserError } from './engine/errors';
-import { loadTokenizer } from './engine/tokenizer/tokenizer';
-import { resolveModelForCli } from './engine/hub/hubProgress';
+import { buildDataset } from '../data/build';
+import { readDataset, type TokenStream } from '../data/datasetFiles';
+import type { DatasetManifest } from '../data/manifest';
+import type { ScrubAllow } from '../data/scrub';
+import { SPLIT_METHODS, type SplitMethod } from '../data/split';
+import { UserError } from '../engine/errors';
+import { loadTokenizer } from '../engine/tokenizer/tokenizer';
+import type { CliIo, CommandArgs } from './command';
+import { command, numberFlag, oneLineErrors, required, resolveModel, stringFlags } from './command';
 
 const USAGE = `Usage:
   localtune dataset build --from DIR|FILE... --model DIR --out DIR
-      [--fim-rate 0.5] [--spm-rate 0.5] [--split file|recency] [--val-fraction 0.1] [--seed 0]
+      [--fim-rate 0.5] [--spm-rate 0.5] [--split file|folder|recency] [--val-fraction 0.1] [--seed 0]
       [--include GLOB]... [--exclude GLOB]... [--max-file-kb 1024] [--near-threshold 0.85]
       [--scrub-allow FILE] [--json]
   localtune dataset show DIR [--samples 3] [--model DIR] [--json]
@@ -25,61 +25,53 @@ marking findings of scrub-report.json as false positives.`;
 
 export async function runDatasetCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  try {
-    switch (sub) {
-      case 'build':
-        return await build(rest, io);
-      case 'show':
-        return await show(rest, io);
-      case '--help':
-      case '-h':
-      case 'help':
-        io.out(USAGE);
-        return 0;
-      default:
-        throw new UserError(`unknown dataset command "${sub ?? ''}"; use "dataset build" or "dataset show"`);
+  return oneLineErrors(io, 'error: ', async () => {
+    if (sub === 'build') return runBuild(rest, io);
+    if (sub === 'show') return runShow(rest, io);
+    if (sub === '--help' || sub === '-h' || sub === 'help') {
+      io.out(USAGE);
+      return 0;
     }
-  } catch (err) {
-    if (!isUserError(err)) throw err;
-    io.err(`error: ${err.message}`);
-    return 2;
-  }
+    throw new UserError(`unknown dataset command "${sub ?? ''}"; use "dataset build" or "dataset show"`);
+  });
 }
 
-async function build(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    from: { type: 'string', multiple: true },
-    model: { type: 'string' },
-    out: { type: 'string' },
-    'fim-rate': { type: 'string' },
-    'spm-rate': { type: 'string' },
-    split: { type: 'string' },
-    'val-fraction': { type: 'string' },
-    seed: { type: 'string' },
-    include: { type: 'string', multiple: true },
-    exclude: { type: 'string', multiple: true },
-    'max-file-kb': { type: 'string' },
-    'near-threshold': { type: 'string' },
-    'scrub-allow': { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+const BUILD_FLAGS = {
+  ...stringFlags('model out fim-rate spm-rate split val-fraction seed'),
+  ...stringFlags('max-file-kb near-threshold scrub-allow'),
+  from: { type: 'string', multiple: true },
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const runBuild = command(
+  {
+    help: USAGE,
+    flags: BUILD_FLAGS,
+    // BuildOptions' names that are not their flag (maxFileBytes is --max-file-kb × 1024).
+    optionFlags: { sources: '--from', tokenizer: '--model', maxFileBytes: '--max-file-kb' },
+  },
+  build,
+);
+
+async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, io: CliIo) {
   if (positionals.length)
     throw new UserError(`unexpected argument "${positionals[0]}"; sources go after --from`);
   if (!values.from?.length)
     throw new UserError('--from is required: a workspace folder, text file or JSONL file');
-  if (!values.model)
-    throw new UserError('--model is required: the model folder whose tokenizer the dataset is for');
-  if (!values.out)
-    throw new UserError('--out is required: the dataset folder to write (e.g. .localtune/datasets/NAME)');
-  const modelDir = await resolveModelForCli(values.model, io.err);
+  const modelArg = required(
+    values.model,
+    '--model is required: the model folder whose tokenizer the dataset is for',
+  );
+  const out = required(
+    values.out,
+    '--out is required: the dataset folder to write (e.g. .localtune/datasets/NAME)',
+  );
+  const { modelDir } = await resolveModel(modelArg, io);
   const split = values.split ?? 'file';
-  if (split !== 'file' && split !== 'recency')
-    throw new UserError(`--split ${split}: use "file" or "recency"`);
+  if (!SPLIT_METHODS.includes(split as SplitMethod))
+    throw new UserError(`--split ${split}: use ${SPLIT_METHODS.map((m) => `"${m}"`).join(', ')}`);
 
   const json = values.json === true;
   const warn = (message: string) =>
@@ -87,7 +79,7 @@ async function build(argv: string[], io: CliIo): Promise<number> {
   const result = await buildDataset({
     sources: values.from,
     modelDir,
-    outDir: values.out,
+    outDir: out,
     fimRate: numberFlag(values['fim-rate'], 'fim-rate', 0.5, false),
     spmRate: numberFlag(values['spm-rate'], 'spm-rate', 0.5, false),
     split: split as SplitMethod,
@@ -112,12 +104,11 @@ async function build(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-async function show(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    samples: { type: 'string' },
-    model: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+const SHOW_FLAGS = stringFlags('samples model');
+
+const runShow = command({ help: USAGE, flags: SHOW_FLAGS }, show);
+
+async function show({ values, positionals }: CommandArgs<typeof SHOW_FLAGS>, io: CliIo) {
   if (positionals.length !== 1) throw new UserError('dataset show takes one dataset folder');
   const { manifest, train } = readDataset(positionals[0]);
   const count = numberFlag(values.samples, 'samples', 3);

@@ -1,10 +1,9 @@
 /** `localtune eval`: validation loss, perplexity and held-out completion accuracy, base vs tuned. */
 import { join } from 'node:path';
-import { UserError } from './engine/errors';
-import { evaluate } from './eval/evaluate';
-import { EVAL_FILE, figureRows, writeEvalReport } from './eval/report';
-import { resolveModelForCli } from './engine/hub/hubProgress';
-import { numberFlag, parseFlags, type CliIo } from './cliArgs';
+import { evaluate } from '../eval/evaluate';
+import { EVAL_FILE, figureRows, writeEvalReport } from '../eval/report';
+import type { CliIo, CommandArgs } from './command';
+import { command, numberFlag, optionalNumberFlag, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [options]
   Measures the base model and (with --adapter) the tuned one on the dataset's held-out data:
@@ -18,36 +17,33 @@ const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [opti
   --out FILE           where the report goes (default: <adapter>/eval.json, which export puts in the model card)
   --json               print the report as one JSON line`;
 
-export async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    model: { type: 'string' },
-    adapter: { type: 'string' },
-    data: { type: 'string' },
-    spans: { type: 'string' },
-    seed: { type: 'string' },
-    'eval-tokens': { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!values.model) throw new UserError('eval needs --model DIR (the base model folder or hub id)');
-  const data = values.data ?? positionals[0];
-  if (!data) throw new UserError('eval needs --data DATASET (a folder built with `localtune dataset build`)');
-  const modelDir = await resolveModelForCli(values.model, io.err);
+const EVAL_FLAGS = stringFlags('model adapter data spans seed eval-tokens threads out');
+
+export const runEvalCommand = command(
+  {
+    help: HELP,
+    flags: EVAL_FLAGS,
+    // valFraction is `localtune dataset build`'s: errors about the dataset say how to rebuild it.
+    optionFlags: { modelName: '--model', datasetDir: '--data', valFraction: '--val-fraction' },
+  },
+  evalCommand,
+);
+
+async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAGS>, io: CliIo) {
+  const modelArg = required(values.model, 'eval needs --model DIR (the base model folder or hub id)');
+  const data = required(
+    values.data ?? positionals[0],
+    'eval needs --data DATASET (a folder built with `localtune dataset build`)',
+  );
+  const { modelDir, hubId } = await resolveModel(modelArg, io);
   const report = await evaluate({
     modelDir,
-    modelName: modelDir === values.model ? undefined : values.model,
+    modelName: hubId,
     adapterDir: values.adapter,
     datasetDir: data,
-    spans: values.spans === undefined ? undefined : numberFlag(values.spans, 'spans', 30),
+    spans: optionalNumberFlag(values.spans, 'spans'),
     seed: numberFlag(values.seed, 'seed', 0),
-    evalTokens:
-      values['eval-tokens'] === undefined ? undefined : numberFlag(values['eval-tokens'], 'eval-tokens', 0),
+    evalTokens: optionalNumberFlag(values['eval-tokens'], 'eval-tokens'),
     threads: values.threads ? numberFlag(values.threads, 'threads', 1) : undefined,
     onProgress: values.json ? undefined : (m) => io.err(m),
     onWarning: (w) => io.err(`warning: ${w}`),

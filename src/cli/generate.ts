@@ -1,14 +1,22 @@
 /** `localtune generate`: KV-cached decoding from a model folder (with an adapter) or an exported folder, streamed. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from './engine/errors';
-import { Decoder } from './engine/generate/decoder';
-import { TextStream } from './engine/generate/textStream';
-import { resolveModelForCli } from './engine/hub/hubProgress';
-import { loadAdapter } from './engine/formats/peft';
-import { loadTokenizer } from './engine/tokenizer/tokenizer';
-import { loadModel } from './engine/models';
-import { numberFlag, parseFlags, type CliIo } from './cliArgs';
+import { UserError } from '../engine/errors';
+import { Decoder } from '../engine/generate/decoder';
+import { TextStream } from '../engine/generate/textStream';
+import { loadAdapter } from '../engine/formats/peft';
+import { loadTokenizer } from '../engine/tokenizer/tokenizer';
+import { loadModel } from '../engine/models';
+import type { CliIo, CommandArgs } from './command';
+import {
+  command,
+  dtypeFlag,
+  numberFlag,
+  optionalNumberFlag,
+  required,
+  resolveModel,
+  stringFlags,
+} from './command';
 
 const HELP = `localtune generate --model DIR|ID [--adapter DIR] --prompt STR [options]
   Continues the prompt, streaming the new text to stdout. DIR is a model folder (safetensors) or a
@@ -23,35 +31,21 @@ const HELP = `localtune generate --model DIR|ID [--adapter DIR] --prompt STR [op
 /** CliIo plus raw stdout writes for streaming (the CLI's default: process.stdout). */
 export type GenerateIo = CliIo & { write?: (text: string) => void };
 
-export async function runGenerateCommand(argv: string[], io: GenerateIo): Promise<number> {
-  const { values } = parseFlags(argv, {
-    model: { type: 'string' },
-    adapter: { type: 'string' },
-    prompt: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    dtype: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!values.model) throw new UserError('generate needs --model DIR');
+const GENERATE_FLAGS = stringFlags('model adapter prompt max-tokens temperature top-p seed dtype');
+
+export const runGenerateCommand = command({ help: HELP, flags: GENERATE_FLAGS }, generateCommand);
+
+async function generateCommand({ values }: CommandArgs<typeof GENERATE_FLAGS>, io: GenerateIo) {
+  const modelArg = required(values.model, 'generate needs --model DIR');
   if (values.prompt === undefined) throw new UserError('generate needs --prompt STR');
-  const dtype = values.dtype ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'int8')
-    throw new UserError(`--dtype must be fp32 or int8 (got "${dtype}")`);
+  const dtype = dtypeFlag(values.dtype);
   const maxTokens = numberFlag(values['max-tokens'], 'max-tokens', 64);
   const temperature = numberFlag(values.temperature, 'temperature', 0, false);
   const topP = numberFlag(values['top-p'], 'top-p', 1, false);
   if (topP <= 0 || topP > 1) throw new UserError(`--top-p must be in (0, 1] (got ${topP})`);
-  const seed = values.seed === undefined ? undefined : numberFlag(values.seed, 'seed', 0);
+  const seed = optionalNumberFlag(values.seed, 'seed');
 
-  const modelDir = await resolveModelForCli(values.model, io.err);
+  const { modelDir } = await resolveModel(modelArg, io);
   // An exported folder has onnx/ and no safetensors weights; a model folder is built in memory.
   const hasWeights = ['model.safetensors', 'model.safetensors.index.json'].some((f) =>
     existsSync(join(modelDir, f)),

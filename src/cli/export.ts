@@ -1,9 +1,8 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
-import { UserError } from './engine/errors';
-import { evalCardInfo } from './eval/report';
-import { exportModel } from './engine/generate/export';
-import { resolveModelForCli } from './engine/hub/hubProgress';
-import { parseFlags, type CliIo } from './cliArgs';
+import { evalCardInfo } from '../eval/report';
+import { exportModel } from '../engine/generate/export';
+import type { CliIo, CommandArgs } from './command';
+import { command, dtypeFlag, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune export --model DIR|ID [--adapter DIR] --out DIR [--dtype fp32|int8] [--force] [--json]
   Writes config.json, generation_config.json, the tokenizer files, onnx/model.onnx (fp32) or
@@ -12,37 +11,39 @@ const HELP = `localtune export --model DIR|ID [--adapter DIR] --out DIR [--dtype
                        adapter's eval.json, written by localtune eval, with its figures)
   --force              replace an existing --out folder`;
 
-export async function runExportCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, {
-    model: { type: 'string' },
-    adapter: { type: 'string' },
-    out: { type: 'string' },
-    dtype: { type: 'string' },
-    'data-summary': { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!values.model) throw new UserError('export needs --model DIR');
-  if (!values.out) throw new UserError('export needs --out DIR');
-  const dtype = values.dtype ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'int8')
-    throw new UserError(`--dtype must be fp32 or int8 (got "${dtype}")`);
-  const modelDir = await resolveModelForCli(values.model, io.err);
+const EXPORT_FLAGS = {
+  ...stringFlags('model adapter out dtype data-summary'),
+  force: { type: 'boolean' },
+} as const;
+
+export const runExportCommand = command(
+  {
+    help: HELP,
+    flags: EXPORT_FLAGS,
+    optionFlags: {
+      overwrite: '--force',
+      trainingData: '--data-summary',
+      'card.trainingData': '--data-summary',
+    },
+  },
+  exportCommand,
+);
+
+async function exportCommand({ values }: CommandArgs<typeof EXPORT_FLAGS>, io: CliIo) {
+  const modelArg = required(values.model, 'export needs --model DIR');
+  const outDir = required(values.out, 'export needs --out DIR');
+  const dtype = dtypeFlag(values.dtype);
+  const { modelDir, hubId } = await resolveModel(modelArg, io);
   // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
   const fromEval = evalCardInfo(values.adapter);
   const result = await exportModel({
     modelDir,
     adapterDir: values.adapter,
-    outDir: values.out,
+    outDir,
     dtype,
     overwrite: values.force,
     card: {
-      baseModel: modelDir === values.model ? undefined : values.model,
+      baseModel: hubId,
       trainingData: values['data-summary'] ?? fromEval.trainingData,
       evaluation: fromEval.evaluation,
     },

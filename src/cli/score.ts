@@ -1,32 +1,24 @@
 /** `localtune score`: log-probabilities of each next token under a model (and adapter). */
-import { UserError } from './engine/errors';
-import { loadAdapter } from './engine/formats/peft';
-import { loadTokenizer } from './engine/tokenizer/tokenizer';
-import { resolveModelForCli } from './engine/hub/hubProgress';
-import { loadModel } from './engine/models';
-import { scoreIds } from './engine/train/score';
-import { parseFlags, type CliIo } from './cliArgs';
+import { UserError } from '../engine/errors';
+import { loadAdapter } from '../engine/formats/peft';
+import { loadTokenizer } from '../engine/tokenizer/tokenizer';
+import { loadModel } from '../engine/models';
+import { scoreIds } from '../engine/train/score';
+import type { CliIo, CommandArgs } from './command';
+import { command, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune score --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--json]
   Prints {"ids":[...],"logprobs":[...]} where logprobs[i] = log P(ids[i+1] | ids[0..i]).`;
 
-export async function runScoreCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(argv, {
-    model: { type: 'string' },
-    adapter: { type: 'string' },
-    text: { type: 'string' },
-    ids: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!values.model) throw new UserError('score needs --model DIR');
+const SCORE_FLAGS = stringFlags('model adapter text ids');
+
+export const runScoreCommand = command({ help: HELP, flags: SCORE_FLAGS }, scoreCommand);
+
+async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: CliIo) {
+  const modelArg = required(values.model, 'score needs --model DIR');
   if ((values.text === undefined) === (values.ids === undefined))
     throw new UserError('score needs exactly one of --text or --ids');
-  const modelDir = await resolveModelForCli(values.model, io.err);
+  const { modelDir } = await resolveModel(modelArg, io);
   const model = loadModel(modelDir);
   const ids =
     values.ids !== undefined

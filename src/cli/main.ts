@@ -3,14 +3,14 @@
  * line and exits with code 2; `--json` prints machine-readable lines (the worker protocol's events).
  */
 import { spawnSync } from 'node:child_process';
-import { isUserError, UserError } from './engine/errors';
-import { runTrainCommand } from './cliTrain';
-import { runScoreCommand } from './cliScore';
-import { runDatasetCommand } from './cliDataset';
-import { runExportCommand } from './cliExport';
-import { runGenerateCommand } from './cliGenerate';
-import { runEvalCommand } from './cliEval';
-import type { CliIo } from './cliArgs';
+import { UserError } from '../engine/errors';
+import { type CliIo, oneLineErrors } from './command';
+import { runDatasetCommand } from './dataset';
+import { runEvalCommand } from './eval';
+import { runExportCommand } from './export';
+import { runGenerateCommand } from './generate';
+import { runScoreCommand } from './score';
+import { runTrainCommand } from './train';
 
 const USAGE = `localtune — fine-tune small language models on your own code, locally
 
@@ -25,40 +25,28 @@ Usage:
 
 Run \`localtune <command> --help\` for a command's options.`;
 
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  train: runTrainCommand,
+  score: runScoreCommand,
+  dataset: runDatasetCommand,
+  export: runExportCommand,
+  generate: runGenerateCommand,
+  eval: runEvalCommand,
+};
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'train':
-        return await runTrainCommand(rest, io);
-      case 'score':
-        return await runScoreCommand(rest, io);
-      case 'dataset':
-        return await runDatasetCommand(rest, io);
-      case 'export':
-        return await runExportCommand(rest, io);
-      case 'generate':
-        return await runGenerateCommand(rest, io);
-      case 'eval':
-        return await runEvalCommand(rest, io);
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UserError(
-          `unknown command "${command}"; commands: train, score, dataset, export, generate, eval (see localtune --help)`,
-        );
+  return oneLineErrors(io, 'localtune: ', async () => {
+    if (command === undefined || ['--help', '-h', 'help'].includes(command)) {
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
     }
-  } catch (err) {
-    if (isUserError(err)) {
-      io.err(`localtune: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
+    if (!Object.hasOwn(COMMANDS, command))
+      throw new UserError(
+        `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see localtune --help)`,
+      );
+    return COMMANDS[command](rest, io);
+  });
 }
 
 /**
