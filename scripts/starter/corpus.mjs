@@ -3,11 +3,29 @@
 // only their source files. The dataset pipeline (scan, filter, scrub, dedup, FIM, split by package)
 // runs on that folder afterwards. Usage: node scripts/starter/corpus.mjs [--dir DIR]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { starterDir } from './paths.mjs';
 
-const LICENSES = new Set(['MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'Unlicense', 'CC0-1.0']);
+const LICENSES = new Set([
+  'MIT',
+  'ISC',
+  'Apache-2.0',
+  'BSD-2-Clause',
+  'BSD-3-Clause',
+  '0BSD',
+  'Unlicense',
+  'CC0-1.0',
+]);
 const SOURCE = new Set(['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx']);
 
 const here = new URL('.', import.meta.url).pathname;
@@ -38,12 +56,17 @@ for (const { name, version } of packages) {
     pruneToSource(tmp);
     renameSync(tmp, folder);
   }
-  const meta = JSON.parse(readFileSync(join(tarballs, '..', 'corpus', name.replace('/', '__'), 'package.json'), 'utf8'));
+  const meta = JSON.parse(
+    readFileSync(join(tarballs, '..', 'corpus', name.replace('/', '__'), 'package.json'), 'utf8'),
+  );
   const license = typeof meta.license === 'string' ? meta.license : meta.license?.type;
-  if (!LICENSES.has(license)) throw new Error(`${spec}: license ${JSON.stringify(license)} is not on the permissive list`);
+  if (!LICENSES.has(license))
+    throw new Error(`${spec}: license ${JSON.stringify(license)} is not on the permissive list`);
   const { files, bytes } = sourceStats(folder);
   card.push({ name, version, license, files, bytes });
-  console.log(`${spec.padEnd(28)} ${license.padEnd(13)} ${String(files).padStart(5)} files ${(bytes / 1e6).toFixed(2)} MB`);
+  console.log(
+    `${spec.padEnd(28)} ${license.padEnd(13)} ${String(files).padStart(5)} files ${(bytes / 1e6).toFixed(2)} MB`,
+  );
 }
 writeFileSync(join(dir, 'corpus.json'), JSON.stringify(card, null, 1) + '\n');
 const total = card.reduce((a, p) => a + p.bytes, 0);

@@ -14,9 +14,16 @@ const out = join(starterDir(process.argv), 'template');
 const configFile = join(here, 'config.json');
 const config = JSON.parse(readFileSync(configFile, 'utf8'));
 initModelFolder(out, config, configFile, 0);
-writeGpt2TokenizerFiles(out, { extraSpecialTokens: FIM_TOKENS, modelMaxLength: config.max_position_embeddings });
+writeGpt2TokenizerFiles(out, {
+  extraSpecialTokens: FIM_TOKENS,
+  modelMaxLength: config.max_position_embeddings,
+});
 writeFileSync(
   join(out, 'generation_config.json'),
-  JSON.stringify({ bos_token_id: GPT2_EOS_ID, eos_token_id: GPT2_EOS_ID, pad_token_id: config.pad_token_id }, null, 2) + '\n',
+  JSON.stringify(
+    { bos_token_id: GPT2_EOS_ID, eos_token_id: GPT2_EOS_ID, pad_token_id: config.pad_token_id },
+    null,
+    2,
+  ) + '\n',
 );
 console.log(`starter template written to ${out}`);

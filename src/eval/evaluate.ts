@@ -170,7 +170,7 @@ function checkTokenizer(m: DatasetManifest, datasetDir: string, modelDir: string
   if (sha !== m.tokenizer?.tokenizerSha256)
     throw new OptionError(
       ['modelDir'],
-      `${datasetDir}: built for another tokenizer (that of ${m.tokenizer?.modelPath ?? 'an unknown model'}); rebuild it for this model with modelDir ${modelDir}`,
+      `${datasetDir}: built for another tokenizer (that of ${m.tokenizer?.modelPath ?? 'an unknown model'}); rebuild the dataset (dataset build) for this model with modelDir ${modelDir}`,
     );
 }
 

@@ -74,7 +74,10 @@ test('bad inputs: missing --data, another tokenizer, an empty validation split: 
   const wrong = await cli('eval', '--model', other, '--data', f.datasetDir);
   assert.equal(wrong.code, 2);
   assert.equal(wrong.err.length, 1);
-  assert.match(wrong.err[0], /^localtune: .*built for another tokenizer.*localtune dataset build --model/);
+  assert.match(
+    wrong.err[0],
+    /^localtune: .*built for another tokenizer.*rebuild the dataset \(dataset build\) for this model with --model /,
+  );
 
   const empty = join(f.root, 'empty');
   cpSync(f.datasetDir, empty, { recursive: true });

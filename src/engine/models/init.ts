@@ -38,12 +38,7 @@ export function initialWeights(
  * Writes `config.json` and a freshly initialised `model.safetensors` into `dir`. The caller adds
  * the tokenizer files. `specsOf` is the family's weight list for this config.
  */
-export function writeInitialModel(
-  dir: string,
-  raw: RawConfig,
-  specs: WeightSpec[],
-  seed: number,
-): void {
+export function writeInitialModel(dir: string, raw: RawConfig, specs: WeightSpec[], seed: number): void {
   const range = raw.initializer_range ?? 0.02;
   if (typeof range !== 'number' || !(range > 0))
     throw new UserError(`${join(dir, 'config.json')}: "initializer_range" must be a positive number`);

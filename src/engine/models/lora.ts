@@ -5,7 +5,6 @@
 import type { LoraSettings } from '../formats/peft';
 import { Rng } from '../rng';
 
-
 export function loraScale(s: LoraSettings): number {
   return s.rslora ? s.alpha / Math.sqrt(s.r) : s.alpha / s.r;
 }

@@ -10,7 +10,6 @@ import { initLora, isLoraTarget, loraScale } from './lora';
 import { Rng } from '../rng';
 import { hashDropout } from './dropout';
 
-
 export type TrainMode = 'lora' | 'full' | 'frozen';
 
 export interface Trainable {
