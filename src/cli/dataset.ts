@@ -2,14 +2,13 @@
  * `localtune dataset build|show`: builds a dataset folder from workspace folders and files, and
  * shows a built one (stats and a few decoded samples). Routed here by main.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { buildDataset } from '../data/build';
-import { readDataset, type TokenStream } from '../data/datasetFiles';
-import type { DatasetManifest } from '../data/manifest';
 import type { ScrubAllow } from '../data/scrub';
 import { SPLIT_METHODS, type SplitMethod } from '../data/split';
 import { UserError } from '../engine/errors';
-import { loadTokenizer } from '../engine/tokenizer/tokenizer';
+import { datasetSummaryLines, previewLines } from '../jobs/datasetPreview';
+import { previewDataset } from '../jobs/datasetSamples';
 import type { CliIo, CommandArgs } from './command';
 import { command, numberFlag, oneLineErrors, required, resolveModel, stringFlags } from './command';
 
@@ -96,7 +95,7 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
     const { manifest, outDir, filesRead, documentsTokenized } = result;
     io.out(JSON.stringify({ type: 'dataset', outDir, filesRead, documentsTokenized, manifest }));
   } else {
-    for (const line of summary(result.manifest)) io.out(line);
+    for (const line of datasetSummaryLines(result.manifest)) io.out(line);
     io.out(
       `wrote ${result.outDir} (read ${result.filesRead} files, tokenized ${result.documentsTokenized} documents)`,
     );
@@ -110,59 +109,17 @@ const runShow = command({ help: USAGE, flags: SHOW_FLAGS }, show);
 
 async function show({ values, positionals }: CommandArgs<typeof SHOW_FLAGS>, io: CliIo) {
   if (positionals.length !== 1) throw new UserError('dataset show takes one dataset folder');
-  const { manifest, train } = readDataset(positionals[0]);
-  const count = numberFlag(values.samples, 'samples', 3);
-  const modelDir = values.model ?? manifest.tokenizer.modelPath;
-  const samples =
-    count > 0 && existsSync(modelDir) ? await decodeSamples(train, modelDir, manifest, count) : [];
+  const preview = await previewDataset(
+    positionals[0],
+    numberFlag(values.samples, 'samples', 3),
+    values.model,
+  );
   if (values.json) {
-    io.out(JSON.stringify({ type: 'dataset', manifest, samples }));
+    io.out(JSON.stringify({ type: 'dataset', manifest: preview.manifest, samples: preview.samples }));
     return 0;
   }
-  for (const line of summary(manifest)) io.out(line);
-  if (count > 0 && samples.length === 0)
-    io.out(`(no samples: model folder ${modelDir} not found; pass --model)`);
-  for (const [i, s] of samples.entries()) {
-    io.out(`--- sample ${i + 1}: ${s.tokens} tokens, ${s.lossTokens} with loss`);
-    io.out(s.text.length > 400 ? `${s.text.slice(0, 400)}…` : s.text);
-  }
+  for (const line of previewLines(preview)) io.out(line);
   return 0;
-}
-
-function summary(m: DatasetManifest): string[] {
-  const skipped = Object.entries(m.skipped)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${n} ${k}`)
-    .join(', ');
-  const findings = Object.entries(m.scrub.findings)
-    .map(([k, n]) => `${n} ${k}`)
-    .join(', ');
-  return [
-    `dataset ${m.name}: ${m.sources.map((s) => s.path).join(', ')}`,
-    `  train:      ${m.documents.train} documents, ${m.files.train} files, ${m.tokens.train} tokens (${m.lossTokens.train} with loss)`,
-    `  validation: ${m.documents.validation} documents, ${m.files.validation} files, ${m.tokens.validation} tokens (${m.lossTokens.validation} with loss) — split by ${m.split.method}`,
-    `  skipped:    ${skipped || 'nothing'}`,
-    `  scrubbed:   ${findings || 'nothing'}${m.scrub.allowed ? ` (${m.scrub.allowed} marked false positives)` : ''}; see ${m.scrub.report}`,
-    `  FIM:        ${m.fim.style ? `${m.fim.documents} documents (${m.fim.style} tokens, rate ${m.fim.rate})` : 'none (the model has no FIM tokens)'}`,
-  ];
-}
-
-async function decodeSamples(train: TokenStream, modelDir: string, manifest: DatasetManifest, count: number) {
-  const tokenizer = await loadTokenizer(modelDir);
-  const samples: { text: string; tokens: number; lossTokens: number }[] = [];
-  let start = 0;
-  for (let i = 0; i < train.ids.length && samples.length < count; i++) {
-    if (train.ids[i] !== manifest.tokenizer.eosId) continue;
-    let loss = 0;
-    for (let j = start; j <= i; j++) loss += train.weights[j];
-    samples.push({
-      text: tokenizer.decode([...train.ids.subarray(start, i)]),
-      tokens: i + 1 - start,
-      lossTokens: loss,
-    });
-    start = i + 1;
-  }
-  return samples;
 }
 
 function readScrubAllow(path: string): Record<string, ScrubAllow[]> {

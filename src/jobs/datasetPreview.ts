@@ -51,7 +51,7 @@ export function datasetSummaryLines(m: DatasetManifest): string[] {
 export function previewLines(p: DatasetPreview): string[] {
   const lines = datasetSummaryLines(p.manifest);
   if (p.requested > 0 && p.samples.length === 0)
-    lines.push(`(no samples: model folder ${p.modelDir} not found; pass --model)`);
+    lines.push(`(no samples: model folder ${p.modelDir} not found)`);
   for (const [i, s] of p.samples.entries()) {
     lines.push(`--- sample ${i + 1}: ${s.tokens} tokens, ${s.lossTokens} with loss`);
     lines.push(s.text.length > 400 ? `${s.text.slice(0, 400)}…` : s.text);

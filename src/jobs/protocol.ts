@@ -1,5 +1,5 @@
 /**
- * The one message protocol between the extension host and its forked workers (DESIGN.md).
+ * The one message protocol between the extension host and its forked workers (docs/ARCHITECTURE.md).
  * Both sides import these types; every message carries `v`, and a side that receives another
  * version refuses it with an error instead of guessing. Training progress is the trainer's own
  * `TrainEvent` (the lines of metrics.jsonl and of `localtune train --json`), tagged with `v`.
@@ -22,7 +22,7 @@ export type JobRequest =
       outDir: string;
       exclude?: string[];
     }
-  /** A merged model folder for transformers.js (engine/io/export). */
+  /** A merged model folder for transformers.js (engine/generate/export). */
   | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' }
   /** Base vs tuned on a dataset's held-out data (src/eval); the report goes to `<adapter>/eval.json`. */
   | {

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
-import { UserError } from '../engine/errors';
+import { OptionError, UserError } from '../engine/errors';
 import { loadAdapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { loadModel } from '../engine/models';
@@ -81,18 +81,20 @@ export async function trainOptionsFrom(
   onWarning: (message: string) => void = () => {},
 ): Promise<TrainOptions> {
   const { mode } = spec;
-  if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
+  if (mode !== 'lora' && mode !== 'full')
+    throw new OptionError(['mode'], `mode must be lora or full (got "${mode}")`);
   if (spec.steps !== undefined && spec.epochs !== undefined)
-    throw new UserError('give --steps or --epochs, not both');
+    throw new OptionError(['steps', 'epochs'], 'give steps or epochs, not both');
   if (spec.data.length === 0)
-    throw new UserError('train needs --data FILE... (text or JSONL files) or a dataset folder');
+    throw new OptionError(['data'], 'train needs data: text or JSONL files, or a dataset folder');
   const model = loadModel(spec.modelDir);
   // When resuming a LoRA run, the checkpoint's adapter settings win over the spec.
   const resumed =
     spec.resumeFrom && mode === 'lora' ? loadAdapter(resolveCheckpoint(spec.resumeFrom)).settings : undefined;
   if (spec.adapterDir && mode !== 'lora')
-    throw new UserError('--adapter continues LoRA training: use --mode lora');
-  if (spec.adapterDir && spec.resumeFrom) throw new UserError('give --adapter or --resume, not both');
+    throw new OptionError(['adapterDir', 'mode'], 'adapterDir continues LoRA training: use mode lora');
+  if (spec.adapterDir && spec.resumeFrom)
+    throw new OptionError(['adapterDir', 'resumeFrom'], 'give adapterDir or resumeFrom, not both');
   const initial = spec.adapterDir ? loadAdapter(spec.adapterDir) : undefined;
   const lora = resumed ??
     initial?.settings ?? {
@@ -102,12 +104,16 @@ export async function trainOptionsFrom(
       targets: spec.targets ?? model.family.defaultLoraTargets,
       rslora: false,
     };
-  if (lora.dropout >= 1) throw new UserError(`--lora-dropout must be below 1 (got ${lora.dropout})`);
+  if (lora.dropout >= 1)
+    throw new OptionError(['lora.dropout'], `lora.dropout must be below 1 (got ${lora.dropout})`);
   const context = model.family.contextLength(model.config);
   const seqLen = spec.seqLen ?? Math.min(spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen, context);
   // Checked before the data is read: a wrong setting should not cost a tokenization pass.
   if (seqLen > context)
-    throw new UserError(`--seq-len ${seqLen} is longer than the model's context (${context} tokens)`);
+    throw new OptionError(
+      ['seqLen'],
+      `seqLen ${seqLen} is longer than the model's context (${context} tokens)`,
+    );
   const { train, validation } = await loadStreams(spec.data, spec.modelDir, onWarning);
   return {
     model,
@@ -145,9 +151,10 @@ async function loadStreams(
   onWarning: (message: string) => void,
 ): Promise<{ train: TokenStream; validation?: TokenStream }> {
   const datasets = items.filter(isDatasetDir);
-  if (datasets.length > 1) throw new UserError('--data takes one dataset folder (or plain files)');
+  if (datasets.length > 1) throw new OptionError(['data'], 'data takes one dataset folder (or plain files)');
   if (datasets.length === 1) {
-    if (items.length > 1) throw new UserError('--data: give either one dataset folder or files, not both');
+    if (items.length > 1)
+      throw new OptionError(['data'], 'data: give either one dataset folder or files, not both');
     const ds = readDataset(datasets[0]);
     return { train: ds.train, validation: ds.validation.ids.length > 1 ? ds.validation : undefined };
   }
@@ -156,7 +163,7 @@ async function loadStreams(
     modelDir, // chat records need the model's template
     onWarning: (w: string) => onWarning(`warning: ${w}`),
   });
-  if (stream.ids.length < 2) throw new UserError(`--data: no text found in ${items.join(', ')}`);
+  if (stream.ids.length < 2) throw new OptionError(['data'], `data: no text found in ${items.join(', ')}`);
   // Plain files have no split: hold out the tail when there is enough to spare.
   return stream.ids.length >= 20_000 ? holdOutTail(stream, 0.05) : { train: stream };
 }
