@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
-import { OptionError, UserError } from '../engine/errors';
+import { OptionError } from '../engine/errors';
 import { loadAdapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { loadModel } from '../engine/models';
