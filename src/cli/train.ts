@@ -19,13 +19,16 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --out DIR                 run folder (default .localtune/runs/<time>)
   --resume DIR              continue a run (its folder or a checkpoint)
   --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
+  --init random             train from scratch: fresh weights by the family's rules (with --mode full),
+                            --model's tokenizer and config.json (or --config FILE); lr 1e-3, weight
+                            decay 0.1 and a 5% warmup unless given
   --json                    one JSON event per line on stdout`;
 
 const TRAIN_FLAGS = {
   ...stringFlags('model mode lora-r lora-alpha lora-dropout targets'),
   ...stringFlags('steps epochs lr warmup weight-decay clip'),
   ...stringFlags('batch-tokens seq-len micro-batch-tokens eval-every eval-tokens'),
-  ...stringFlags('patience checkpoint-every seed threads out resume adapter'),
+  ...stringFlags('patience checkpoint-every seed threads out resume adapter init config'),
   data: { type: 'string', multiple: true },
   'keep-best': { type: 'boolean' },
 } as const;
@@ -46,6 +49,7 @@ export const runTrainCommand = command(
       clipNorm: '--clip',
       maxSeqLen: '--seq-len',
       resumeFrom: '--resume',
+      configFile: '--config',
     },
   },
   trainCommand,
@@ -92,6 +96,8 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
       values.out ??
       join('.localtune', 'runs', new Date().toISOString().replace(/[:.]/g, '-')),
     resumeFrom: values.resume,
+    init: initFlag(values.init),
+    configFile: values.config,
   };
   const options = await trainOptionsFrom(spec, (w) => io.err(w));
 
@@ -112,4 +118,9 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     },
   });
   return 0;
+}
+
+function initFlag(value: string | undefined): TrainSpec['init'] {
+  if (value === undefined || value === 'pretrained' || value === 'random') return value;
+  throw new UserError(`--init ${value}: use "pretrained" (the model's weights, default) or "random"`);
 }

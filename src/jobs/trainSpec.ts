@@ -4,12 +4,14 @@
  * turns it into the trainer's `TrainOptions` (loading the model and the data) — the one place that
  * knows the defaults, so the CLI and the extension train the same way.
  */
-import { resolve } from 'node:path';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
 import { OptionError } from '../engine/errors';
 import { loadAdapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
-import { loadModel } from '../engine/models';
+import { initModelFolder, loadModel } from '../engine/models';
+import { readModelConfigFile } from '../engine/models/config';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
 import type { TrainOptions } from '../engine/train/trainer';
 import { holdOutTail, type TokenStream } from '../engine/train/windows';
@@ -73,7 +75,17 @@ export interface TrainSpec {
   adapterDir?: string;
   /** What the adapter records as its base (`base_model_name_or_path`): the hub id when there is one. */
   baseModelName?: string;
+  /**
+   * `random`: train from scratch — weights drawn by the family's initialisation rules into
+   * `<outDir>/init/` (kept for resume), with `modelDir`'s tokenizer and its config.json (or `configFile`).
+   */
+  init?: 'pretrained' | 'random';
+  /** With init `random`: the architecture's config.json instead of modelDir's. */
+  configFile?: string;
 }
+
+/** From-scratch training wants a higher rate, decay, and a warmup in proportion to the run. */
+const SCRATCH_DEFAULTS = { lr: 1e-3, weightDecay: 0.1, warmupShare: 0.05 } as const;
 
 /** Loads the model and the data a spec names and fills in every default. */
 export async function trainOptionsFrom(
@@ -87,7 +99,16 @@ export async function trainOptionsFrom(
     throw new OptionError(['steps', 'epochs'], 'give steps or epochs, not both');
   if (spec.data.length === 0)
     throw new OptionError(['data'], 'train needs data: text or JSONL files, or a dataset folder');
-  const model = loadModel(spec.modelDir);
+  const scratch = spec.init === 'random';
+  if (scratch && mode !== 'full')
+    throw new OptionError(['init', 'mode'], 'init random trains every weight: use mode full');
+  if (spec.configFile && !scratch)
+    throw new OptionError(
+      ['configFile', 'init'],
+      'configFile sets the architecture of a new model: use init random',
+    );
+  const modelDir = scratch ? scratchModelFolder(spec) : spec.modelDir;
+  const model = loadModel(modelDir);
   // When resuming a LoRA run, the checkpoint's adapter settings win over the spec.
   const resumed =
     spec.resumeFrom && mode === 'lora' ? loadAdapter(resolveCheckpoint(spec.resumeFrom)).settings : undefined;
@@ -114,10 +135,10 @@ export async function trainOptionsFrom(
       ['seqLen'],
       `seqLen ${seqLen} is longer than the model's context (${context} tokens)`,
     );
-  const { train, validation } = await loadStreams(spec.data, spec.modelDir, onWarning);
+  const { train, validation } = await loadStreams(spec.data, modelDir, onWarning);
   return {
     model,
-    baseModelName: spec.baseModelName ?? resolve(spec.modelDir),
+    baseModelName: spec.baseModelName ?? resolve(modelDir),
     initialLora: initial ? new Map([...initial.values].map(([name, v]) => [name, v.data])) : undefined,
     train,
     validation,
@@ -125,10 +146,14 @@ export async function trainOptionsFrom(
     lora,
     steps: spec.steps,
     epochs: spec.epochs,
-    lr: spec.lr ?? TRAIN_DEFAULTS.lr[mode],
-    warmupSteps: spec.warmupSteps ?? TRAIN_DEFAULTS.warmupSteps,
+    lr: spec.lr ?? (scratch ? SCRATCH_DEFAULTS.lr : TRAIN_DEFAULTS.lr[mode]),
+    warmupSteps:
+      spec.warmupSteps ??
+      (scratch && spec.steps
+        ? Math.max(TRAIN_DEFAULTS.warmupSteps, Math.round(spec.steps * SCRATCH_DEFAULTS.warmupShare))
+        : TRAIN_DEFAULTS.warmupSteps),
     minLrRatio: TRAIN_DEFAULTS.minLrRatio,
-    weightDecay: spec.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    weightDecay: spec.weightDecay ?? (scratch ? SCRATCH_DEFAULTS.weightDecay : TRAIN_DEFAULTS.weightDecay),
     clipNorm: spec.clipNorm ?? TRAIN_DEFAULTS.clipNorm,
     batchTokens: spec.batchTokens ?? TRAIN_DEFAULTS.batchTokens,
     seqLen,
@@ -166,4 +191,27 @@ async function loadStreams(
   if (stream.ids.length < 2) throw new OptionError(['data'], `data: no text found in ${items.join(', ')}`);
   // Plain files have no split: hold out the tail when there is enough to spare.
   return stream.ids.length >= 20_000 ? holdOutTail(stream, 0.05) : { train: stream };
+}
+
+/** Files a new model takes from the folder whose tokenizer it uses. */
+const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+];
+
+/**
+ * The folder a from-scratch run trains: `<outDir>/init/`, drawn once (seeded) and reused on resume
+ * so the run continues from the same start.
+ */
+function scratchModelFolder(spec: TrainSpec): string {
+  const dir = join(spec.outDir, 'init');
+  if (existsSync(join(dir, 'model.safetensors'))) return dir;
+  const file = spec.configFile ?? join(spec.modelDir, 'config.json');
+  const raw = readModelConfigFile(file);
+  initModelFolder(dir, raw, file, spec.seed ?? TRAIN_DEFAULTS.seed);
+  for (const name of TOKENIZER_FILES)
+    if (existsSync(join(spec.modelDir, name))) copyFileSync(join(spec.modelDir, name), join(dir, name));
+  return dir;
 }

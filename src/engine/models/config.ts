@@ -6,8 +6,12 @@ import { UserError } from '../errors';
 export type RawConfig = Record<string, unknown>;
 
 export function readModelConfig(modelDir: string): RawConfig {
-  const file = join(modelDir, 'config.json');
   if (!existsSync(modelDir)) throw new UserError(`${modelDir}: no such model folder`);
+  return readModelConfigFile(join(modelDir, 'config.json'));
+}
+
+/** A config.json file (a model folder's, or an architecture for training from scratch). */
+export function readModelConfigFile(file: string): RawConfig {
   if (!existsSync(file))
     throw new UserError(`${file}: missing; a model folder needs config.json (as saved by transformers)`);
   let parsed: unknown;
