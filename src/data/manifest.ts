@@ -2,7 +2,7 @@
 // against the model it trains, so a dataset built for another vocabulary is refused.
 import type { DedupSummary } from './dedup';
 import type { SecretKind } from './scrub';
-import type { SkipCounts } from './skips';
+import type { SkipCounts, SkipReason } from './skips';
 import type { SplitMethod } from './split';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -78,6 +78,8 @@ export interface DatasetManifest {
    * before it was recorded: rebuild to evaluate completions.
    */
   heldOut?: { files: HeldOutFile[] };
+  /** Every file met by name (ListedFile). Absent in datasets built before it was recorded. */
+  listing?: ListedFile[];
 }
 
 export interface HeldOutFile {
@@ -85,4 +87,31 @@ export interface HeldOutFile {
   id: string;
   /** Absolute path of the source file. */
   path: string;
+}
+
+/**
+ * A file the build met, by name: kept (its tokens and side of the split) or left out (why, or
+ * which kept file it duplicates). Folders skipped whole (vendored, excluded) are listed once.
+ * Files left out by .gitignore, .localtuneignore or not matching the include patterns are only
+ * counted (`skipped`): they are the user's own choice and may be thousands.
+ */
+export interface ListedFile {
+  /** The file id, as the split and the scrub report name it. */
+  id: string;
+  /** Absolute path. */
+  path: string;
+  /** Index of its source in `sources`. */
+  source: number;
+  /** Size and mtime when read (absent for skipped folders): a changed workspace is found by these. */
+  size?: number;
+  mtimeMs?: number;
+  folder?: boolean;
+  skip?: SkipReason;
+  /** The kept file whose exact (or near) copy this is; its own documents went nowhere. */
+  duplicateOf?: string;
+  tokens: number;
+  documents: number;
+  split?: 'train' | 'validation';
+  /** Secrets replaced by placeholders in its text, by kind (findings marked false positives excluded). */
+  findings?: Partial<Record<SecretKind, number>>;
 }
