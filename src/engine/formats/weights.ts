@@ -20,7 +20,15 @@ const PICKLES = ['pytorch_model.bin', 'pytorch_model.bin.index.json'];
 export interface ModelWeights extends WeightSource {
   /** Every tensor name the folder holds. */
   names(): string[];
+  /** A tensor's dtype, shape and file from the header alone (no data read); undefined when absent. */
+  header(name: string): TensorHeader | undefined;
   close(): void;
+}
+
+export interface TensorHeader {
+  dtype: string;
+  shape: number[];
+  file: string;
 }
 
 export function openWeights(dir: string): ModelWeights {
@@ -39,6 +47,7 @@ function openSingle(file: string): ModelWeights {
   return {
     read: (name) => ({ data: reader.readFloat32(name), shape: reader.info(name).shape }),
     names: () => reader.names(),
+    header: (name) => (reader.has(name) ? headerOf(reader, name, file) : undefined),
     close: () => reader.close(),
   };
 }
@@ -96,8 +105,19 @@ function openSharded(dir: string): ModelWeights {
       return { data: reader.readFloat32(name), shape: reader.info(name).shape };
     },
     names: () => [...weightMap.keys()],
+    header: (name) => {
+      const shard = weightMap.get(name);
+      const reader = shard === undefined ? undefined : readers.get(shard)!;
+      if (!reader?.has(name)) return undefined;
+      return headerOf(reader, name, join(dir, shard!));
+    },
     close: () => {
       for (const r of readers.values()) r.close();
     },
   };
+}
+
+function headerOf(reader: SafetensorsReader, name: string, file: string): TensorHeader {
+  const { dtype, shape } = reader.info(name);
+  return { dtype, shape, file };
 }

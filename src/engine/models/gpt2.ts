@@ -7,7 +7,7 @@ import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
 import { causalSequence, geluTanh, stridePad, type KvCache, type KvLayout } from './common';
 import { configField, type RawConfig } from './config';
-import { learnedPositionStack } from './learnedPositionStack';
+import { learnedPositionStack, learnedPositionTensors } from './learnedPositionStack';
 import type { ModelParams } from './params';
 
 export interface Gpt2Config {
@@ -18,6 +18,8 @@ export interface Gpt2Config {
   nPositions: number;
   vocabSize: number;
   eps: number;
+  /** The MLP's inner width: n_inner, or 4·n_embd when the config leaves it null. */
+  nInner: number;
 }
 
 export const GPT2_LORA_TARGETS = ['c_attn', 'c_proj', 'c_fc'];
@@ -35,6 +37,7 @@ export function parseGpt2Config(raw: RawConfig, file: string): Gpt2Config {
     nPositions: f.int('n_positions', raw.n_ctx as number | undefined),
     vocabSize: f.int('vocab_size'),
     eps: f.num('layer_norm_epsilon', 1e-5),
+    nInner: f.int('n_inner', 4 * f.int('n_embd')),
   };
   if (cfg.nEmbd % cfg.nHead !== 0)
     throw new UserError(`${file}: n_embd ${cfg.nEmbd} is not divisible by n_head ${cfg.nHead}`);
@@ -93,6 +96,20 @@ export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tenso
 /** GPT-2's KV cache: all H heads keep keys and values. */
 export function gpt2KvLayout(cfg: Gpt2Config): KvLayout {
   return { nLayer: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead, fused: false };
+}
+
+/** Every tensor GPT-2 reads (Conv1D [in, out] weights, c_attn 3C wide). */
+export function gpt2Tensors(cfg: Gpt2Config) {
+  const { nLayer, vocabSize, nPositions, nEmbd, nInner } = cfg;
+  return learnedPositionTensors({
+    nLayer,
+    vocabSize,
+    nPositions,
+    nEmbd,
+    qkvWidth: 3 * nEmbd,
+    inner: nInner,
+    conv1d: true,
+  });
 }
 
 /** The LM head's weight [V, C]: tied to the token embedding. */

@@ -9,7 +9,7 @@ import { UserError } from '../errors';
 import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
 import { causalSequence, geluTanh, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
-import { learnedPositionStack } from './learnedPositionStack';
+import { learnedPositionStack, learnedPositionTensors } from './learnedPositionStack';
 import type { ModelParams } from './params';
 
 export interface GptBigCodeConfig {
@@ -116,4 +116,20 @@ export function gptBigCodeHidden(
 /** The LM head's weight [V, C]: tied to the token embedding unless the config unties it. */
 export function gptBigCodeHeadWeight(cfg: GptBigCodeConfig, p: ModelParams): Tensor {
   return p.weight(cfg.tieEmbeddings ? 'transformer.wte.weight' : 'lm_head.weight');
+}
+
+/** Every tensor GPTBigCode reads (nn.Linear [out, in]; c_attn C + 2·D wide), lm_head when untied. */
+export function gptBigCodeTensors(cfg: GptBigCodeConfig) {
+  const { nLayer, vocabSize, nPositions, nEmbd, nHead, nInner } = cfg;
+  const D = nEmbd / nHead;
+  const stack = learnedPositionTensors({
+    nLayer,
+    vocabSize,
+    nPositions,
+    nEmbd,
+    qkvWidth: nEmbd + 2 * D,
+    inner: nInner,
+    conv1d: false,
+  });
+  return cfg.tieEmbeddings ? stack : [...stack, { name: 'lm_head.weight', shape: [vocabSize, nEmbd] }];
 }

@@ -12,6 +12,7 @@ import {
   GPT2_LORA_TARGETS,
   gpt2HeadWeight,
   gpt2Hidden,
+  gpt2Tensors,
   gpt2KvLayout,
   parseGpt2Config,
   type Gpt2Config,
@@ -20,6 +21,7 @@ import {
   GPT_BIGCODE_LORA_TARGETS,
   gptBigCodeHeadWeight,
   gptBigCodeHidden,
+  gptBigCodeTensors,
   parseGptBigCodeConfig,
   type GptBigCodeConfig,
 } from './gptBigCode';
@@ -32,7 +34,7 @@ import {
   type LlamaConfig,
 } from './llama';
 import type { KvCache, KvLayout } from './common';
-import type { WeightSource } from '../formats/weights';
+import { resolveWeights, type ResolvedWeights, type WeightNaming } from './names';
 import type { ModelParams } from './params';
 
 export type ModelConfig = Gpt2Config | LlamaConfig | GptBigCodeConfig;
@@ -54,7 +56,17 @@ export interface Family<C extends ModelConfig = ModelConfig> {
   exportConfig: Record<string, unknown>;
   /** Every weight and how training from scratch starts it (families that support it). */
   weightSpecs?(cfg: C): WeightSpec[];
+  /** Every tensor the graphs read, by its save_pretrained name, with the shape the config implies. */
+  tensors(cfg: C): { name: string; shape: number[] }[];
+  /** How checkpoint names map to those (the base-model prefix) and the buffers to pass over. */
+  naming: WeightNaming;
 }
+
+/** transformers' `base_model_prefix` for GPT-2 and GPTBigCode; GPT-2's causal-mask buffers. */
+const TRANSFORMER_NAMING: WeightNaming = {
+  basePrefix: 'transformer.',
+  ignored: [/(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/],
+};
 
 /** A family typed by its own config (methods are bivariant, so it fits the registry's row type). */
 const family = <C extends ModelConfig>(f: Family<C>): Family => f;
@@ -71,6 +83,9 @@ const llamaFamily = family<LlamaConfig>({
   kvLayout: (c) => ({ nLayer: c.nLayer, kvHeads: c.nKvHead, headDim: c.headDim, fused: false }),
   exportConfig: {},
   weightSpecs: llamaWeightSpecs,
+  tensors: llamaWeightSpecs,
+  // Older conversions keep each layer's rotary table as a buffer.
+  naming: { basePrefix: 'model.', ignored: [/\.rotary_emb\.inv_freq$/] },
 });
 
 const FAMILIES: Record<string, Family> = {
@@ -84,6 +99,8 @@ const FAMILIES: Record<string, Family> = {
     vocabSize: (c) => c.vocabSize,
     kvLayout: gpt2KvLayout,
     exportConfig: {},
+    tensors: gpt2Tensors,
+    naming: TRANSFORMER_NAMING,
   }),
   llama: llamaFamily,
   qwen2: llamaFamily,
@@ -99,6 +116,8 @@ const FAMILIES: Record<string, Family> = {
     kvLayout: (c) => ({ nLayer: c.nLayer, kvHeads: 1, headDim: c.nEmbd / c.nHead, fused: true }),
     // transformers.js picks GPTBigCode's fused key_value cache from this flag (HF's default is true).
     exportConfig: { multi_query: true },
+    tensors: gptBigCodeTensors,
+    naming: TRANSFORMER_NAMING,
   }),
 };
 
@@ -109,13 +128,15 @@ export interface LoadedModel {
   modelType: string;
   config: ModelConfig;
   family: Family;
-  weights: WeightSource & { close(): void };
+  /** The folder's weights under save_pretrained names, whichever layout the file stores. */
+  weights: ResolvedWeights;
 }
 
 export function loadModel(dir: string): LoadedModel {
   const raw = readModelConfig(dir);
   const { family, config } = parseConfig(raw, join(dir, 'config.json'));
-  return { dir, modelType: raw.model_type as string, config, family, weights: openWeights(dir) };
+  const weights = resolveWeights(openWeights(dir), family.naming);
+  return { dir, modelType: raw.model_type as string, config, family, weights };
 }
 
 /**
@@ -135,7 +156,7 @@ export function initModelFolder(dir: string, raw: RawConfig, file: string, seed:
   writeInitialModel(dir, raw, family.weightSpecs(config), seed);
 }
 
-function parseConfig(raw: RawConfig, file: string): { family: Family; config: ModelConfig } {
+export function parseConfig(raw: RawConfig, file: string): { family: Family; config: ModelConfig } {
   const modelType = raw.model_type;
   if (typeof modelType !== 'string')
     throw new UserError(

@@ -36,3 +36,43 @@ export function learnedPositionStack(
   }
   return norm(h, 'transformer.ln_f');
 }
+
+export interface StackShapes {
+  nLayer: number;
+  vocabSize: number;
+  nPositions: number;
+  nEmbd: number;
+  /** c_attn's output width: 3C for GPT-2, C + 2·D for multi-query GPTBigCode. */
+  qkvWidth: number;
+  /** The MLP's inner width (n_inner, default 4C). */
+  inner: number;
+  /** Conv1D stores weights [in, out] (GPT-2); nn.Linear [out, in] (GPTBigCode). */
+  conv1d: boolean;
+}
+
+/** Every tensor the stack reads, by its save_pretrained name, with the shape the config implies. */
+export function learnedPositionTensors(s: StackShapes): { name: string; shape: number[] }[] {
+  const C = s.nEmbd;
+  const out: { name: string; shape: number[] }[] = [
+    { name: 'transformer.wte.weight', shape: [s.vocabSize, C] },
+    { name: 'transformer.wpe.weight', shape: [s.nPositions, C] },
+  ];
+  const norm = (name: string) =>
+    out.push({ name: `${name}.weight`, shape: [C] }, { name: `${name}.bias`, shape: [C] });
+  const layer = (name: string, inp: number, width: number) =>
+    out.push(
+      { name: `${name}.weight`, shape: s.conv1d ? [inp, width] : [width, inp] },
+      { name: `${name}.bias`, shape: [width] },
+    );
+  for (let i = 0; i < s.nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    norm(`${p}.ln_1`);
+    layer(`${p}.attn.c_attn`, C, s.qkvWidth);
+    layer(`${p}.attn.c_proj`, C, C);
+    norm(`${p}.ln_2`);
+    layer(`${p}.mlp.c_fc`, C, s.inner);
+    layer(`${p}.mlp.c_proj`, s.inner, C);
+  }
+  norm('transformer.ln_f');
+  return out;
+}

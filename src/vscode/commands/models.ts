@@ -1,5 +1,6 @@
 /** The Models view and its commands: add a model (a folder, or a hub id), remove one, make one the default. */
 import * as vscode from 'vscode';
+import { checkModelFolder } from '../../engine/models/check';
 import { isModelDir } from '../modelCatalog';
 import { settings } from '../settings';
 import type { ModelNode } from '../trees/modelsTree';
@@ -35,6 +36,8 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
         )?.[0]?.fsPath;
         if (dir && !isModelDir(dir))
           throw new Error(`${dir} has no config.json: not a Hugging Face model folder`);
+        // Refuse a folder we cannot use now, with the reason, not at its first training step.
+        if (dir) checkModelFolder(dir);
         if (dir) {
           const folders = settings().modelFolders;
           if (!folders.includes(dir))
@@ -52,6 +55,7 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
               })
             : value;
         if (id) dir = await modelFolder(d, id);
+        if (dir) checkModelFolder(dir);
       }
       d.models.refresh();
       return dir;
