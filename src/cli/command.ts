@@ -112,10 +112,32 @@ export async function oneLineErrors(io: CliIo, prefix: string, body: () => Promi
 /** parseArgs with errors turned into one-line user errors. */
 export function parseFlags<T extends FlagSpec>(argv: string[], options: T) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: negativeValuesJoined(argv, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UserError((err as Error).message.split('\n')[0]);
   }
+}
+
+/**
+ * `--steps -5` as `--steps=-5`: parseArgs reads a value that starts with "-" as an option ("argument
+ * is ambiguous"); joined, the number reaches its flag's range check and gets a message naming it.
+ */
+function negativeValuesJoined(argv: string[], options: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 export function numberFlag(
@@ -125,8 +147,8 @@ export function numberFlag(
   integer = true,
 ): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0)
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || n < 0)
     throw new UserError(
       `--${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'} (got "${value}")`,
     );

@@ -2,9 +2,13 @@
  * `localtune` command line: a thin layer over engine/ and data/. Expected bad input prints one
  * line and exits with code 2; `--json` prints machine-readable lines (the worker protocol's events).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { UserError } from '../engine/errors';
 import { type CliIo, oneLineErrors } from './command';
+import { internalErrorLine, internalErrorsLogged } from './internalErrors';
+import { runChatCommand } from './chat';
 import { runDatasetCommand } from './dataset';
 import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
@@ -22,6 +26,7 @@ Usage:
   localtune export  --model DIR [--adapter DIR] --out DIR [--dtype fp32|int8]
   localtune generate --model DIR [--adapter DIR] --prompt STR [--max-tokens N] [--temperature T --top-p P --seed N]
   localtune eval    --model DIR|ID [--adapter DIR] --data DATASET [--spans N] [--seed N] [--json]
+  localtune chat    --model DIR|ID [--adapter DIR] [--system STR] [--messages FILE --json]
 
 Run \`localtune <command> --help\` for a command's options.`;
 
@@ -32,52 +37,91 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   export: runExportCommand,
   generate: runGenerateCommand,
   eval: runEvalCommand,
+  chat: runChatCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  return oneLineErrors(io, 'localtune: ', async () => {
-    if (command === undefined || ['--help', '-h', 'help'].includes(command)) {
-      io.out(USAGE);
-      return command === undefined ? 2 : 0;
-    }
-    if (!Object.hasOwn(COMMANDS, command))
-      throw new UserError(
-        `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see localtune --help)`,
-      );
-    return COMMANDS[command](rest, io);
-  });
+  return internalErrorsLogged(io, () =>
+    oneLineErrors(io, 'localtune: ', async () => {
+      if (command === undefined || ['--help', '-h', 'help'].includes(command)) {
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      }
+      if (!Object.hasOwn(COMMANDS, command))
+        throw new UserError(
+          `unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see localtune --help)`,
+        );
+      return COMMANDS[command](rest, io);
+    }),
+  );
 }
 
 /**
  * Freed memory is slow to re-touch on many Linux VMs; glibc tuned to keep it costs nothing
- * elsewhere (docs/peers.md). Heavy commands re-run themselves once with that setting.
+ * elsewhere (docs/peers.md). glibc reads that setting only at start, so heavy commands re-run
+ * themselves once with it: the child dies with this process (a pipe it watches closes, even on
+ * kill -9) and gets the signals this one gets, so the user's process is the only one to stop.
  */
-function relaunchWithTunedMalloc(argv: string[]): number | null {
+function relaunchWithTunedMalloc(argv: string[]): Promise<number> | null {
   if (
     !['train', 'score', 'eval'].includes(argv[0] ?? '') ||
     process.env.MALLOC_MMAP_MAX_ !== undefined ||
     process.platform !== 'linux'
   )
     return null;
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' },
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: {
+      ...process.env,
+      MALLOC_MMAP_MAX_: '0',
+      MALLOC_TRIM_THRESHOLD_: '68719476736',
+      [PARENT_PIPE_ENV]: '3',
+    },
   });
-  return r.status ?? 1;
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  return new Promise((done) => {
+    child.on('error', (err) => {
+      process.stderr.write(`localtune: could not start the training process: ${err.message}\n`);
+      done(1);
+    });
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
+  });
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const PARENT_PIPE_ENV = 'LOCALTUNE_PARENT_PIPE';
+
+/** In the relaunched child: exit as soon as the parent's end of the pipe closes (the parent died). */
+function exitWithParent(): void {
+  const fd = process.env[PARENT_PIPE_ENV];
+  if (fd === undefined) return;
+  delete process.env[PARENT_PIPE_ENV]; // not for processes this one starts
+  const pipe = new Socket({ fd: Number(fd), readable: true, writable: false });
+  pipe.on('error', () => process.exit(129));
+  pipe.on('close', () => process.exit(129));
+  pipe.resume();
+  pipe.unref();
+}
+
+/** Writes to a stream that may close early (`localtune train | head -1`): the run goes on, quietly. */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false;
+  stream.on('error', () => (closed = true));
+  return (line) => {
+    if (!closed && !stream.destroyed) stream.write(line + '\n');
+  };
 }
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  exitWithParent();
   const relaunched = relaunchWithTunedMalloc(argv);
-  if (relaunched !== null) process.exit(relaunched);
-  runCli(argv, {
-    out: (l) => process.stdout.write(l + '\n'),
-    err: (l) => process.stderr.write(l + '\n'),
-  }).then(
+  (relaunched ?? runCli(argv, { out: lineWriter(process.stdout), err: lineWriter(process.stderr) })).then(
     (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`localtune: internal error: ${(err as Error).stack ?? err}\n`);
+    (err: unknown) => {
+      process.stderr.write(`localtune: ${internalErrorLine(err)}\n`);
       process.exit(1);
     },
   );

@@ -1,15 +1,18 @@
 /** `localtune train`: fine-tune a model (LoRA or full) on text/JSONL files or a dataset folder. */
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../engine/errors';
+import { withFolderLock } from '../engine/formats/lock';
+import { listCheckpoints } from '../engine/train/checkpoint';
 import { train } from '../engine/train/trainer';
 import { trainOptionsFrom, type TrainSpec } from '../jobs/trainSpec';
 import type { CliIo, CommandArgs } from './command';
-import { command, numberFlag, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
+import { command, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
   --lora-r 8 --lora-alpha 16 --lora-dropout 0 --targets c_attn,c_proj,c_fc
-  --steps N | --epochs N    length of training (default: 1 epoch)
+  --steps N | --epochs N    length of training (default, and --steps 0: 1 epoch)
   --lr 2e-4 (LoRA) / 5e-5 (full)   --warmup 10   --weight-decay 0   --clip 1
   --batch-tokens 2048 --seq-len 256 --micro-batch-tokens 1024
   --eval-every 50 --eval-tokens 16384 --checkpoint-every 100 --seed 0
@@ -62,7 +65,6 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     throw new UserError('train needs --data FILE... (text or JSONL files) or a dataset folder');
   const mode = values.mode ?? 'lora';
   if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
-  if (values.steps && values.epochs) throw new UserError('give --steps or --epochs, not both');
 
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   const spec: TrainSpec = {
@@ -75,8 +77,8 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     loraAlpha: n(values['lora-alpha'], 'lora-alpha', false),
     loraDropout: n(values['lora-dropout'], 'lora-dropout', false),
     targets: values.targets?.split(',').map((s) => s.trim()),
-    steps: values.steps ? numberFlag(values.steps, 'steps', 1) : undefined,
-    epochs: values.epochs ? numberFlag(values.epochs, 'epochs', 1, false) : undefined,
+    steps: n(values.steps, 'steps'),
+    epochs: n(values.epochs, 'epochs', false),
     lr: n(values.lr, 'lr', false),
     warmupSteps: n(values.warmup, 'warmup'),
     weightDecay: n(values['weight-decay'], 'weight-decay', false),
@@ -90,20 +92,30 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     keepBest: values['keep-best'],
     checkpointEvery: n(values['checkpoint-every'], 'checkpoint-every'),
     seed: n(values.seed, 'seed'),
-    threads: values.threads ? numberFlag(values.threads, 'threads', 1) : undefined,
+    threads: n(values.threads, 'threads'),
+    // Resuming writes into the run folder, also when --resume names one of its checkpoints.
     outDir:
-      values.resume ??
       values.out ??
+      (values.resume !== undefined ? runFolderOf(values.resume) : undefined) ??
       join('.localtune', 'runs', new Date().toISOString().replace(/[:.]/g, '-')),
     resumeFrom: values.resume,
     init: initFlag(values.init),
     configFile: values.config,
   };
-  const options = await trainOptionsFrom(spec, (w) => io.err(w));
+  return withRunFolder(spec.outDir, () => run(spec, values.json === true, io));
+}
+
+async function run(spec: TrainSpec, json: boolean, io: CliIo): Promise<number> {
+  const mode = spec.mode;
+  const options = await trainOptionsFrom(spec, (w) => {
+    // A record the user gave that cannot be read is an error here (`file:line: reason`), not a skip.
+    if (/^warning: .+:\d+: /.test(w)) throw new UserError(w.slice('warning: '.length));
+    io.err(w);
+  });
 
   await train(options, {
     onEvent: (e) => {
-      if (values.json) io.out(JSON.stringify(e));
+      if (json) io.out(JSON.stringify(e));
       else if (e.type === 'step')
         io.out(
           `step ${e.step}/${e.totalSteps}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ${Math.round(e.tokensPerSec)} tok/s`,
@@ -118,6 +130,31 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     },
   });
   return 0;
+}
+
+/** `--resume RUN/checkpoints/step-N` continues RUN: the run folder, never the checkpoint's. */
+function runFolderOf(resume: string): string {
+  const abs = resolve(resume);
+  const parent = dirname(abs);
+  return basename(parent) === 'checkpoints' && existsSync(join(abs, 'trainer_state.json'))
+    ? dirname(parent)
+    : abs;
+}
+
+/**
+ * Runs `body` holding the run folder's lock. A run that fails before its first checkpoint leaves
+ * no folder behind when it made the folder (nothing to resume, nothing to show).
+ */
+async function withRunFolder(outDir: string, body: () => Promise<number>): Promise<number> {
+  const existed = existsSync(outDir);
+  return withFolderLock(outDir, 'localtune train', async () => {
+    try {
+      return await body();
+    } catch (err) {
+      if (!existed && listCheckpoints(outDir).length === 0) rmSync(outDir, { recursive: true, force: true });
+      throw err;
+    }
+  });
 }
 
 function initFlag(value: string | undefined): TrainSpec['init'] {

@@ -8,9 +8,13 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDatasetDir, readDataset, tokenStreamFromFiles } from '../data/datasetFiles';
 import { OptionError } from '../engine/errors';
-import { loadAdapter } from '../engine/formats/peft';
+import { loadAdapter, type LoraSettings } from '../engine/formats/peft';
+import { SafetensorsReader } from '../engine/formats/safetensors';
+import { openWeights } from '../engine/formats/weights';
+import { isLoraTarget } from '../engine/models/lora';
+import { checkAdapterFits, checkWeightsFit } from '../engine/train/adapterFit';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
-import { initModelFolder, loadModel } from '../engine/models';
+import { initModelFolder, loadModel, type LoadedModel } from '../engine/models';
 import { readModelConfigFile } from '../engine/models/config';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
 import type { TrainOptions } from '../engine/train/trainer';
@@ -95,7 +99,10 @@ export async function trainOptionsFrom(
   const { mode } = spec;
   if (mode !== 'lora' && mode !== 'full')
     throw new OptionError(['mode'], `mode must be lora or full (got "${mode}")`);
-  if (spec.steps !== undefined && spec.epochs !== undefined)
+  checkRanges(spec);
+  // 0 steps is one epoch, as the extension's setting documents.
+  const steps = spec.steps || undefined;
+  if (steps !== undefined && spec.epochs !== undefined)
     throw new OptionError(['steps', 'epochs'], 'give steps or epochs, not both');
   if (spec.data.length === 0)
     throw new OptionError(['data'], 'train needs data: text or JSONL files, or a dataset folder');
@@ -108,15 +115,15 @@ export async function trainOptionsFrom(
       'configFile sets the architecture of a new model: use init random',
     );
   const modelDir = scratch ? scratchModelFolder(spec) : spec.modelDir;
-  const model = loadModel(modelDir);
-  // When resuming a LoRA run, the checkpoint's adapter settings win over the spec.
-  const resumed =
-    spec.resumeFrom && mode === 'lora' ? loadAdapter(resolveCheckpoint(spec.resumeFrom)).settings : undefined;
   if (spec.adapterDir && mode !== 'lora')
     throw new OptionError(['adapterDir', 'mode'], 'adapterDir continues LoRA training: use mode lora');
   if (spec.adapterDir && spec.resumeFrom)
     throw new OptionError(['adapterDir', 'resumeFrom'], 'give adapterDir or resumeFrom, not both');
+  const model = loadModel(modelDir);
+  // When resuming, the checkpoint must be this model's; in LoRA mode its adapter settings win.
+  const resumed = spec.resumeFrom ? resumedSettings(model, mode, spec.resumeFrom) : undefined;
   const initial = spec.adapterDir ? loadAdapter(spec.adapterDir) : undefined;
+  if (initial) checkAdapterFits(model, initial.values, initial.settings.r, spec.adapterDir!);
   const lora = resumed ??
     initial?.settings ?? {
       r: spec.loraR ?? TRAIN_DEFAULTS.loraR,
@@ -127,6 +134,7 @@ export async function trainOptionsFrom(
     };
   if (lora.dropout >= 1)
     throw new OptionError(['lora.dropout'], `lora.dropout must be below 1 (got ${lora.dropout})`);
+  if (mode === 'lora') checkTargetsMatch(modelDir, lora.targets);
   const context = model.family.contextLength(model.config);
   const seqLen = spec.seqLen ?? Math.min(spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen, context);
   // Checked before the data is read: a wrong setting should not cost a tokenization pass.
@@ -144,13 +152,13 @@ export async function trainOptionsFrom(
     validation,
     mode,
     lora,
-    steps: spec.steps,
+    steps,
     epochs: spec.epochs,
     lr: spec.lr ?? (scratch ? SCRATCH_DEFAULTS.lr : TRAIN_DEFAULTS.lr[mode]),
     warmupSteps:
       spec.warmupSteps ??
-      (scratch && spec.steps
-        ? Math.max(TRAIN_DEFAULTS.warmupSteps, Math.round(spec.steps * SCRATCH_DEFAULTS.warmupShare))
+      (scratch && steps
+        ? Math.max(TRAIN_DEFAULTS.warmupSteps, Math.round(steps * SCRATCH_DEFAULTS.warmupShare))
         : TRAIN_DEFAULTS.warmupSteps),
     minLrRatio: TRAIN_DEFAULTS.minLrRatio,
     weightDecay: spec.weightDecay ?? (scratch ? SCRATCH_DEFAULTS.weightDecay : TRAIN_DEFAULTS.weightDecay),
@@ -168,6 +176,99 @@ export async function trainOptionsFrom(
     outDir: resolve(spec.outDir),
     resumeFrom: spec.resumeFrom ? resolve(spec.resumeFrom) : undefined,
   };
+}
+
+/** Each number's accepted range (the option names are TrainSpec's, as errors name them). */
+const RANGES: [keyof TrainSpec, Range][] = [
+  ['loraR', { integer: true, min: 1, max: 4096 }],
+  ['loraAlpha', { above: 0, max: 1e6 }],
+  ['loraDropout', { min: 0, below: 1 }],
+  ['steps', { integer: true, min: 0, max: 1e9 }],
+  ['epochs', { above: 0, max: 1e6 }],
+  ['lr', { above: 0, max: 1 }],
+  ['warmupSteps', { integer: true, min: 0, max: 1e9 }],
+  ['weightDecay', { min: 0, max: 1 }],
+  ['clipNorm', { min: 0, max: 1e9 }],
+  ['batchTokens', { integer: true, min: 1, max: 1e9 }],
+  ['seqLen', { integer: true, min: 1, max: 1e7 }],
+  ['microBatchTokens', { integer: true, min: 1, max: 1e9 }],
+  ['evalEvery', { integer: true, min: 0, max: 1e9 }],
+  ['evalTokens', { integer: true, min: 1, max: 1e12 }],
+  ['patience', { integer: true, min: 0, max: 1e6 }],
+  ['checkpointEvery', { integer: true, min: 0, max: 1e9 }],
+  ['seed', { integer: true, min: 0, max: 2 ** 32 - 1 }],
+  ['threads', { integer: true, min: 1, max: 1024 }],
+];
+
+interface Range {
+  integer?: boolean;
+  min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  max?: number;
+  /** Exclusive upper bound. */
+  below?: number;
+}
+
+function checkRanges(spec: TrainSpec): void {
+  for (const [name, r] of RANGES) {
+    const v = spec[name];
+    if (v === undefined) continue;
+    const ok =
+      typeof v === 'number' &&
+      Number.isFinite(v) &&
+      (!r.integer || Number.isInteger(v)) &&
+      !(r.min !== undefined && v < r.min) &&
+      !(r.above !== undefined && v <= r.above) &&
+      !(r.max !== undefined && v > r.max) &&
+      !(r.below !== undefined && v >= r.below);
+    if (!ok) throw new OptionError([name], `${name} must be ${describeRange(r)} (got ${String(v)})`);
+  }
+}
+
+function describeRange(r: Range): string {
+  const low = r.min !== undefined ? `${r.min}` : `above ${r.above}`;
+  const high = r.max !== undefined ? `${r.max}` : `below ${r.below}`;
+  return `${r.integer ? 'a whole number' : 'a number'} from ${low} to ${high}`.replace(
+    /from above (\S+) to/,
+    'above $1 and up to',
+  );
+}
+
+/** LoRA targets that name no module of the model would train nothing. */
+function checkTargetsMatch(modelDir: string, targets: string[]): void {
+  const weights = openWeights(modelDir);
+  const modules = weights
+    .names()
+    .filter((n) => n.endsWith('.weight'))
+    .map((n) => n.slice(0, -'.weight'.length));
+  weights.close();
+  const settings = { r: 1, alpha: 1, dropout: 0, rslora: false, targets };
+  const unmatched = targets.filter(
+    (t) => !modules.some((m) => isLoraTarget({ ...settings, targets: [t] }, m)),
+  );
+  if (targets.length === 0 || unmatched.length > 0) {
+    const names = [...new Set(modules.map((m) => m.slice(m.lastIndexOf('.') + 1)))];
+    throw new OptionError(
+      ['targets'],
+      `targets ${unmatched.join(',') || '(none)'} match no module of ${modelDir}; its modules: ${names.join(', ')}`,
+    );
+  }
+}
+
+/** The checkpoint a resume starts from, checked against the model (its LoRA settings, when LoRA). */
+function resumedSettings(model: LoadedModel, mode: 'lora' | 'full', from: string): LoraSettings | undefined {
+  const dir = resolveCheckpoint(from);
+  if (mode === 'full') {
+    const r = SafetensorsReader.open(join(dir, 'model.safetensors'));
+    const shapes = new Map(r.names().map((n) => [n, { shape: r.info(n).shape }]));
+    r.close();
+    checkWeightsFit(model, shapes, dir);
+    return undefined;
+  }
+  const adapter = loadAdapter(dir);
+  checkAdapterFits(model, adapter.values, adapter.settings.r, dir);
+  return adapter.settings;
 }
 
 async function loadStreams(

@@ -72,9 +72,12 @@ function failOnBadLoss(run: Run, loss: number): never {
   // A checkpoint of exactly these parameters is not good: they just produced this loss.
   const newest = listCheckpoints(o.outDir).at(-1);
   if (newest && readCheckpointStep(newest) === state.step) rmSync(newest, { recursive: true, force: true });
+  const kept = listCheckpoints(o.outDir).at(-1);
   throw new OptionError(
     ['lr'],
-    `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${o.outDir}/checkpoints — lower lr and resume`,
+    kept
+      ? `training loss became ${loss} at step ${state.step + 1}; the last good checkpoint is kept in ${kept} — lower lr and resume`
+      : `training loss became ${loss} at step ${state.step + 1}, before any checkpoint; check the model's weights or lower lr`,
   );
 }
 
