@@ -12,9 +12,13 @@ const nodeBundles = [
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/jobs/workers/train.ts', out: 'dist/worker/train.js' },
   { in: 'src/jobs/workers/complete.ts', out: 'dist/worker/complete.js' },
+  { in: 'src/jobs/workers/chat.ts', out: 'dist/worker/chat.js' },
   { in: 'src/data/workers/prepare.ts', out: 'dist/worker/data-prepare.js' },
 ];
-const webBundles = [{ in: 'webview/main.ts', out: 'dist/webview/main.js' }];
+const webBundles = [
+  { in: 'webview/main.ts', out: 'dist/webview/main.js' },
+  { in: 'webview/playground/main.ts', out: 'dist/webview/playground.js' },
+];
 
 const jobs = [];
 for (const b of nodeBundles.filter((b) => existsSync(join(root, b.in)))) {
