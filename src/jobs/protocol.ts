@@ -4,6 +4,7 @@
  * version refuses it with an error instead of guessing. Training progress is the trainer's own
  * `TrainEvent` (the lines of metrics.jsonl and of `localtune train --json`), tagged with `v`.
  */
+import type { DatasetOptions } from '../data/datasetConfig';
 import type { DatasetManifest } from '../data/manifest';
 import type { EvalReport } from '../eval/report';
 import type { TrainEvent } from '../engine/train/events';
@@ -21,6 +22,8 @@ export type JobRequest =
       modelDir: string;
       outDir: string;
       exclude?: string[];
+      /** The dataset's own options (data/datasetConfig.ts); they win over `exclude`. */
+      options?: Partial<DatasetOptions>;
     }
   /** A merged model folder for transformers.js (engine/generate/export). */
   | { kind: 'export'; modelDir: string; adapterDir?: string; outDir: string; dtype: 'fp32' | 'int8' }

@@ -100,6 +100,7 @@ async function run(job: JobRequest): Promise<void> {
 function fail(err: unknown): void {
   const e = err as Error;
   send(
+      ...job.options,
     tag({
       type: 'error',
       cause: isUserError(err) ? 'user' : 'internal',

@@ -1,31 +1,85 @@
 /**
- * The Datasets view and its commands: build a dataset from the workspace, add files to one,
- * rebuild it, leave a file out, open its manifest, preview its samples (decoded in the worker).
+ * The Datasets view and its commands: build a dataset from the workspace (asking first when it
+ * exists), add files to one, rebuild it (for its model or another), leave a file out, include a
+ * key file anyway, edit its options, open its manifest, preview its samples (decoded in the
+ * worker). A file watcher marks a dataset out of date when its workspace changes.
  */
-import { basename, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
+import { hubCacheDir } from '../../engine/hub/hub';
 import { MANIFEST_FILE } from '../../data/manifest';
 import { previewLines } from '../../jobs/datasetPreview';
-import { datasetsRoot, listDatasetDirs } from '../datasetInfo';
+import {
+  datasetConfigOf,
+  datasetsRoot,
+  listDatasetDirs,
+  readDatasetInfo,
+  type DatasetInfo,
+} from '../datasetInfo';
+import { cachedHubModel, isLocalFolder } from '../modelCatalog';
 import { settings } from '../settings';
 import type { DatasetNode } from '../trees/datasetsTree';
 import { command, datasetDirOf, needWorkspace, workspaceRoot, type CommandDeps } from './common';
 import { buildDataset, rebuildDataset } from './datasetBuild';
+import { editDatasetOptions } from './datasetOptions';
 import { modelFolder } from './modelFolder';
 
 /** How many samples Preview Samples decodes. */
 const PREVIEW_SAMPLES = 5;
+/** Quiet time after the last file event before the workspace is compared with the datasets. */
+const WATCH_DEBOUNCE_MS = 1000;
 
 export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
   const { log } = d;
+  // The default model's folder when it is on disk already (the view never downloads).
+  d.datasets.followDefaultModel(async () => {
+    const id = settings().defaultModel;
+    if (isLocalFolder(id)) return id;
+    return (await cachedHubModel(id, hubCacheDir())) ?? cachedHubModel(id, d.downloadCache());
+  });
+
+  /** A file row's path as a pattern anchored at its source (`/src/a.ts`). */
+  const patternOf = (info: DatasetInfo, path: string) => {
+    const source = info.sources.find((s) => path.startsWith(s.path + sep));
+    return source ? '/' + relative(source.path, path).split(sep).join('/') : path;
+  };
+
   return [
     vscode.window.registerTreeDataProvider('localtune.datasets', d.datasets),
+    watchWorkspace(d),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('localtune.defaultModel')) d.datasets.refresh();
+    }),
     command(log, 'localtune.buildDataset', async () => {
       const ws = needWorkspace();
       if (!ws) return undefined;
       const modelDir = await modelFolder(d, settings().defaultModel);
       if (!modelDir) return undefined;
-      return buildDataset(d, [ws], ['.localtune/'], join(datasetsRoot(ws), basename(ws)), modelDir);
+      let outDir = join(datasetsRoot(ws), basename(ws));
+      if (existsSync(join(outDir, MANIFEST_FILE))) {
+        // Never overwrite silently: a rebuild keeps the dataset's options and exclusions.
+        const name = basename(outDir);
+        let fresh = 2;
+        while (existsSync(`${outDir}-${fresh}`)) fresh++;
+        type Item = vscode.QuickPickItem & { value: 'rebuild' | 'new' };
+        const pick = await vscode.window.showQuickPick<Item>(
+          [
+            {
+              label: `Rebuild ${name}`,
+              description: 'keeps its options and exclusions',
+              detail: `Built again from the workspace with ${basename(modelDir)}'s tokenizer`,
+              value: 'rebuild',
+            },
+            { label: `New dataset ${name}-${fresh}`, description: 'default options', value: 'new' },
+          ],
+          { title: `Dataset ${name} exists`, placeHolder: 'Enter rebuilds it; Escape leaves it as it is' },
+        );
+        if (!pick) return undefined;
+        if (pick.value === 'rebuild') return rebuildDataset(d, outDir, { modelDir });
+        outDir = `${outDir}-${fresh}`;
+      }
+      return buildDataset(d, [ws], ['.localtune/'], outDir, modelDir);
     }),
     command(
       log,
@@ -71,17 +125,40 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       const dir = datasetDirOf(arg) ?? listDatasetDirs(workspaceRoot() ?? '')[0];
       return dir ? rebuildDataset(d, dir) : vscode.commands.executeCommand('localtune.buildDataset');
     }),
+    command(log, 'localtune.rebuildDatasetForModel', async (arg?: DatasetNode | string, model?: string) => {
+      const dir = datasetDirOf(arg);
+      if (!dir) return undefined;
+      const modelDir = await modelFolder(d, model ?? settings().defaultModel);
+      return modelDir ? rebuildDataset(d, dir, { modelDir }) : undefined;
+    }),
     command(log, 'localtune.excludeFile', async (arg?: DatasetNode) => {
       if (arg?.kind !== 'file') return undefined;
-      const source = arg.dataset.sources.find((s) => arg.file.absPath.startsWith(s.path + '/'));
-      const pattern = source ? '/' + relative(source.path, arg.file.absPath) : arg.file.fileId;
-      const ok = await vscode.window.showWarningMessage(
-        `Leave ${pattern} out of ${arg.dataset.name} and rebuild it?`,
-        { modal: true },
-        'Exclude and rebuild',
-      );
-      if (ok) return rebuildDataset(d, arg.dataset.dir, { addExclude: [pattern] });
-      return undefined;
+      const pattern = patternOf(arg.dataset, arg.file.path);
+      // No modal: the rebuild is the confirmation, and Undo takes the pattern out again.
+      const dir = await rebuildDataset(d, arg.dataset.dir, { addExclude: [pattern] });
+      if (dir)
+        void vscode.window
+          .showInformationMessage(`LocalTune: ${pattern} left out of ${arg.dataset.name}.`, 'Undo')
+          .then((undo) => (undo ? dropPattern(d, dir, 'exclude', pattern) : undefined));
+      return dir;
+    }),
+    command(log, 'localtune.includeAnyway', async (arg?: DatasetNode) => {
+      if (arg?.kind !== 'file') return undefined;
+      const pattern = patternOf(arg.dataset, arg.file.path);
+      const dir = await rebuildDataset(d, arg.dataset.dir, { addInclude: [pattern] });
+      if (dir)
+        void vscode.window
+          .showWarningMessage(
+            `LocalTune: ${pattern} is read into ${arg.dataset.name} (secrets found in it are replaced by placeholders).`,
+            'Undo',
+          )
+          .then((undo) => (undo ? dropPattern(d, dir, 'include', pattern) : undefined));
+      return dir;
+    }),
+    command(log, 'localtune.editDatasetOptions', (arg?: DatasetNode | string, changes?: object) => {
+      const dir = datasetDirOf(arg) ?? listDatasetDirs(workspaceRoot() ?? '')[0];
+      if (!dir) return vscode.commands.executeCommand('localtune.buildDataset');
+      return editDatasetOptions(d, dir, changes);
     }),
     command(log, 'localtune.openManifest', async (arg?: DatasetNode | string) => {
       const dir = datasetDirOf(arg);
@@ -98,4 +175,38 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       await vscode.window.showTextDocument(doc, { preview: true });
     }),
   ];
+}
+
+/** Takes an include or exclude pattern out of the dataset's config again and rebuilds. */
+function dropPattern(d: CommandDeps, dir: string, list: 'include' | 'exclude', pattern: string) {
+  const config = datasetConfigOf(readDatasetInfo(dir));
+  return editDatasetOptions(d, dir, { [list]: config[list].filter((p) => p !== pattern) });
+}
+
+/** Files created, deleted or changed outside `.localtune/` make the view compare again (debounced). */
+function watchWorkspace(d: CommandDeps): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+  let timer: NodeJS.Timeout | undefined;
+  const onEvent = (uri: vscode.Uri) => {
+    const ws = workspaceRoot();
+    if (!ws || uri.fsPath.startsWith(join(ws, '.localtune'))) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      try {
+        d.datasets.checkWorkspace();
+      } catch (err) {
+        d.log.warn(`datasets: comparing with the workspace failed: ${(err as Error).message}`);
+      }
+    }, WATCH_DEBOUNCE_MS);
+  };
+  const subs = [
+    watcher,
+    watcher.onDidCreate(onEvent),
+    watcher.onDidDelete(onEvent),
+    watcher.onDidChange(onEvent),
+  ];
+  return new vscode.Disposable(() => {
+    clearTimeout(timer);
+    for (const s of subs) s.dispose();
+  });
 }

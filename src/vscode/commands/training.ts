@@ -15,7 +15,7 @@ import type { DatasetNode } from '../trees/datasetsTree';
 import type { ModelNode } from '../trees/modelsTree';
 import type { RunNode } from '../trees/runsTree';
 import { command, ensureLocaltuneDir, guarded, needWorkspace, runDirOf, type CommandDeps } from './common';
-import { buildDataset } from './datasetBuild';
+import { buildDataset, datasetFitsModel } from './datasetBuild';
 import { modelFolder } from './modelFolder';
 
 /** Full fine-tuning is offered (and cheap) up to this many parameters. */
@@ -144,6 +144,8 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
     if (!isModelDir(modelDir)) throw new Error(`${modelDir} is not a model folder (no config.json)`);
     const dataset = args.dataset ?? (await pickDataset(ws, modelDir));
     if (!dataset) return undefined;
+    // Another tokenizer's ids would fail at step 1 (or train on the wrong words): offer a rebuild.
+    if (!(await datasetFitsModel(d, dataset, modelDir))) return undefined;
     const mode = args.preset ?? (await pickPreset(modelDir));
     if (!mode) return undefined;
     ensureLocaltuneDir(ws);

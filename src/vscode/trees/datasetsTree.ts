@@ -1,36 +1,119 @@
 /**
- * The Datasets view: each dataset in `.localtune/datasets/` → its sources → files, with token
- * counts, skip reasons and scrub findings in descriptions and tooltips. Empty: a welcome view
- * (package.json) offers "Build dataset from workspace".
+ * The Datasets view: each dataset in `.localtune/datasets/` → its sources → the files the build
+ * kept, and a "Skipped" group of the files it left out by name with the reason (or the file a
+ * duplicate copies). All from the manifest's listing, so the view says what the last build did.
+ * A dataset whose workspace changed since (files added, removed, edited) is marked out of date, and
+ * one built with another tokenizer than the default model's offers "Rebuild for MODEL".
+ * Empty: a welcome view (package.json) offers "Build dataset from workspace".
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import type { SkipReason } from '../../data/skips';
 import {
+  builtForModel,
+  hasChanges,
   listDatasetDirs,
   readDatasetInfo,
+  workspaceChanges,
   type DatasetFile,
   type DatasetInfo,
   type DatasetSource,
+  type WorkspaceChanges,
 } from '../datasetInfo';
 import { formatCount } from '../format';
 
 export type DatasetNode =
   | { kind: 'dataset'; dir: string; info?: DatasetInfo; error?: string }
+  /** A row that is an action: rebuild for the default model, or because the workspace changed. */
+  | {
+      kind: 'action';
+      dataset: DatasetInfo;
+      action: 'rebuildForModel' | 'outOfDate';
+      label: string;
+      detail: string;
+    }
   | { kind: 'source'; dataset: DatasetInfo; source: DatasetSource }
+  | { kind: 'skipped'; dataset: DatasetInfo; source: DatasetSource; files: DatasetFile[] }
   | { kind: 'file'; dataset: DatasetInfo; file: DatasetFile };
+
+/** Skip reasons as the view words them. */
+const REASON_TEXT: Partial<Record<SkipReason, string>> = {
+  'credential-file': 'key or credential file',
+  'invalid-utf8': 'not UTF-8 text',
+  'too-large': 'too large',
+  'long-lines': 'very long lines',
+  'not-included': 'not included',
+  'symlink-loop': 'link loop',
+  'symlink-outside': 'link out of the workspace',
+  'malformed-record': 'malformed record',
+};
+
+export function reasonText(file: Pick<DatasetFile, 'skip' | 'duplicateOf'>): string {
+  if (file.duplicateOf)
+    return `${file.skip === 'near-duplicate' ? 'near-duplicate' : 'duplicate'} of ${file.duplicateOf}`;
+  return file.skip ? (REASON_TEXT[file.skip] ?? file.skip) : '';
+}
+
+/** Reasons only counted, never listed by name (the user's own .gitignore and include choices). */
+const COUNTED_ONLY: SkipReason[] = ['gitignored', 'localtuneignored', 'not-included'];
 
 export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   private readonly changed = new vscode.EventEmitter<DatasetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** Changes found by the last check, per dataset folder (see checkWorkspace). */
+  private readonly changes = new Map<string, WorkspaceChanges>();
+  private modelDir: string | undefined;
+
+  /** The default model's folder when it is on disk (no download), for "Rebuild for MODEL". */
+  private defaultModel: () => Promise<string | undefined> = async () => undefined;
 
   constructor(private readonly workspace: () => string | undefined) {}
 
+  /** How to find the default model's folder (the Datasets commands set it: they know the caches). */
+  followDefaultModel(find: () => Promise<string | undefined>): void {
+    this.defaultModel = find;
+    this.refresh();
+  }
+
   refresh(): void {
+    this.changes.clear();
     this.changed.fire(undefined);
+    // The default model's folder is found off the view's path; the view redraws when it moved.
+    void this.defaultModel().then(
+      (dir) => {
+        if (dir === this.modelDir) return;
+        this.modelDir = dir;
+        this.changed.fire(undefined);
+      },
+      () => {},
+    );
+  }
+
+  /** Compares each dataset with its workspace now (a file watcher calls it); refreshes when a verdict changed. */
+  checkWorkspace(): void {
+    let differs = false;
+    for (const node of this.datasets()) {
+      if (!node.info) continue;
+      const c = workspaceChanges(node.info);
+      if (hasChanges(c) !== hasChanges(this.changes.get(node.dir) ?? { added: [], removed: [], changed: [] }))
+        differs = true;
+      this.changes.set(node.dir, c);
+    }
+    if (differs) this.changed.fire(undefined);
+  }
+
+  /** What changed in the dataset's workspace since it was built (checked now when not known). */
+  changesOf(info: DatasetInfo): WorkspaceChanges {
+    let c = this.changes.get(info.dir);
+    if (!c) {
+      c = workspaceChanges(info);
+      this.changes.set(info.dir, c);
+    }
+    return c;
   }
 
   /** The datasets as the view lists them (also for tests and the Start fine-tuning pick). */
-  datasets(): DatasetNode[] {
+  datasets(): (DatasetNode & { kind: 'dataset' })[] {
     const ws = this.workspace();
     if (!ws) return [];
     return listDatasetDirs(ws).map((dir) => {
@@ -44,55 +127,176 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
 
   getChildren(node?: DatasetNode): DatasetNode[] {
     if (!node) return this.datasets();
-    if (node.kind === 'dataset')
-      return (node.info?.sources ?? []).map((source) => ({ kind: 'source', dataset: node.info!, source }));
-    if (node.kind === 'source')
-      return node.source.files.map((file) => ({ kind: 'file', dataset: node.dataset, file }));
+    if (node.kind === 'dataset') {
+      const info = node.info;
+      if (!info) return [];
+      return [
+        ...this.actions(info),
+        ...info.sources.map((source) => ({ kind: 'source' as const, dataset: info, source })),
+      ];
+    }
+    if (node.kind === 'source') {
+      const kept = node.source.files.filter((f) => !f.skip);
+      const skipped = node.source.files.filter((f) => f.skip);
+      const rows: DatasetNode[] = kept.map((file) => ({ kind: 'file', dataset: node.dataset, file }));
+      if (skipped.length)
+        rows.push({ kind: 'skipped', dataset: node.dataset, source: node.source, files: skipped });
+      return rows;
+    }
+    if (node.kind === 'skipped')
+      return node.files.map((file) => ({ kind: 'file', dataset: node.dataset, file }));
     return [];
   }
 
-  getTreeItem(node: DatasetNode): vscode.TreeItem {
-    if (node.kind === 'dataset') return datasetItem(node);
-    if (node.kind === 'source') {
-      const s = node.source;
-      // A workspace folder reads as its name; files as their path in the workspace.
-      const rel = vscode.workspace.asRelativePath(s.path, false);
-      const item = new vscode.TreeItem(
-        rel === s.path ? basename(s.path) : rel,
-        vscode.TreeItemCollapsibleState.Collapsed,
-      );
-      const used = s.files.filter((f) => !f.skip).length;
-      item.description = `${s.documents} documents · ${used} files`;
-      item.tooltip = `${s.kind} source ${s.path}\n${s.documents} documents from ${used} files; ${s.files.length - used} files skipped`;
-      item.iconPath = new vscode.ThemeIcon(s.kind === 'workspace' ? 'root-folder' : 'file');
-      item.contextValue = 'localtune.source';
-      return item;
+  private actions(info: DatasetInfo): DatasetNode[] {
+    const rows: DatasetNode[] = [];
+    const model = this.modelDir;
+    if (model && !builtForModel(info.manifest, model))
+      rows.push({
+        kind: 'action',
+        dataset: info,
+        action: 'rebuildForModel',
+        label: `Rebuild for ${basename(model)}`,
+        detail: `Built with the tokenizer of ${info.manifest.tokenizer.modelPath}; the default model ${model} has another. A run on ${basename(model)} needs the dataset tokenized for it.`,
+      });
+    const c = this.changesOf(info);
+    if (hasChanges(c)) {
+      const parts = [
+        c.added.length && `${c.added.length} added`,
+        c.removed.length && `${c.removed.length} removed`,
+        c.changed.length && `${c.changed.length} changed`,
+      ].filter(Boolean);
+      const names = [
+        ...c.added.map((p) => `+ ${p}`),
+        ...c.removed.map((p) => `- ${p}`),
+        ...c.changed.map((p) => `~ ${p}`),
+      ];
+      rows.push({
+        kind: 'action',
+        dataset: info,
+        action: 'outOfDate',
+        label: `Out of date: ${parts.join(', ')} — Rebuild`,
+        detail: `The workspace changed since this dataset was built:\n${names.slice(0, 20).join('\n')}${names.length > 20 ? `\n… ${names.length - 20} more` : ''}`,
+      });
     }
-    const f = node.file;
-    const item = new vscode.TreeItem(f.fileId, vscode.TreeItemCollapsibleState.None);
-    const open = f.findings.filter((x) => !x.allowed);
-    const parts: string[] = [];
-    if (f.skip) parts.push(`skipped: ${f.skip}`);
-    else parts.push(f.tokens ? `${formatCount(f.tokens)} tokens` : 'duplicate');
-    if (open.length) parts.push(`${open.reduce((n, x) => n + x.count, 0)} scrubbed`);
-    item.description = parts.join(' · ');
-    const lines = [f.absPath];
-    if (f.skip) lines.push(`Left out: ${f.skip}`);
-    else lines.push(`${f.documents} document(s), ${f.tokens} tokens`);
-    for (const x of f.findings)
-      lines.push(
-        `line ${x.line}: ${x.count} ${x.kind}${x.allowed ? ' (marked a false positive, kept)' : ' (replaced by a placeholder)'}`,
-      );
-    item.tooltip = lines.join('\n');
-    item.iconPath = new vscode.ThemeIcon(f.skip ? 'circle-slash' : open.length ? 'shield' : 'file-code');
-    item.resourceUri = vscode.Uri.file(f.absPath);
-    item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(f.absPath)] };
-    item.contextValue = f.skip ? 'localtune.file.skipped' : 'localtune.file';
-    return item;
+    return rows;
+  }
+
+  getTreeItem(node: DatasetNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'dataset':
+        return datasetItem(node, node.info ? this.actions(node.info) : []);
+      case 'action':
+        return actionItem(node);
+      case 'source':
+        return sourceItem(node);
+      case 'skipped': {
+        const item = new vscode.TreeItem('Skipped', vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = `${node.files.length} files`;
+        item.tooltip = 'Files and folders this build left out, each with the reason';
+        item.iconPath = new vscode.ThemeIcon('circle-slash');
+        item.contextValue = 'localtune.skipped';
+        item.id = `skipped:${node.dataset.dir}:${node.source.path}`;
+        return item;
+      }
+      case 'file':
+        return fileItem(node);
+    }
   }
 }
 
-function datasetItem(node: DatasetNode & { kind: 'dataset' }): vscode.TreeItem {
+function actionItem(node: DatasetNode & { kind: 'action' }): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+  item.tooltip = node.detail;
+  item.iconPath = new vscode.ThemeIcon(
+    node.action === 'outOfDate' ? 'warning' : 'sync',
+    new vscode.ThemeColor('list.warningForeground'),
+  );
+  item.contextValue = `localtune.action.${node.action}`;
+  item.id = `action:${node.action}:${node.dataset.dir}`;
+  item.command =
+    node.action === 'outOfDate'
+      ? { command: 'localtune.rebuildDataset', title: 'Rebuild', arguments: [node.dataset.dir] }
+      : { command: 'localtune.rebuildDatasetForModel', title: node.label, arguments: [node.dataset.dir] };
+  return item;
+}
+
+function sourceItem(node: DatasetNode & { kind: 'source' }): vscode.TreeItem {
+  const s = node.source;
+  // A workspace folder reads as its name; files as their path in the workspace.
+  const rel = vscode.workspace.asRelativePath(s.path, false);
+  const item = new vscode.TreeItem(
+    rel === s.path ? basename(s.path) : rel,
+    vscode.TreeItemCollapsibleState.Expanded,
+  );
+  item.id = `source:${node.dataset.dir}:${s.path}`;
+  const used = s.files.filter((f) => !f.skip).length;
+  const skipped = s.files.length - used;
+  const m = node.dataset.manifest;
+  const countedOnly = COUNTED_ONLY.map((r) => [r, m.skipped[r] ?? 0] as const).filter(([, n]) => n > 0);
+  item.description = node.dataset.listed
+    ? `${s.documents} documents · ${used} files · ${skipped} skipped`
+    : `${s.documents} documents · rebuild to list its files`;
+  item.tooltip = [
+    `${s.kind} source ${s.path}`,
+    node.dataset.listed
+      ? `${s.documents} documents from ${used} files; ${skipped} files or folders skipped (listed under Skipped)`
+      : `${s.documents} documents; built before datasets listed their files: rebuild to see them`,
+    ...(countedOnly.length
+      ? [`Also left out, counted only: ${countedOnly.map(([r, n]) => `${n} ${r}`).join(', ')}`]
+      : []),
+  ].join('\n');
+  item.iconPath = new vscode.ThemeIcon(s.kind === 'workspace' ? 'root-folder' : 'file');
+  item.contextValue = 'localtune.source';
+  return item;
+}
+
+function fileItem(node: DatasetNode & { kind: 'file' }): vscode.TreeItem {
+  const f = node.file;
+  const item = new vscode.TreeItem(f.id, vscode.TreeItemCollapsibleState.None);
+  item.id = `file:${node.dataset.dir}:${f.id}`;
+  const findings = Object.entries(f.findings ?? {});
+  const secrets = findings.reduce((n, [, c]) => n + (c ?? 0), 0);
+  const parts: string[] = [];
+  if (f.skip) parts.push(reasonText(f));
+  else parts.push(`${formatCount(f.tokens)} tokens`, f.split === 'validation' ? 'held out' : 'train');
+  if (secrets) parts.push(`${secrets} secret${secrets === 1 ? '' : 's'} scrubbed`);
+  item.description = parts.join(' · ');
+  const lines = [f.path];
+  if (f.skip) lines.push(`Left out: ${reasonText(f)}`);
+  else
+    lines.push(
+      `${f.documents} document(s), ${f.tokens} tokens, in ${f.split === 'validation' ? 'the held-out set' : 'training'}`,
+    );
+  if (secrets) lines.push(`Replaced by placeholders: ${findings.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  if (f.skip === 'credential-file')
+    lines.push('Never read: its name says key or credential. "Include anyway" reads it (and scrubs it).');
+  item.tooltip = lines.join('\n');
+  item.iconPath = new vscode.ThemeIcon(
+    f.duplicateOf
+      ? 'copy'
+      : f.skip === 'credential-file'
+        ? 'key'
+        : f.skip
+          ? 'circle-slash'
+          : secrets
+            ? 'shield'
+            : 'file-code',
+  );
+  if (!f.folder) {
+    item.resourceUri = vscode.Uri.file(f.path);
+    item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(f.path)] };
+  }
+  item.contextValue =
+    f.skip === 'credential-file'
+      ? 'localtune.file.credential'
+      : f.skip
+        ? 'localtune.file.skipped'
+        : 'localtune.file';
+  return item;
+}
+
+function datasetItem(node: DatasetNode & { kind: 'dataset' }, actions: DatasetNode[]): vscode.TreeItem {
   const item = new vscode.TreeItem(
     node.info?.name ?? node.dir.split(/[\\/]/).pop()!,
     vscode.TreeItemCollapsibleState.Expanded,
@@ -108,7 +312,13 @@ function datasetItem(node: DatasetNode & { kind: 'dataset' }): vscode.TreeItem {
   const m = node.info.manifest;
   const skipped = Object.values(m.skipped).reduce((a, b) => a + (b ?? 0), 0);
   const findings = Object.values(m.scrub.findings).reduce((a, b) => a + (b ?? 0), 0);
-  item.description = `${formatCount(m.tokens.train)} train · ${formatCount(m.tokens.validation)} val tokens · ${m.files.train + m.files.validation} files`;
+  const marks = actions.map((a) =>
+    a.kind === 'action' ? (a.action === 'outOfDate' ? 'out of date' : 'built for another model') : '',
+  );
+  item.description = [
+    ...marks,
+    `${formatCount(m.tokens.train)} train · ${formatCount(m.tokens.validation)} val tokens · ${m.files.train + m.files.validation} files`,
+  ].join(' · ');
   const skipList = Object.entries(m.skipped)
     .sort((a, b) => b[1]! - a[1]!)
     .map(([k, n]) => `${n} ${k}`)
@@ -116,17 +326,26 @@ function datasetItem(node: DatasetNode & { kind: 'dataset' }): vscode.TreeItem {
   const findingList = Object.entries(m.scrub.findings)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
+  const o = node.info.config ?? undefined;
   item.tooltip = new vscode.MarkdownString(
     [
       `**${m.name}** — built ${new Date(m.createdAt).toLocaleString()}`,
       `- train: ${m.documents.train} documents, ${m.files.train} files, ${m.tokens.train} tokens`,
-      `- validation: ${m.documents.validation} documents, ${m.files.validation} files, ${m.tokens.validation} tokens (split by ${m.split.method})`,
+      `- validation: ${m.documents.validation} documents, ${m.files.validation} files, ${m.tokens.validation} tokens (split by ${m.split.method}, ${Math.round(m.split.valFraction * 100)}% held out)`,
       `- skipped: ${skipped ? skipList : 'nothing'}`,
       `- scrubbed: ${findings ? findingList : 'nothing'}${m.scrub.allowed ? ` (${m.scrub.allowed} marked false positives)` : ''}`,
-      `- FIM: ${m.fim.style ? `${m.fim.documents} documents (${m.fim.style})` : 'none (the model has no FIM tokens)'}`,
+      `- FIM: ${m.fim.style ? `${m.fim.documents} documents (${m.fim.style}, rate ${m.fim.rate}, SPM ${m.fim.spmRate})` : 'none (the model has no FIM tokens)'}`,
       `- tokenizer: ${m.tokenizer.modelPath}`,
+      ...(o
+        ? [
+            `- options: include ${o.include.join(' ') || 'everything'}; exclude ${o.exclude.join(' ') || 'nothing'}`,
+          ]
+        : []),
     ].join('\n'),
   );
-  item.iconPath = new vscode.ThemeIcon('database');
+  item.iconPath = new vscode.ThemeIcon(
+    'database',
+    marks.length ? new vscode.ThemeColor('list.warningForeground') : undefined,
+  );
   return item;
 }
