@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../engine/errors';
 import { decodeText, skipByContent } from './filters';
 import type { ChatTemplate } from './formats/chat';
+import { csvSamples, type CsvColumns } from './formats/csv';
 import { parseRecord } from './formats/jsonl';
 import type { Sample } from './formats/sample';
 import { scrub, type ScrubAllow, type ScrubFinding } from './scrub';
@@ -27,10 +28,13 @@ export interface ProcessOptions {
   scrub: boolean;
   allow?: ScrubAllow[];
   onWarning?: (message: string) => void;
+  /** CSV/TSV prompt and response columns (default: found by their usual names). */
+  csvColumns?: CsvColumns;
 }
 
+/** 'jsonl': a file of records, one document each (JSONL, and CSV/TSV rows of prompt/response pairs). */
 export function sourceKind(path: string): SourceKind {
-  return /\.(jsonl|ndjson)$/i.test(path) ? 'jsonl' : 'text';
+  return /\.(jsonl|ndjson|csv|tsv)$/i.test(path) ? 'jsonl' : 'text';
 }
 
 /** The documents of one file whose bytes are `bytes`; `where` names it in warnings. */
@@ -40,6 +44,7 @@ export function processFile(
   bytes: Uint8Array,
   opts: ProcessOptions,
 ): FileResult {
+  if (kind === 'jsonl' && /\.(csv|tsv)$/i.test(where)) return processCsv(where, bytes, opts);
   if (kind === 'jsonl') return processJsonl(where, bytes, opts);
   const decoded = decodeText(bytes);
   if ('skip' in decoded) return decoded;
@@ -82,6 +87,29 @@ function processJsonl(where: string, bytes: Uint8Array, opts: ProcessOptions): F
     }
     const sample = opts.scrub ? r.sample.map((seg) => scrubSegment(seg, lineNo, findings)) : r.sample;
     docs.push({ line: lineNo, sample, fimable: false });
+  }
+  return { docs, findings, malformed };
+}
+
+function processCsv(where: string, bytes: Uint8Array, opts: ProcessOptions): FileResult {
+  const docs: SourceDoc[] = [];
+  const findings: ScrubFinding[] = [];
+  let malformed = 0;
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    opts.onWarning?.(`${where}:1: invalid UTF-8; save the file as UTF-8`);
+    return { docs, findings, malformed: 1 };
+  }
+  for (const { line, result } of csvSamples(text, where, opts.chat, opts.csvColumns)) {
+    if ('error' in result) {
+      malformed++;
+      opts.onWarning?.(`${where}:${line}: ${result.error}`);
+      continue;
+    }
+    const sample = opts.scrub ? result.sample.map((seg) => scrubSegment(seg, line, findings)) : result.sample;
+    docs.push({ line, sample, fimable: false });
   }
   return { docs, findings, malformed };
 }

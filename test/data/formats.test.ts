@@ -68,7 +68,7 @@ test('bad records give a reason, not an exception', () => {
   const cases: [string, RegExp][] = [
     ['{"text": 1', /not valid JSON/],
     ['[1,2]', /not a JSON object/],
-    ['{"foo":"bar"}', /no "text", "prompt"\/"completion" or "messages"/],
+    ['{"foo":"bar"}', /no "text", "prompt"\/"completion", "messages" or "conversations"/],
     ['{"text": 5}', /"text" must be a string/],
     ['{"prompt":"a"}', /must both be strings/],
     ['{"prompt":"a","completion":""}', /nothing to learn/],

@@ -1,0 +1,106 @@
+// CSV and TSV files of prompt/response pairs (support tickets, FAQs exported from a spreadsheet) to
+// one record per row: a conversation (an optional system column, the prompt as the user, the
+// response as the assistant). Parsed by csv-parse (quoted fields, embedded newlines, a BOM); the
+// columns are chosen by name, or found among the usual names in the header.
+import { parse } from 'csv-parse/sync';
+import type { ChatMessage, ChatTemplate } from './chat';
+import { recordSample, type RecordResult } from './jsonl';
+
+export interface CsvColumns {
+  prompt: string;
+  response: string;
+  system?: string;
+}
+
+/** Header names tried, in order, when no columns are chosen (compared without case). */
+const PROMPT_NAMES = [
+  'prompt',
+  'question',
+  'input',
+  'instruction',
+  'query',
+  'user',
+  'customer',
+  'ticket',
+  'message',
+];
+const RESPONSE_NAMES = ['response', 'answer', 'output', 'completion', 'assistant', 'reply', 'resolution'];
+const SYSTEM_NAMES = ['system', 'system_prompt'];
+
+export type CsvRow = { line: number; messages: ChatMessage[] } | { line: number; error: string };
+
+/** The rows of a CSV (or, for a `.tsv` name, TSV) file as conversations; `line` is the row's first line. */
+export function csvConversations(text: string, path: string, chosen?: CsvColumns): CsvRow[] {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      delimiter: /\.tsv$/i.test(path) ? '\t' : ',',
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    return [{ line: e.lines ?? 1, error: `not valid CSV (${e.message})` }];
+  }
+  if (records.length === 0)
+    return [{ line: 1, error: 'empty file: a header row and one row per pair expected' }];
+  const [header, ...rows] = records;
+  const names = header.record.map((h) => h.trim());
+  const find = (name: string | undefined, fallbacks: string[]) => {
+    const wanted = name ? [name] : fallbacks;
+    for (const w of wanted) {
+      const i = names.findIndex((n) => n.toLowerCase() === w.toLowerCase());
+      if (i !== -1) return i;
+    }
+    return -1;
+  };
+  const prompt = find(chosen?.prompt, PROMPT_NAMES);
+  const response = find(chosen?.response, RESPONSE_NAMES);
+  const system = find(chosen?.system, chosen ? [] : SYSTEM_NAMES);
+  const missing = [
+    prompt === -1 &&
+      (chosen ? `prompt column "${chosen.prompt}"` : 'a prompt column (prompt, question, input, ...)'),
+    response === -1 &&
+      (chosen ? `response column "${chosen.response}"` : 'a response column (response, answer, output, ...)'),
+    chosen?.system && system === -1 && `system column "${chosen.system}"`,
+  ].filter(Boolean);
+  if (missing.length)
+    return [
+      {
+        line: 1,
+        error: `the header (${names.join(', ')}) has no ${missing.join(' and no ')}; name the columns`,
+      },
+    ];
+  return rows.map(({ record, info }) => {
+    // info.lines is the line a record ends on; quoted cells may span lines.
+    const line = info.lines - record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
+    const cell = (c: number) => (record[c] ?? '').trim();
+    if (!cell(prompt)) return { line, error: `empty "${names[prompt]}"` };
+    if (!cell(response)) return { line, error: `empty "${names[response]}", so there is nothing to learn` };
+    const messages: ChatMessage[] = [];
+    if (system !== -1 && cell(system)) messages.push({ role: 'system', content: cell(system) });
+    messages.push({ role: 'user', content: cell(prompt) }, { role: 'assistant', content: cell(response) });
+    return { line, messages };
+  });
+}
+
+/**
+ * The rows as samples: conversations through the model's chat template, or without one the prompt
+ * (after the system text) on its own line and the response as the completion.
+ */
+export function csvSamples(
+  text: string,
+  path: string,
+  chat: ChatTemplate | null,
+  chosen?: CsvColumns,
+): { line: number; result: RecordResult }[] {
+  return csvConversations(text, path, chosen).map((row) => {
+    if ('error' in row) return { line: row.line, result: row };
+    if (chat) return { line: row.line, result: recordSample({ messages: row.messages }, chat) };
+    const prompt = row.messages.filter((m) => m.role !== 'assistant').map((m) => m.content);
+    const completion = row.messages.at(-1)!.content;
+    return { line: row.line, result: recordSample({ prompt: prompt.join('\n') + '\n', completion }, null) };
+  });
+}
