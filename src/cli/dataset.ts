@@ -7,6 +7,7 @@ import { buildDataset } from '../data/build';
 import type { ScrubAllow } from '../data/scrub';
 import { SPLIT_METHODS, type SplitMethod } from '../data/split';
 import { UserError } from '../engine/errors';
+import { withFolderLock } from '../engine/formats/lock';
 import { datasetSummaryLines, previewLines } from '../jobs/datasetPreview';
 import { previewDataset } from '../jobs/datasetSamples';
 import type { CliIo, CommandArgs } from './command';
@@ -75,22 +76,25 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
   const json = values.json === true;
   const warn = (message: string) =>
     json ? io.out(JSON.stringify({ type: 'warning', message })) : io.err(`warning: ${message}`);
-  const result = await buildDataset({
-    sources: values.from,
-    modelDir,
-    outDir: out,
-    fimRate: numberFlag(values['fim-rate'], 'fim-rate', 0.5, false),
-    spmRate: numberFlag(values['spm-rate'], 'spm-rate', 0.5, false),
-    split: split as SplitMethod,
-    valFraction: numberFlag(values['val-fraction'], 'val-fraction', 0.1, false),
-    seed: numberFlag(values.seed, 'seed', 0),
-    include: values.include,
-    exclude: values.exclude,
-    maxFileBytes: numberFlag(values['max-file-kb'], 'max-file-kb', 1024) * 1024,
-    nearThreshold: numberFlag(values['near-threshold'], 'near-threshold', 0.85, false),
-    scrubAllow: values['scrub-allow'] ? readScrubAllow(values['scrub-allow']) : undefined,
-    onWarning: warn,
-  });
+  const sources = values.from;
+  const result = await withFolderLock(out, 'localtune dataset build', () =>
+    buildDataset({
+      sources,
+      modelDir,
+      outDir: out,
+      fimRate: numberFlag(values['fim-rate'], 'fim-rate', 0.5, false),
+      spmRate: numberFlag(values['spm-rate'], 'spm-rate', 0.5, false),
+      split: split as SplitMethod,
+      valFraction: numberFlag(values['val-fraction'], 'val-fraction', 0.1, false),
+      seed: numberFlag(values.seed, 'seed', 0),
+      include: values.include,
+      exclude: values.exclude,
+      maxFileBytes: numberFlag(values['max-file-kb'], 'max-file-kb', 1024) * 1024,
+      nearThreshold: numberFlag(values['near-threshold'], 'near-threshold', 0.85, false),
+      scrubAllow: values['scrub-allow'] ? readScrubAllow(values['scrub-allow']) : undefined,
+      onWarning: warn,
+    }),
+  );
   if (json) {
     const { manifest, outDir, filesRead, documentsTokenized } = result;
     io.out(JSON.stringify({ type: 'dataset', outDir, filesRead, documentsTokenized, manifest }));

@@ -1,5 +1,8 @@
 /** `localtune eval`: validation loss, perplexity and held-out completion accuracy, base vs tuned. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadModel } from '../engine/models';
+import { loadAdapterFor } from '../engine/train/adapterFit';
 import { evaluate } from '../eval/evaluate';
 import { EVAL_FILE, figureRows, writeEvalReport } from '../eval/report';
 import type { CliIo, CommandArgs } from './command';
@@ -29,6 +32,17 @@ export const runEvalCommand = command(
   evalCommand,
 );
 
+/** A PEFT adapter (not a fully fine-tuned model folder) is checked against the base before any work. */
+function checkAdapterFolder(modelDir: string, adapterDir: string): void {
+  if (!existsSync(join(adapterDir, 'adapter_config.json'))) return;
+  const model = loadModel(modelDir);
+  try {
+    loadAdapterFor(model, adapterDir);
+  } finally {
+    model.weights.close();
+  }
+}
+
 async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAGS>, io: CliIo) {
   const modelArg = required(values.model, 'eval needs --model DIR (the base model folder or hub id)');
   const data = required(
@@ -36,6 +50,7 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
     'eval needs --data DATASET (a folder built with `localtune dataset build`)',
   );
   const { modelDir, hubId } = await resolveModel(modelArg, io);
+  if (values.adapter) checkAdapterFolder(modelDir, values.adapter);
   const report = await evaluate({
     modelDir,
     modelName: hubId,

@@ -1,5 +1,6 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { evalCardInfo } from '../eval/report';
+import { withFolderLock } from '../engine/formats/lock';
 import { exportModel } from '../engine/generate/export';
 import type { CliIo, CommandArgs } from './command';
 import { command, dtypeFlag, required, resolveModel, stringFlags } from './command';
@@ -36,18 +37,20 @@ async function exportCommand({ values }: CommandArgs<typeof EXPORT_FLAGS>, io: C
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
   const fromEval = evalCardInfo(values.adapter);
-  const result = await exportModel({
-    modelDir,
-    adapterDir: values.adapter,
-    outDir,
-    dtype,
-    overwrite: values.force,
-    card: {
-      baseModel: hubId,
-      trainingData: values['data-summary'] ?? fromEval.trainingData,
-      evaluation: fromEval.evaluation,
-    },
-  });
+  const result = await withFolderLock(outDir, 'localtune export', () =>
+    exportModel({
+      modelDir,
+      adapterDir: values.adapter,
+      outDir,
+      dtype,
+      overwrite: values.force,
+      card: {
+        baseModel: hubId,
+        trainingData: values['data-summary'] ?? fromEval.trainingData,
+        evaluation: fromEval.evaluation,
+      },
+    }),
+  );
   if (values.json) io.out(JSON.stringify(result));
   else {
     io.out(`exported to ${result.outDir} (${result.files.join(', ')})`);

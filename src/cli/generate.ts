@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { UserError } from '../engine/errors';
 import { Decoder } from '../engine/generate/decoder';
 import { TextStream } from '../engine/generate/textStream';
-import { loadAdapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { loadModel } from '../engine/models';
+import { loadAdapterFor } from '../engine/train/adapterFit';
 import type { CliIo, CommandArgs } from './command';
 import {
   command,
@@ -61,7 +61,7 @@ async function generateCommand({ values }: CommandArgs<typeof GENERATE_FLAGS>, i
   } else {
     const model = loadModel(modelDir);
     try {
-      const adapter = values.adapter ? loadAdapter(values.adapter) : undefined;
+      const adapter = values.adapter ? loadAdapterFor(model, values.adapter) : undefined;
       decoder = await Decoder.fromModel(model, { adapter, dtype });
     } finally {
       model.weights.close();

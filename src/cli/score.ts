@@ -1,8 +1,8 @@
 /** `localtune score`: log-probabilities of each next token under a model (and adapter). */
 import { UserError } from '../engine/errors';
-import { loadAdapter } from '../engine/formats/peft';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { loadModel } from '../engine/models';
+import { loadAdapterFor } from '../engine/train/adapterFit';
 import { scoreIds } from '../engine/train/score';
 import type { CliIo, CommandArgs } from './command';
 import { command, required, resolveModel, stringFlags } from './command';
@@ -28,8 +28,13 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
           return n;
         })
       : (await loadTokenizer(modelDir)).encode(values.text!);
-  const adapter = values.adapter ? loadAdapter(values.adapter) : undefined;
+  const adapter = values.adapter ? loadAdapterFor(model, values.adapter) : undefined;
   const logprobs = await scoreIds(model, ids, { adapter });
+  const bad = logprobs.find((p) => !Number.isFinite(p));
+  if (bad !== undefined)
+    throw new UserError(
+      `${modelDir}: the model's log-probabilities came out ${bad}: its weights${values.adapter ? " (or the adapter's)" : ''} hold NaN or infinite values`,
+    );
   if (values.json) io.out(JSON.stringify({ ids, logprobs }));
   else {
     const total = logprobs.reduce((a, b) => a + b, 0);

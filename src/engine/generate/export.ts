@@ -16,7 +16,10 @@ import { readModelConfig } from '../models/config';
 import type { LoraSettings } from '../formats/peft';
 import { createSession } from '../onnx/session';
 import { Rng } from '../rng';
-import { loadAdapter, type Adapter } from '../formats/peft';
+import type { Adapter } from '../formats/peft';
+import { loadTokenizer } from '../tokenizer/tokenizer';
+import { loadAdapterFor } from '../train/adapterFit';
+import { scoreIds } from '../train/score';
 
 export type ExportDtype = 'fp32' | 'int8';
 
@@ -65,12 +68,13 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
     throw new OptionError(['outDir'], `${outDir}: already exists; choose another outDir folder or remove it`);
   const model = loadModel(o.modelDir);
   try {
-    const adapter = o.adapterDir ? loadAdapter(o.adapterDir) : undefined;
+    const adapter = o.adapterDir ? loadAdapterFor(model, o.adapterDir) : undefined;
     const tokenizerFile = join(o.modelDir, 'tokenizer.json');
     if (!existsSync(tokenizerFile))
       throw new UserError(
         `${tokenizerFile}: missing; the exported model needs the base model's tokenizer.json`,
       );
+    await loadTokenizer(o.modelDir); // a tokenizer that does not load is not copied into an export
     return await writeExport(model, adapter, outDir, o);
   } finally {
     model.weights.close();
@@ -147,6 +151,7 @@ async function writeExport(
       files.push(f);
     }
 
+    await checkExported(tmp, model, adapter, o.dtype, maxLogitDiff);
     writeFileSync(
       join(tmp, 'README.md'),
       modelCard({
@@ -176,6 +181,52 @@ async function writeExport(
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The exported folder, loaded as a user would load it, must give the training graph's next-token
+ * log-probabilities on a probe (int8: within what its logit difference allows), or nothing is written.
+ */
+async function checkExported(
+  dir: string,
+  model: LoadedModel,
+  adapter: Adapter | undefined,
+  dtype: ExportDtype,
+  maxLogitDiff: number | undefined,
+): Promise<void> {
+  const context = model.family.contextLength(model.config);
+  const vocab = model.family.vocabSize(model.config);
+  const rng = new Rng(1);
+  const probe = Array.from({ length: Math.min(PROBE_TOKENS, context) }, () => rng.nextInt(vocab));
+  let expected: number[];
+  let logits: Float32Array;
+  try {
+    expected = await scoreIds(model, probe, { adapter });
+    const d = await Decoder.fromExported(dir, { dtype });
+    logits = (await d.forward(probe, d.emptyPast(), 0, { allLogits: true })).logits;
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(
+      `${model.dir}: the model does not run (${(err as Error).message.split('\n')[0]}); do its weights match its config.json?`,
+    );
+  }
+  // log-softmax moves by at most twice the largest logit change.
+  const tolerance = dtype === 'int8' ? 2 * (maxLogitDiff ?? 0) + 1e-3 : 1e-3;
+  let worst = 0;
+  for (let t = 0; t + 1 < probe.length; t++) {
+    const row = logits.subarray(t * vocab, (t + 1) * vocab);
+    let max = -Infinity;
+    for (const x of row) max = Math.max(max, x);
+    let sum = 0;
+    for (const x of row) sum += Math.exp(x - max);
+    const got = row[probe[t + 1]] - max - Math.log(sum);
+    const diff = Math.abs(got - expected[t]);
+    worst = Number.isNaN(diff) ? Infinity : Math.max(worst, diff / Math.max(1, Math.abs(expected[t])));
+  }
+  if (!(worst <= tolerance))
+    throw new UserError(
+      `${model.dir}: the exported graph disagrees with the training graph (log-probability off by ${worst.toPrecision(3)}, allowed ${tolerance.toPrecision(3)}); nothing was written — are its weights finite and as config.json says?`,
+    );
 }
 
 function writeJson(path: string, value: unknown): void {

@@ -4,6 +4,7 @@
  * the graph builder or ONNX Runtime.
  */
 import { UserError } from '../errors';
+import { loadAdapter, type Adapter } from '../formats/peft';
 import type { LoadedModel } from '../models';
 
 type Shaped = ReadonlyMap<string, { shape: readonly number[] }>;
@@ -44,4 +45,11 @@ function baseShape(model: LoadedModel, weight: string, where: string, name: stri
       `${where}: ${name} needs ${weight}, which the base model ${model.dir} does not have: was it trained on another model?`,
     );
   }
+}
+
+/** A PEFT adapter folder, loaded and checked against the base model it is about to be applied to. */
+export function loadAdapterFor(model: LoadedModel, dir: string): Adapter {
+  const adapter = loadAdapter(dir);
+  checkAdapterFits(model, adapter.values, adapter.settings.r, dir);
+  return adapter;
 }

@@ -4,7 +4,7 @@
  * and renamed, so a crash never leaves a half checkpoint; the newest complete one resumes.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../errors';
 import { loadAdapter, saveAdapter } from '../formats/peft';
 import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../formats/safetensors';
@@ -38,6 +38,7 @@ export interface CheckpointFormat {
 }
 
 const STEP_DIR = /^step-(\d+)$/;
+const TMP_DIR = /^(step-\d+|best)\.tmp-\d+$/;
 
 export function checkpointsDir(runDir: string): string {
   return join(runDir, 'checkpoints');
@@ -117,15 +118,63 @@ export function readCheckpointStep(dir: string): number {
   return (JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState).step;
 }
 
-/** `dir` is a checkpoint folder, or a run folder whose newest checkpoint is used. */
-export function resolveCheckpoint(dir: string): string {
-  if (existsSync(join(dir, 'trainer_state.json'))) return dir;
+/**
+ * `dir` is a checkpoint folder, or a run folder whose newest complete checkpoint is used: one cut
+ * short (a kill while it was written, a full disk) is passed over, and `onSkip` says so.
+ */
+export function resolveCheckpoint(dir: string, onSkip: (message: string) => void = () => {}): string {
+  if (existsSync(join(dir, 'trainer_state.json'))) {
+    const problem = checkpointProblem(dir);
+    if (problem)
+      throw new UserError(`${dir}: incomplete checkpoint (${problem}); resume from its run folder`);
+    return dir;
+  }
   const all = listCheckpoints(dir);
   if (all.length === 0)
     throw new UserError(
       `${dir}: no checkpoint to resume from (expected checkpoints/step-*/trainer_state.json)`,
     );
-  return all[all.length - 1];
+  const skipped: string[] = [];
+  for (const candidate of all.reverse()) {
+    const problem = checkpointProblem(candidate);
+    if (!problem) {
+      if (skipped.length)
+        onSkip(`${skipped.join('; ')}: resuming from ${basename(candidate)}, the newest complete one`);
+      return candidate;
+    }
+    skipped.push(`${basename(candidate)} is incomplete (${problem})`);
+  }
+  throw new UserError(`${dir}: no complete checkpoint to resume from (${skipped.join('; ')})`);
+}
+
+/** Why a checkpoint folder cannot be resumed from (a file missing, cut short or unreadable), or undefined. */
+export function checkpointProblem(dir: string): string | undefined {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as { names?: unknown };
+    if (!Array.isArray(state.names)) return 'trainer_state.json has no tensor names';
+    const opt = SafetensorsReader.open(join(dir, 'optimizer.safetensors'));
+    const missing = (state.names as string[]).find((n) => !opt.has(`m.${n}`) || !opt.has(`v.${n}`));
+    opt.close();
+    if (missing !== undefined) return `no optimizer moments for ${missing}`;
+    if (existsSync(join(dir, 'adapter_config.json'))) loadAdapter(dir);
+    else SafetensorsReader.open(join(dir, 'model.safetensors')).close();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
+}
+
+/** Temporary folders a killed writer left (`checkpoints/step-N.tmp-PID`, `best.tmp-PID`): never resumable. */
+export function removeTemporaries(runDir: string): string[] {
+  const found = [checkpointsDir(runDir), runDir].flatMap((root) =>
+    existsSync(root)
+      ? readdirSync(root)
+          .filter((n) => TMP_DIR.test(n))
+          .map((n) => join(root, n))
+      : [],
+  );
+  for (const dir of found) rmSync(dir, { recursive: true, force: true });
+  return found;
 }
 
 export function readCheckpoint(dir: string, f: CheckpointFormat): CheckpointData {

@@ -9,7 +9,13 @@ import type { Trainable } from '../models/params';
 import { createSession } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS } from './adamw';
 import { allocStepBuffers } from './batch';
-import { readCheckpoint, resolveCheckpoint, type CheckpointFormat, type TrainerState } from './checkpoint';
+import {
+  readCheckpoint,
+  removeTemporaries,
+  resolveCheckpoint,
+  type CheckpointFormat,
+  type TrainerState,
+} from './checkpoint';
 import type { TrainEvent } from './events';
 import { buildLmGraph } from './lmGraph';
 import type { TrainOptions } from './options';
@@ -18,7 +24,10 @@ import type { RunPlan } from './plan';
 import type { Run } from './run';
 
 export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEvent) => void): Promise<Run> {
-  const { graph, trainables, values, adam, state } = startingPoint(o, plan.format);
+  const log = (message: string) => emit({ type: 'log', level: 'warn', message });
+  // The run folder is this run's alone (its writer holds the lock): what a killed writer left goes.
+  for (const dir of removeTemporaries(o.outDir)) log(`removed ${dir}, left half-written by a stopped run`);
+  const { graph, trainables, values, adam, state } = startingPoint(o, plan.format, log);
   mkdirSync(o.outDir, { recursive: true });
   truncateMetrics(join(o.outDir, 'metrics.jsonl'), state.step);
   const session = await createSession(graph.toBytes(), { threads: o.threads });
@@ -39,9 +48,10 @@ export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEv
 function startingPoint(
   o: TrainOptions,
   format: CheckpointFormat,
+  log: (message: string) => void,
 ): { graph: Graph; trainables: Trainable[]; values: Float32Array[]; adam: AdamW; state: TrainerState } {
   // Resume: trainable values, optimizer moments and data position from the newest checkpoint.
-  const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom), format) : undefined;
+  const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom, log), format) : undefined;
   const loraValues =
     resumed && o.mode === 'lora' ? new Map([...resumed.values].map(([k, v]) => [k, v.data])) : o.initialLora;
   const { graph, trainables } = buildLmGraph(o.model, {
