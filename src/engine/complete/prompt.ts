@@ -32,6 +32,10 @@ export interface CompletionPrompt {
   prefixStart: number;
   /** Where the kept suffix ends in `suffix` (suffix.length: all of it; 0 without FIM). */
   suffixEnd: number;
+  /** Index in `ids` after the last prefix token (token healing backs off the one before it). */
+  prefixEnd: number;
+  /** Prefix tokens in `ids`. */
+  prefixTokens: number;
 }
 
 /** The kept prefix starts at a multiple of this many lines (prompt-cache stability). */
@@ -43,17 +47,27 @@ const MAX_CHARS_PER_TOKEN = 8;
 
 export function buildCompletionPrompt(input: CompletionPromptInput): CompletionPrompt {
   const { prefix, suffix, tokenizer, fim } = input;
-  const budget = Math.max(0, Math.floor(input.budgetTokens) - (fim ? 3 : 0));
+  // The BOS the tokenizer config asks for (Llama's <s>) leads, as transformers' tokenizer puts it.
+  const bos = tokenizer.prefixIds;
+  const budget = Math.max(0, Math.floor(input.budgetTokens) - (fim ? 3 : 0) - bos.length);
   if (!fim) {
     const p = keepLines(prefix, budget, tokenizer, 'tail');
-    return { ids: p.ids, prefixStart: prefix.length - p.chars, suffixEnd: 0 };
+    return {
+      ids: [...bos, ...p.ids],
+      prefixStart: prefix.length - p.chars,
+      suffixEnd: 0,
+      prefixEnd: bos.length + p.ids.length,
+      prefixTokens: p.ids.length,
+    };
   }
   const s = keepLines(suffix, Math.floor(budget * (input.suffixShare ?? 0.25)), tokenizer, 'head');
   const p = keepLines(prefix, budget - s.ids.length, tokenizer, 'tail');
   return {
-    ids: [fim.prefix, ...p.ids, fim.suffix, ...s.ids, fim.middle],
+    ids: [...bos, fim.prefix, ...p.ids, fim.suffix, ...s.ids, fim.middle],
     prefixStart: prefix.length - p.chars,
     suffixEnd: s.chars,
+    prefixEnd: bos.length + 1 + p.ids.length,
+    prefixTokens: p.ids.length,
   };
 }
 

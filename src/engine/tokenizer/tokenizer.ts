@@ -9,6 +9,12 @@ export interface Tokenizer {
   readonly eosId: number | null;
   /** Token ids for `text`; no BOS/EOS or other template tokens are added. */
   encode(text: string): number[];
+  /**
+   * The ids transformers' tokenizer puts before a text's own when it adds special tokens (the
+   * default for `tokenizer(text)`): `<s>` for Llama 2, `<|begin_of_text|>` for Llama 3, none for
+   * GPT-2, Qwen2, SmolLM2, StarCoder. See `bosPrefix`.
+   */
+  readonly prefixIds: readonly number[];
   /** The exact text for `ids` (special tokens kept, no whitespace clean-up). */
   decode(ids: number[]): string;
   /** The id of a token spelled exactly so (a special/added token or a vocabulary entry), else undefined. */
@@ -24,6 +30,7 @@ interface HfTokenizer {
   ): string;
   get_vocab(): Map<string, number>;
   eos_token_id?: number | null;
+  bos_token_id?: number | null;
 }
 interface TransformersModule {
   env: { allowRemoteModels: boolean; allowLocalModels: boolean };
@@ -96,6 +103,7 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   return {
     vocabSize: maxId + 1,
     eosId: typeof eos === 'number' ? eos : null,
+    prefixIds: bosPrefix(hf, readTokenizerConfig(join(dir, 'tokenizer_config.json'))),
     encode: (text) => hf.encode(text, { add_special_tokens: false }),
     // transformers rejects an empty list; an empty sequence is simply empty text.
     decode: (ids) =>
@@ -104,4 +112,34 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
         : hf.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
     tokenId: (token) => vocab.get(token),
   };
+}
+
+function readTokenizerConfig(path: string): Record<string, unknown> {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+}
+
+/**
+ * Llama's tokenizer classes rebuild their post-processor from `add_bos_token` / `add_eos_token`
+ * in tokenizer_config.json (LlamaTokenizerFast.update_post_processor), so there the config decides.
+ */
+const BOS_FROM_CONFIG = /^(Code)?(Llama|Gemma)Tokenizer(Fast)?$/;
+const PROBE = 'a';
+
+/**
+ * What transformers' tokenizer puts before a text: from `add_bos_token` for the Llama tokenizer
+ * classes, else what tokenizer.json's post_processor adds (Llama 3's TemplateProcessing adds
+ * `<|begin_of_text|>`; GPT-2's ByteLevel adds nothing), found by encoding a probe both ways.
+ */
+export function bosPrefix(hf: HfTokenizer, tokenizerConfig: Record<string, unknown>): number[] {
+  const cls = tokenizerConfig.tokenizer_class;
+  const addBos = tokenizerConfig.add_bos_token;
+  if (typeof cls === 'string' && BOS_FROM_CONFIG.test(cls) && typeof addBos === 'boolean') {
+    const bos = hf.bos_token_id;
+    return addBos && typeof bos === 'number' ? [bos] : [];
+  }
+  const plain = hf.encode(PROBE, { add_special_tokens: false });
+  const full = hf.encode(PROBE, { add_special_tokens: true });
+  for (let k = 0; k + plain.length <= full.length; k++)
+    if (plain.every((id, i) => full[k + i] === id)) return full.slice(0, k);
+  return [];
 }

@@ -1,10 +1,14 @@
 """
 An independent reference for the model-family tests: the forward passes of transformers'
-modeling_llama.py / modeling_qwen2.py / modeling_gpt_bigcode.py (v4.46, eager attention), transcribed
-in PyTorch without the transformers package (not installed here), reading a model folder's
-config.json and model.safetensors.
+modeling_gpt2.py / modeling_llama.py / modeling_qwen2.py / modeling_gpt_bigcode.py (v4.46, eager
+attention), transcribed in PyTorch without the transformers package (not installed here), reading a
+model folder's config.json and model.safetensors (or its shards through the index) the way
+from_pretrained does: F32/F16/BF16 tensors loaded as float32, names with or without the
+base-model prefix (modeling_utils' base_model_prefix handling), unexpected buffers left unread.
 
-Usage: /usr/bin/python3 hf_reference.py MODEL_DIR '[ids...]'
+Usage: /usr/bin/python3 hf_reference.py MODEL_DIR '[ids...]' [ADAPTER_DIR]
+With ADAPTER_DIR (a PEFT LoRA adapter), its update is merged into the weights first, as PEFT's
+LoraLayer.get_delta_weight defines it, under the module names PEFT keys it by.
 Prints a JSON list: log P(ids[i+1] | ids[..i]) for each i, as LocalTune's scoreIds returns.
 """
 import json
@@ -16,6 +20,9 @@ import torch
 import torch.nn.functional as F
 
 
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
 def load_safetensors(path):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
@@ -23,12 +30,38 @@ def load_safetensors(path):
         data = f.read()
     out = {}
     for name, info in header.items():
-        if name == "__metadata__":
+        if name == "__metadata__" or info["dtype"] not in DTYPES:
             continue
-        assert info["dtype"] == "F32", info["dtype"]
         a, b = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(info["shape"])
+        t = torch.frombuffer(bytearray(data[a:b]), dtype=DTYPES[info["dtype"]]) if b > a else torch.zeros(0)
+        out[name] = t.float().reshape(info["shape"])
     return out
+
+
+def load_state_dict(model_dir):
+    """model.safetensors, or every shard model.safetensors.index.json's weight_map names."""
+    try:
+        return load_safetensors(f"{model_dir}/model.safetensors")
+    except FileNotFoundError:
+        with open(f"{model_dir}/model.safetensors.index.json") as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        out = {}
+        for s in shards:
+            out.update(load_safetensors(f"{model_dir}/{s}"))
+        return out
+
+
+BASE_MODEL_PREFIX = {"gpt2": "transformer", "gpt_bigcode": "transformer", "llama": "model", "qwen2": "model"}
+
+
+def with_base_prefix(cfg, W):
+    """As from_pretrained loads a base model's checkpoint into the *ForCausalLM class: when no key
+    starts with the base_model_prefix, every key is the base model's and gets the prefix (a head
+    such as lm_head.weight, which only the task class has, keeps its name)."""
+    prefix = BASE_MODEL_PREFIX[cfg["model_type"]] + "."
+    if any(k.startswith(prefix) for k in W):
+        return W
+    return {(k if k.startswith("lm_head.") else prefix + k): v for k, v in W.items()}
 
 
 # ---- modeling_rope_utils.py ------------------------------------------------------------------
@@ -123,6 +156,46 @@ def llama_logits(cfg, W, ids):
     return F.linear(h, head)
 
 
+# ---- modeling_gpt2.py -------------------------------------------------------------------------
+def gpt2_logits(cfg, W, ids):
+    C, H = cfg["n_embd"], cfg["n_head"]
+    D = C // H
+    eps = cfg["layer_norm_epsilon"]
+    assert cfg.get("activation_function", "gelu_new") == "gelu_new"
+
+    def conv1d(x, name):  # Conv1D: weight [in, out], y = x @ W + b
+        return torch.addmm(W[name + ".bias"], x.view(-1, x.size(-1)), W[name + ".weight"]).view(
+            x.size()[:-1] + (W[name + ".weight"].size(-1),)
+        )
+
+    def ln(x, name):
+        return F.layer_norm(x, (C,), W[name + ".weight"], W[name + ".bias"], eps)
+
+    def gelu_new(x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+    def split_heads(t):
+        return t.view(t.size()[:-1] + (H, D)).permute(0, 2, 1, 3)  # [B, H, T, D]
+
+    B, T = ids.shape
+    h = W["transformer.wte.weight"][ids] + W["transformer.wpe.weight"][torch.arange(T)][None]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))[None, None]
+    for i in range(cfg["n_layer"]):
+        p = f"transformer.h.{i}"
+        x = ln(h, p + ".ln_1")
+        query, key, value = conv1d(x, p + ".attn.c_attn").split(C, dim=2)
+        query, key, value = split_heads(query), split_heads(key), split_heads(value)
+        w = torch.matmul(query, key.transpose(-1, -2)) / torch.full([], value.size(-1) ** 0.5)
+        w = torch.where(causal, w, torch.full([], torch.finfo(w.dtype).min))
+        w = F.softmax(w, dim=-1)
+        y = torch.matmul(w, value).permute(0, 2, 1, 3).contiguous().view(B, T, C)
+        h = h + conv1d(y, p + ".attn.c_proj")
+        x = ln(h, p + ".ln_2")
+        h = h + conv1d(gelu_new(conv1d(x, p + ".mlp.c_fc")), p + ".mlp.c_proj")
+    h = ln(h, "transformer.ln_f")
+    return F.linear(h, W["transformer.wte.weight"])  # GPT2LMHeadModel ties lm_head to wte
+
+
 # ---- modeling_gpt_bigcode.py (multi_query) -----------------------------------------------------
 def bigcode_logits(cfg, W, ids):
     C, H = cfg["n_embd"], cfg["n_head"]
@@ -158,15 +231,46 @@ def bigcode_logits(cfg, W, ids):
     return F.linear(h, head)
 
 
+# ---- peft/tuners/lora/layer.py ------------------------------------------------------------------
+def merge_lora(W, adapter_dir):
+    """W[module.weight] += transpose(B @ A, fan_in_fan_out) * scaling, for every lora_A/lora_B pair
+    keyed `base_model.model.<module>.lora_{A,B}.weight` (PeftModel's key names). A key naming a
+    module the model does not have is an error, as it is for PEFT's strict load."""
+    with open(f"{adapter_dir}/adapter_config.json") as f:
+        c = json.load(f)
+    assert c["peft_type"] == "LORA", c["peft_type"]
+    r, alpha = c["r"], c["lora_alpha"]
+    scaling = alpha / math.sqrt(r) if c.get("use_rslora") else alpha / r
+    A = load_safetensors(f"{adapter_dir}/adapter_model.safetensors")
+    W = dict(W)
+    for key in A:
+        assert key.startswith("base_model.model."), key
+        if not key.endswith(".lora_A.weight"):
+            continue
+        module = key[len("base_model.model.") : -len(".lora_A.weight")]
+        name = module + ".weight"
+        if name not in W:
+            raise SystemExit(f"adapter key {key}: the model has no module {module}")
+        delta = A[f"base_model.model.{module}.lora_B.weight"] @ A[key]
+        if c.get("fan_in_fan_out"):
+            delta = delta.T
+        W[name] = W[name] + delta * scaling
+    return W
+
+
 def main():
     model_dir, ids = sys.argv[1], json.loads(sys.argv[2])
     torch.set_num_threads(1)
     with open(f"{model_dir}/config.json") as f:
         cfg = json.load(f)
-    W = load_safetensors(f"{model_dir}/model.safetensors")
+    W = with_base_prefix(cfg, load_state_dict(model_dir))
+    if len(sys.argv) > 3:
+        W = merge_lora(W, sys.argv[3])
     x = torch.tensor([ids[:-1]])
     with torch.no_grad():
-        if cfg["model_type"] in ("llama", "qwen2"):
+        if cfg["model_type"] == "gpt2":
+            logits = gpt2_logits(cfg, W, x)
+        elif cfg["model_type"] in ("llama", "qwen2"):
             logits = llama_logits(cfg, W, x)
         elif cfg["model_type"] == "gpt_bigcode":
             logits = bigcode_logits(cfg, W, x)
