@@ -83,7 +83,7 @@ export class Dashboard {
   onMessage(m: HostMessage): void {
     if (m.type === 'evaluation') {
       this.evaluation.hidden = false;
-      renderEvaluation(this.evaluation, m.report, (msg) => this.host.postMessage(msg));
+      renderEvaluation(this.evaluation, m.report, (msg) => this.host.postMessage(msg), m.verdict ?? null);
       return;
     }
     if (m.type === 'completionStats') {

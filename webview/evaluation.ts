@@ -4,12 +4,19 @@
  * latency), with buttons to (re)evaluate and to open the side-by-side samples.
  */
 import { figureRows, type EvalReport } from '../src/eval/figures';
-import type { RunActionMessage, WebviewMessage } from './protocol';
+import type { RunActionMessage, Verdict, WebviewMessage } from './protocol';
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  better: 'Better than the base model on held-out files.',
+  'no better': 'No better than the base model on held-out files.',
+  worse: 'Worse than the base model on held-out files: not recommended for completions.',
+};
 
 export function renderEvaluation(
   section: HTMLElement,
   report: EvalReport | null,
   post: (m: WebviewMessage) => void,
+  verdict: Verdict | null = null,
 ): void {
   const title = document.createElement('h2');
   title.textContent = 'Evaluation';
@@ -60,5 +67,14 @@ export function renderEvaluation(
   }
   button('Show samples', 'samples', { type: 'showSamples' }, false);
   button('Evaluate again', 'evaluate', { type: 'evaluate' }, true);
-  section.replaceChildren(title, note, table, actions);
+  const parts: HTMLElement[] = [title];
+  if (verdict) {
+    const badge = document.createElement('p');
+    badge.className = `verdict verdict-${verdict.replace(' ', '-')}`;
+    badge.dataset.verdict = verdict;
+    badge.setAttribute('role', 'status');
+    badge.textContent = VERDICT_TEXT[verdict];
+    parts.push(badge);
+  }
+  section.replaceChildren(...parts, note, table, actions);
 }

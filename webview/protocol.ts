@@ -59,8 +59,14 @@ export type HostMessage =
   | { type: 'events'; batches: { runDir: string; events: DashboardEvent[] }[] }
   /** Local completion statistics of every model used in this workspace (never sent anywhere). */
   | { type: 'completionStats'; rows: CompletionStatsRow[] }
-  /** The primary run's evaluation, base vs tuned (null: not evaluated yet). */
-  | { type: 'evaluation'; report: EvalReport | null };
+  /**
+   * The primary run's evaluation, base vs tuned (null: not evaluated yet), with the host's verdict
+   * on the tuned model (src/jobs/runEvaluation.ts: 'worse' reads "worse: not recommended").
+   */
+  | { type: 'evaluation'; report: EvalReport | null; verdict?: Verdict | null };
+
+/** Tuned against base on held-out files, as the Runs view says it too. */
+export type Verdict = 'better' | 'no better' | 'worse';
 
 /** Points drawn for one run: step events plus eval events. */
 export interface RunAck {
@@ -82,7 +88,9 @@ export type RunActionMessage =
   /** Evaluate (again): tuned vs base on held-out files. */
   | { type: 'evaluate' }
   /** Show samples: the evaluation's side-by-side samples document. */
-  | { type: 'showSamples' };
+  | { type: 'showSamples' }
+  /** Open in Playground: talk to the run's model beside its base. */
+  | { type: 'playground' };
 
 export type RunAction = RunActionMessage['type'];
 
@@ -103,3 +111,70 @@ export type WebviewMessage =
 export interface DashboardState {
   runDirs: string[];
 }
+
+// ---- The Playground (src/vscode/playground/playgroundPanel.ts ↔ webview/playground/main.ts) ----
+
+/** The two models the Playground compares. */
+export type PlaygroundSide = 'base' | 'tuned';
+
+/** The sampling settings both sides share. */
+export interface PlaygroundSettings {
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  seed: number;
+}
+
+/** One side's model: loading, ready (with its name) or failed (with why). */
+export interface PlaygroundModelView {
+  label: string;
+  state: 'loading' | 'ready' | 'error';
+  error?: string;
+}
+
+/** One side's reply to a turn, as it streams (secrets already masked by the host's worker). */
+export interface PlaygroundReplyView {
+  text: string;
+  done: boolean;
+  tokens?: number;
+  tokensPerSecond?: number;
+  stop?: string;
+  /** Secrets masked in this reply. */
+  masked?: number;
+  error?: string;
+}
+
+export interface PlaygroundTurnView {
+  user: string;
+  replies: Partial<Record<PlaygroundSide, PlaygroundReplyView>>;
+}
+
+/** Everything the page shows; the host owns it and sends it whole after each change. */
+export interface PlaygroundView {
+  /** true: a chat (the models have a chat template) with a system prompt; false: completion prompts. */
+  chat: boolean;
+  models: Partial<Record<PlaygroundSide, PlaygroundModelView>>;
+  system: string;
+  settings: PlaygroundSettings;
+  turns: PlaygroundTurnView[];
+  busy: boolean;
+  /** Model outputs masked in this workspace so far (every Playground, chat and completion). */
+  maskedTotal: number;
+  /** Where the conversation was last saved or opened from. */
+  file?: string;
+  notice?: string;
+}
+
+/** Host → Playground page. */
+export type PlaygroundHostMessage = { type: 'view'; view: PlaygroundView };
+
+/** Playground page → host. */
+export type PlaygroundPageMessage =
+  | { type: 'ready' }
+  /** Send: a new user turn (the system prompt and settings as the page shows them). */
+  | { type: 'ask'; text: string; system: string; settings: PlaygroundSettings }
+  | { type: 'stop' }
+  /** Start over (keeps the models, the system prompt and the settings). */
+  | { type: 'clear' }
+  | { type: 'save' }
+  | { type: 'open' };

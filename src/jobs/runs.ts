@@ -35,6 +35,9 @@ export interface RunRecord {
   error?: { cause: ErrorCause | 'crash' | 'killed'; message: string };
   /** Where the final adapter (LoRA) or model (full) was written. */
   finalDir?: string;
+  /** Whose parameters finalDir holds: the best evaluation's (at `bestStep`) or the last step's. */
+  finalIs?: 'best' | 'last';
+  bestStep?: number | null;
 }
 
 export interface RunSummary {
@@ -155,7 +158,13 @@ export function summarizeRun(runDir: string): RunSummary {
     lastLoss,
     bestEvalLoss,
     checkpoints,
-    resumable: !finished && status !== 'running' && checkpoints.length > 0 && record !== null,
+    // A run that failed on its input (a wrong dataset, a bad option) fails again the same way.
+    resumable:
+      !finished &&
+      status !== 'running' &&
+      checkpoints.length > 0 &&
+      record !== null &&
+      !(status === 'failed' && (record.error?.cause === 'user' || record.error?.cause === 'protocol')),
   };
 }
 
@@ -175,4 +184,41 @@ export function listRuns(workspace: string): RunSummary[] {
     .sort()
     .reverse()
     .map(summarizeRun);
+}
+
+/** One set of trained parameters of a run a user can pick: the final (best or last), the kept best, a checkpoint. */
+export interface RunWeights {
+  kind: 'final' | 'best' | 'step';
+  dir: string;
+  step: number | null;
+  /** The validation loss measured at that step, when there was an evaluation then. */
+  evalLoss: number | null;
+}
+
+/**
+ * What can be evaluated, exported or served from a run, final first: `finalDir` (the best or the
+ * last step's), `<run>/best/` while the run has not finished, then each checkpoint, newest first.
+ */
+export function runWeights(runDir: string): RunWeights[] {
+  const r = summarizeRun(runDir);
+  const evalAt = new Map<number, number>();
+  for (const e of readMetrics(runDir)) if (e.type === 'eval') evalAt.set(e.step, e.evalLoss);
+  const lossAt = (step: number | null) => (step === null ? null : (evalAt.get(step) ?? null));
+  const out: RunWeights[] = [];
+  const finalDir = r.record?.finalDir;
+  if (finalDir && existsSync(finalDir)) {
+    const step = r.record?.finalIs === 'best' ? (r.record.bestStep ?? null) : r.step;
+    out.push({ kind: 'final', dir: finalDir, step, evalLoss: lossAt(step) });
+  } else if (existsSync(join(runDir, 'best', 'best.json'))) {
+    try {
+      const best = JSON.parse(readFileSync(join(runDir, 'best', 'best.json'), 'utf8')) as { step?: number };
+      const step = typeof best.step === 'number' ? best.step : null;
+      out.push({ kind: 'best', dir: join(runDir, 'best'), step, evalLoss: lossAt(step) });
+    } catch {
+      // torn best.json: the checkpoints still list
+    }
+  }
+  for (const c of [...r.checkpoints].reverse())
+    out.push({ kind: 'step', dir: c.dir, step: c.step, evalLoss: lossAt(c.step) });
+  return out;
 }

@@ -18,6 +18,7 @@ import {
   type WorkerMessage,
 } from './protocol';
 import { isProcessAlive, writeRunRecord } from './runs';
+import { HostLease, LEASE_ENV, WORKER_LOG } from './runControl';
 import type { TrainSpec } from './trainSpec';
 
 export { WORKER_ENV } from './fork';
@@ -47,11 +48,26 @@ export interface WorkerJobOptions {
   stopTimeoutMs?: number;
   /** Silence after which listeners hear `onStall` (default 60 s; the worker heartbeats every 2 s). */
   stallMs?: number;
+  /** Run detached (outliving the host), its output appended to this file (fork.ts). */
+  detachedLog?: string;
 }
 
 type Listener<T> = (value: T) => void;
 
-export class WorkerJob {
+/**
+ * A training job as the editor watches it: one this host forked (`WorkerJob`), or one it
+ * re-attached to after a window reload (`AttachedRun`, which follows the run folder).
+ */
+export interface TrainingJob {
+  readonly pid: number | undefined;
+  readonly outcome: Promise<JobOutcome>;
+  readonly running: boolean;
+  onMessage(l: Listener<WorkerMessage>): () => void;
+  onStall(l: Listener<number>): () => void;
+  stop(): Promise<JobOutcome>;
+}
+
+export class WorkerJob implements TrainingJob {
   readonly pid: number | undefined;
   /** Resolves once the worker has exited, however it ended. */
   readonly outcome: Promise<JobOutcome>;
@@ -70,7 +86,7 @@ export class WorkerJob {
   private exited = false;
 
   constructor(private readonly o: WorkerJobOptions) {
-    this.child = forkWorker(o.workerPath, { env: o.env, execArgv: o.execArgv });
+    this.child = forkWorker(o.workerPath, { env: o.env, execArgv: o.execArgv, detachedLog: o.detachedLog });
     this.pid = this.child.pid;
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.keepStderr(chunk));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.keepStderr(chunk));
@@ -172,7 +188,7 @@ export class WorkerJob {
       message,
       exitCode,
       signal,
-      stderrTail: this.stderrLines.join('\n'),
+      stderrTail: this.o.detachedLog ? logTail(this.o.detachedLog) : this.stderrLines.join('\n'),
     });
     if (this.error) return failed(this.error.cause, this.error.message);
     if (this.stopTimedOut)
@@ -236,17 +252,41 @@ export class TrainingSlot {
     return undefined;
   }
 
+  /** The workspace's running job as its lock names it (a window before a reload started it), if alive. */
+  runningJob(): { runDir: string; pid: number } | undefined {
+    try {
+      const lock = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockFile;
+      if (isProcessAlive(lock.pid)) return { runDir: lock.runDir, pid: lock.pid };
+    } catch {
+      // no lock, or a torn one
+    }
+    return undefined;
+  }
+
   /**
    * Starts a training job for `runDir` and records it in run.json, or throws JobBusyError.
-   * run.json is kept current as the job ends, whoever watches it.
+   * run.json is kept current as the job ends, whoever watches it. `leaseMs`: the worker runs
+   * detached and outlives this host (runControl.ts); this host holds its lease while it watches.
    */
-  start(runDir: string, title: string, spec: TrainSpec, o: Omit<WorkerJobOptions, 'job'>): WorkerJob {
+  start(
+    runDir: string,
+    title: string,
+    spec: TrainSpec,
+    o: Omit<WorkerJobOptions, 'job'> & { leaseMs?: number },
+  ): WorkerJob {
     const busy = this.active?.runDir ?? this.foreignRun();
     if (busy)
       throw new JobBusyError(
         `A fine-tuning job is already running in this workspace (${busy.split(/[\\/]/).pop()}). Stop it first, or wait for it to finish.`,
       );
-    const job = new WorkerJob({ ...o, job: { kind: 'train', spec } });
+    const { leaseMs, ...options } = o;
+    let lease: HostLease | undefined;
+    if (leaseMs !== undefined) {
+      lease = new HostLease(runDir, leaseMs);
+      options.env = { ...options.env, [LEASE_ENV]: String(leaseMs) };
+      options.detachedLog = join(runDir, WORKER_LOG);
+    }
+    const job = new WorkerJob({ ...options, job: { kind: 'train', spec } });
     this.current = { job, runDir };
     writeRunRecord(runDir, { title, spec, status: 'running', pid: job.pid });
     mkdirSync(dirname(this.lockPath), { recursive: true });
@@ -255,15 +295,31 @@ export class TrainingSlot {
       JSON.stringify({ pid: job.pid ?? 0, hostPid: this.hostPid, runDir } satisfies LockFile),
     );
     void job.outcome.then((outcome) => {
+      lease?.dispose();
       if (outcome.status === 'failed')
         writeRunRecord(runDir, {
           status: 'failed',
           error: { cause: toRecordCause(outcome.cause), message: outcome.message },
         });
-      else writeRunRecord(runDir, { status: outcome.status, finalDir: outcome.done?.finalDir });
+      else
+        writeRunRecord(runDir, {
+          status: outcome.status,
+          finalDir: outcome.done?.finalDir,
+          finalIs: outcome.done?.finalIs,
+          bestStep: outcome.done?.bestStep,
+        });
       if (this.current?.job === job) rmSync(this.lockPath, { force: true });
     });
     return job;
+  }
+}
+
+/** The last lines of a detached worker's log file. */
+export function logTail(path: string, lines = 60): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(-lines).join('\n');
+  } catch {
+    return '';
   }
 }
 

@@ -80,12 +80,15 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     ...registerRuns(d),
     ...registerModels(d),
     ...registerDashboard(d),
-    ...registerEvaluation({ workerPath: trainWorker, log }),
+    ...registerEvaluation({ workerPath: trainWorker, log, runs }),
   );
+  // A run a window started before a reload is still training: follow it.
+  const ws = workspace();
+  if (ws) training.reattach(ws);
   return { training, datasets, runs, models, completions, log };
 }
 
-/** The window is closing: the worker finishes its step and writes a checkpoint. */
-export async function deactivate(): Promise<void> {
-  await training?.dispose();
+/** The window closes or reloads: a training worker goes on until a reloaded window re-attaches, or its lease lapses. */
+export function deactivate(): void {
+  training?.dispose();
 }

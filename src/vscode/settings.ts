@@ -19,6 +19,8 @@ export interface LocalTuneSettings {
     /** Evaluations without improvement before stopping early; 0 = off. */
     patience: number;
     stopTimeoutSeconds: number;
+    /** Evaluate every finished run against its base model and say whether it is better. */
+    evaluateAfterRun: boolean;
   };
   completions: { enabled: boolean; debounceMs: number; maxTokens: number; model: string };
 }
@@ -35,8 +37,9 @@ export function settings(): LocalTuneSettings {
       seqLen: c.get<number>('training.seqLen') ?? 256,
       checkpointEvery: c.get<number>('training.checkpointEvery') ?? 50,
       evalEvery: c.get<number>('training.evalEvery') ?? 25,
-      patience: c.get<number>('training.patience') ?? 0,
+      patience: c.get<number>('training.patience') ?? 3,
       stopTimeoutSeconds: c.get<number>('training.stopTimeoutSeconds') ?? 30,
+      evaluateAfterRun: c.get<boolean>('training.evaluateAfterRun') ?? true,
     },
     completions: {
       enabled: c.get<boolean>('completions.enabled') ?? false,

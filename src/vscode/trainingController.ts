@@ -11,7 +11,15 @@ import type { TrainEvent } from '../engine/train/events';
 import type { DatasetPreview } from '../jobs/datasetPreview';
 import type { JobRequest, WorkerMessage } from '../jobs/protocol';
 import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
-import { JobBusyError, TrainingSlot, WorkerJob, type JobOutcome } from '../jobs/trainJob';
+import { AttachedRun } from '../jobs/attachedRun';
+import { DEFAULT_LEASE_MS } from '../jobs/runControl';
+import {
+  JobBusyError,
+  TrainingSlot,
+  type JobOutcome,
+  type TrainingJob,
+  type WorkerJob,
+} from '../jobs/trainJob';
 import type { TrainSpec } from '../jobs/trainSpec';
 import { DashboardPanel } from './dashboard/dashboardPanel';
 import { runWorkerTask } from './workerTask';
@@ -33,11 +41,14 @@ export class TrainingController implements vscode.Disposable {
     10,
   );
   private slots = new Map<string, TrainingSlot>();
-  private current: { job: WorkerJob; runDir: string; title: string } | undefined;
+  private current: { job: TrainingJob; runDir: string; title: string } | undefined;
   private datasetJob: WorkerJob | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a training job starts or ends (tests and the views listen). */
   readonly onDidChangeJob = this.changed.event;
+  private readonly ended = new vscode.EventEmitter<{ runDir: string; title: string; outcome: JobOutcome }>();
+  /** Fires once a training job has ended and run.json says how (the end-of-run evaluation listens). */
+  readonly onDidEndRun = this.ended.event;
   /** The last outcome per run folder (for tests: how did the job end). */
   readonly outcomes = new Map<string, JobOutcome>();
 
@@ -45,11 +56,16 @@ export class TrainingController implements vscode.Disposable {
     this.status.name = 'LocalTune training';
   }
 
+  /** The training worker's bundle (it also runs the one-shot jobs: evaluation, export). */
+  get workerPath(): string {
+    return this.host.workerPath;
+  }
+
   get activeRun(): string | undefined {
     return this.current?.job.running ? this.current.runDir : undefined;
   }
 
-  get activeJob(): WorkerJob | undefined {
+  get activeJob(): TrainingJob | undefined {
     return this.current?.job.running ? this.current.job : undefined;
   }
 
@@ -69,9 +85,11 @@ export class TrainingController implements vscode.Disposable {
     const full: TrainSpec = { ...spec, outDir: runDir };
     let job: WorkerJob;
     try {
+      // Leased: the worker outlives a window reload, and this window re-attaches (reattach()).
       job = this.slot(workspace).start(runDir, title, full, {
         workerPath: this.host.workerPath,
         stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
+        leaseMs: DEFAULT_LEASE_MS,
       });
     } catch (err) {
       if (err instanceof JobBusyError) {
@@ -90,6 +108,27 @@ export class TrainingController implements vscode.Disposable {
     this.showDashboard(runDir, title);
     this.watch(job, runDir, title);
     return runDir;
+  }
+
+  /**
+   * After a window reload: follows the workspace's training worker that a window before it started
+   * (it kept running, detached), so the status bar, the notifications and the dashboard go on live.
+   */
+  reattach(workspace: string): string | undefined {
+    if (this.current?.job.running) return undefined;
+    const found = this.slot(workspace).runningJob();
+    if (!found) return undefined;
+    const title = readRunRecord(found.runDir)?.title ?? found.runDir;
+    const job = new AttachedRun(found.runDir, found.pid, {
+      stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
+      leaseMs: DEFAULT_LEASE_MS,
+    });
+    this.current = { job, runDir: found.runDir, title };
+    this.host.log.info(`re-attached to ${title} in ${found.runDir} (worker pid ${found.pid})`);
+    this.changed.fire();
+    void vscode.commands.executeCommand('setContext', 'localtune.training', true);
+    this.watch(job, found.runDir, title);
+    return found.runDir;
   }
 
   /** Continues a stopped (or crashed) run from its newest checkpoint. */
@@ -132,7 +171,7 @@ export class TrainingController implements vscode.Disposable {
     });
   }
 
-  private watch(job: WorkerJob, runDir: string, title: string): void {
+  private watch(job: TrainingJob, runDir: string, title: string): void {
     let last: (TrainEvent & { type: 'step' }) | undefined;
     let best: number | null = null;
     const log = this.host.log;
@@ -224,6 +263,7 @@ export class TrainingController implements vscode.Disposable {
       setTimeout(() => {
         this.host.onRunsChanged();
         this.changed.fire();
+        this.ended.fire({ runDir, title, outcome });
       }, 0);
       if (outcome.status === 'failed') {
         // The trainer never says it failed: tell the dashboard, so it stops showing "running".
@@ -238,8 +278,14 @@ export class TrainingController implements vscode.Disposable {
         log.error(`${title} failed (${outcome.cause}): ${outcome.message}`);
         if (outcome.stderrTail) log.error(outcome.stderrTail);
         const what = outcome.cause === 'user' ? 'could not train' : 'training stopped unexpectedly';
+        // Resume only where it can work: not after a failure on the run's own input.
+        const canResume = outcome.cause !== 'user' && outcome.cause !== 'protocol';
         void vscode.window
-          .showErrorMessage(`LocalTune: ${title} ${what}: ${outcome.message}`, 'Show log', 'Resume')
+          .showErrorMessage(
+            `LocalTune: ${title} ${what}: ${outcome.message}`,
+            'Show log',
+            ...(canResume ? ['Resume'] : []),
+          )
           .then((pick) => {
             if (pick === 'Show log') log.show();
             if (pick === 'Resume') void vscode.commands.executeCommand('localtune.resume', runDir);
@@ -247,14 +293,8 @@ export class TrainingController implements vscode.Disposable {
       } else {
         const done = outcome.done;
         log.info(`${title} ${outcome.status} at step ${done?.step}; ${done?.finalDir}`);
-        if (outcome.status === 'finished')
-          void vscode.window
-            .showInformationMessage(
-              `LocalTune: ${title} finished (best validation loss ${formatLoss(done?.bestEvalLoss)}).`,
-              'Use for completions',
-            )
-            .then((pick) => pick && vscode.commands.executeCommand('localtune.useForCompletions', runDir));
-        else
+        // A finished run is announced with its verdict, after the end-of-run evaluation (onDidEndRun).
+        if (outcome.status !== 'finished')
           void vscode.window.showInformationMessage(
             `LocalTune: ${title} stopped at step ${done?.step}; the checkpoint is kept and the run can be resumed.`,
           );
@@ -320,11 +360,14 @@ export class TrainingController implements vscode.Disposable {
     return built === undefined ? undefined : request.outDir;
   }
 
-  /** Closing the window: ask the worker to stop (it also stops by itself when the IPC channel closes). */
-  async dispose(): Promise<void> {
+  /**
+   * The window closes or reloads (VS Code does not say which): training goes on, detached. A reload
+   * re-attaches within seconds; after a close nobody renews the lease and the worker stops by itself
+   * with a checkpoint (runControl.ts).
+   */
+  dispose(): void {
     this.status.dispose();
-    const job = this.activeJob;
-    if (job) await Promise.race([job.stop(), new Promise((r) => setTimeout(r, 4000))]);
+    if (this.current?.job instanceof AttachedRun) this.current.job.detach();
     void this.datasetJob?.kill();
   }
 }

@@ -21,9 +21,12 @@ import {
 } from '../protocol';
 import { previewDataset } from '../datasetSamples';
 import { readRunRecord, writeRunRecord } from '../runs';
+import { clearStopRequest, isLeaseExpired, isStopRequested, LEASE_ENV } from '../runControl';
 import { trainOptionsFrom } from '../trainSpec';
 
 const HEARTBEAT_MS = Number(process.env.LOCALTUNE_HEARTBEAT_MS ?? 2000);
+/** Set: this worker outlives its host (runControl.ts) and stops when the host lease goes stale. */
+const LEASE_MS = Number(process.env[LEASE_ENV] ?? 0);
 
 let stopRequested = false;
 let current: JobRequest['kind'] | undefined;
@@ -41,13 +44,23 @@ async function run(job: JobRequest): Promise<void> {
   if (job.kind === 'train') {
     const options = await trainOptionsFrom(job.spec, (w) => log('warn', w));
     log('info', `${options.mode} fine-tuning of ${options.model.dir} into ${options.outDir}`);
+    const runDir = options.outDir;
+    clearStopRequest(runDir); // an old request must not stop a resumed run
     const done = await train(options, {
       onEvent: (e) => send(tag(e)),
-      shouldStop: () => stopRequested,
+      // The run folder carries Stop after a window reload, and a lapsed lease after the editor closed.
+      shouldStop: () =>
+        stopRequested || isStopRequested(runDir) || (LEASE_MS > 0 && isLeaseExpired(runDir, LEASE_MS)),
     });
+    clearStopRequest(runDir);
     // The host may be gone (window closed): the run folder says how it ended either way.
     if (readRunRecord(options.outDir))
-      writeRunRecord(options.outDir, { status: done.reason, finalDir: done.finalDir });
+      writeRunRecord(options.outDir, {
+        status: done.reason,
+        finalDir: done.finalDir,
+        finalIs: done.finalIs,
+        bestStep: done.bestStep,
+      });
   } else if (job.kind === 'eval') {
     const report = await evaluate({
       modelDir: job.modelDir,
@@ -87,6 +100,7 @@ async function run(job: JobRequest): Promise<void> {
       modelDir: job.modelDir,
       outDir: job.outDir,
       exclude: job.exclude,
+      ...job.options,
       onWarning: (w) => log('warn', w),
     });
     log(
@@ -100,7 +114,6 @@ async function run(job: JobRequest): Promise<void> {
 function fail(err: unknown): void {
   const e = err as Error;
   send(
-      ...job.options,
     tag({
       type: 'error',
       cause: isUserError(err) ? 'user' : 'internal',
@@ -130,10 +143,19 @@ function onMessage(m: unknown): void {
     return;
   }
   current = m.job.kind;
-  run(m.job).then(
+  const job = m.job;
+  run(job).then(
     () => finish(0),
     (err) => {
       fail(err);
+      // A detached worker may have no host left to record the failure: the run folder says it.
+      if (job.kind === 'train' && readRunRecord(job.spec.outDir)) {
+        const e = err as Error;
+        writeRunRecord(job.spec.outDir, {
+          status: 'failed',
+          error: { cause: isUserError(err) ? 'user' : 'crash', message: e?.message ?? String(err) },
+        });
+      }
       finish(1);
     },
   );
@@ -158,9 +180,10 @@ if (!process.send) {
 }
 process.on('message', onMessage);
 process.on('disconnect', () => {
-  // The window closed. Training stops after this step with a checkpoint; anything else just ends
-  // (a dataset build writes its files by rename, so stopping it halfway leaves the old ones).
-  stopRequested = true;
+  // The window closed. Training stops after this step with a checkpoint — unless it is leased, then
+  // a reloaded window re-attaches and the lease decides; anything else just ends (a dataset build
+  // writes its files by rename, so stopping it halfway leaves the old ones).
+  if (LEASE_MS <= 0) stopRequested = true;
   if (current !== 'train') process.exit(0);
 });
 process.on('uncaughtException', (err) => {

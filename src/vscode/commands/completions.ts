@@ -14,7 +14,8 @@ import { DashboardPanel } from '../dashboard/dashboardPanel';
 import { cachedHubModel } from '../modelCatalog';
 import { settings } from '../settings';
 import type { RunNode } from '../trees/runsTree';
-import { command, runDirOf, type CommandDeps } from './common';
+import { command, type CommandDeps } from './common';
+import { confirmServing, pickRun, pickWeights } from './runPick';
 
 export function registerCompletions(d: CommandDeps, completions: CompletionService): vscode.Disposable[] {
   const { log } = d;
@@ -23,21 +24,17 @@ export function registerCompletions(d: CommandDeps, completions: CompletionServi
   return [
     ...new CompletionProvider(completions, log).register(),
     completions.stats.onDidChange(showCompletionStats),
-    command(log, 'localtune.useForCompletions', async (arg?: RunNode | string) => {
-      // A run (its folder or tree node), or a model / adapter / exported folder given by path.
-      const target = runDirOf(arg);
+    // `confirmed`: scripts and tests that already accepted serving a run evaluated as worse.
+    command(log, 'localtune.useForCompletions', async (arg?: RunNode | string, confirmed?: boolean) => {
+      // A run (its folder or tree node, or the user's pick), or a model / adapter / exported folder by path.
+      const target = await pickRun(d.runs, arg, 'use for completions');
       if (!target) return undefined;
       const isRun = existsSync(join(target, RUN_FILE)) || typeof arg !== 'string';
       const r = isRun ? summarizeRun(target) : undefined;
-      const model = !r
-        ? target
-        : r.record?.finalDir && existsSync(r.record.finalDir)
-          ? r.record.finalDir
-          : r.checkpoints.at(-1)?.dir;
-      if (!model) {
-        void vscode.window.showWarningMessage('LocalTune: this run has no adapter or checkpoint yet.');
-        return undefined;
-      }
+      // Which weights (final, best, a checkpoint); a model the evaluation found worse asks first.
+      const weights = r ? await pickWeights(r.runDir, arg, 'use for completions') : undefined;
+      if (r && (!weights || (confirmed !== true && !(await confirmServing(weights))))) return undefined;
+      const model = weights?.dir ?? target;
       const served = await resolveServedModel(
         model,
         async (id) =>

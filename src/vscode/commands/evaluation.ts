@@ -9,14 +9,16 @@ import * as vscode from 'vscode';
 import type { EvalReport, EvalSample } from '../../eval/report';
 import { evaluationTarget, runEvaluation } from '../../jobs/runEvaluation';
 import { DashboardPanel } from '../dashboard/dashboardPanel';
+import type { RunsTree } from '../trees/runsTree';
 import { runWorkerTask } from '../workerTask';
-import { runDirOf } from './common';
+import { pickRun, pickWeights } from './runPick';
 
 export const SAMPLES_SCHEME = 'localtune-eval';
 
 export interface EvaluationDeps {
   workerPath: string;
   log: vscode.LogOutputChannel;
+  runs: RunsTree;
 }
 
 export function samplesUri(runDir: string): vscode.Uri {
@@ -27,9 +29,16 @@ export function samplesUri(runDir: string): vscode.Uri {
   });
 }
 
-/** Runs the evaluation in the worker; resolves to the report, or undefined (failed, cancelled). */
-export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<EvalReport | undefined> {
-  const target = evaluationTarget(runDir);
+/**
+ * Runs the evaluation in the worker; resolves to the report, or undefined (failed, cancelled).
+ * `weightsDir`: one of the run's checkpoints instead of its final weights.
+ */
+export async function evaluateRun(
+  d: Pick<EvaluationDeps, 'workerPath' | 'log'>,
+  runDir: string,
+  weightsDir?: string,
+): Promise<EvalReport | undefined> {
+  const target = evaluationTarget(runDir, weightsDir);
   if (typeof target === 'string') {
     void vscode.window.showWarningMessage(`LocalTune: cannot evaluate: ${target}`);
     return undefined;
@@ -55,8 +64,8 @@ export async function evaluateRun(d: EvaluationDeps, runDir: string): Promise<Ev
     failure: 'evaluation failed',
     result: (m) => (m.type === 'eval-done' ? m.report : undefined),
   });
-  // The figures go to the dashboards whose own run it is.
-  if (report) DashboardPanel.showEvaluation(runDir, report);
+  // The figures go to the dashboards whose own run it is (they show the final weights').
+  if (report && !weightsDir) DashboardPanel.showEvaluation(runDir, report);
   return report;
 }
 
@@ -127,23 +136,22 @@ export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
     await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
     await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
   };
-  const guard = (id: string, fn: (runDir: string) => Promise<unknown>) => async (arg?: unknown) => {
-    const runDir = runDirOf(arg);
-    if (!runDir) {
-      void vscode.window.showInformationMessage('LocalTune: pick a run in the Runs view to evaluate.');
-      return undefined;
-    }
-    try {
-      return await fn(runDir);
-    } catch (err) {
-      d.log.error(`${id}: ${(err as Error).stack ?? err}`);
-      void vscode.window.showErrorMessage(`LocalTune: ${(err as Error).message}`);
-      return undefined;
-    }
-  };
-  const evaluate = guard('localtune.evaluate', async (runDir) => {
-    const report = await evaluateRun(d, runDir);
-    if (report?.samples.length) await showSamples(runDir);
+  const guard =
+    (id: string, fn: (runDir: string, arg: unknown) => Promise<unknown>) => async (arg?: unknown) => {
+      try {
+        const runDir = await pickRun(d.runs, arg, 'evaluate');
+        return runDir ? await fn(runDir, arg) : undefined;
+      } catch (err) {
+        d.log.error(`${id}: ${(err as Error).stack ?? err}`);
+        void vscode.window.showErrorMessage(`LocalTune: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
+  const evaluate = guard('localtune.evaluate', async (runDir, arg) => {
+    const weights = await pickWeights(runDir, arg, 'evaluate');
+    if (!weights) return undefined;
+    const report = await evaluateRun(d, runDir, weights.kind === 'final' ? undefined : weights.dir);
+    if (report?.samples.length && weights.kind === 'final') await showSamples(runDir);
     return report;
   });
   const showEvaluationSamples = guard('localtune.showEvaluationSamples', async (runDir) => {

@@ -5,10 +5,12 @@
  */
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
+import { evaluationTarget, verdictLabel, verdictOf } from '../../jobs/runEvaluation';
+import { defaultLearningRate } from '../../jobs/trainDefaults';
 import { TRAIN_DEFAULTS } from '../../jobs/trainSpec';
 import { DashboardPanel } from '../dashboard/dashboardPanel';
 import { datasetsRoot, listDatasetDirs, readDatasetInfo } from '../datasetInfo';
-import { formatCount } from '../format';
+import { formatCount, formatLoss } from '../format';
 import { describeModel, isModelDir } from '../modelCatalog';
 import { settings } from '../settings';
 import type { DatasetNode } from '../trees/datasetsTree';
@@ -16,7 +18,12 @@ import type { ModelNode } from '../trees/modelsTree';
 import type { RunNode } from '../trees/runsTree';
 import { command, ensureLocaltuneDir, guarded, needWorkspace, runDirOf, type CommandDeps } from './common';
 import { buildDataset, datasetFitsModel } from './datasetBuild';
+import { evaluateRun } from './evaluation';
 import { modelFolder } from './modelFolder';
+
+function modelParameters(modelDir: string): number | null {
+  return describeModel(modelDir, 'folder', basename(modelDir)).parameters;
+}
 
 /** Full fine-tuning is offered (and cheap) up to this many parameters. */
 const FULL_FINETUNE_MAX_PARAMS = 200e6;
@@ -160,11 +167,13 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
         mode,
         loraR: t.loraRank,
         steps: args.steps ?? (t.steps || undefined),
-        lr: t.learningRate || undefined,
+        // By model size and mode unless the user set one (trainDefaults.ts).
+        lr: t.learningRate || defaultLearningRate(mode, modelParameters(modelDir)),
         maxSeqLen: t.seqLen,
         checkpointEvery: t.checkpointEvery,
         evalEvery: t.evalEvery,
         patience: t.patience || undefined,
+        keepBest: true,
       },
       title,
     );
@@ -194,7 +203,40 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
     return runDir ? training.resume(ws, runDir) : undefined;
   });
 
+  /**
+   * The end of every finished run: the tuned model against its base on the dataset's held-out
+   * files, then the verdict — the Runs view and the dashboard show it too (eval.json).
+   */
+  async function evaluateFinished(runDir: string, title: string): Promise<void> {
+    const useIt = 'Use for Completions';
+    const dashboard = 'Show Dashboard';
+    const offer = (message: string, warn: boolean, ...actions: string[]) =>
+      void (warn ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(
+        `LocalTune: ${title} ${message}`,
+        ...actions,
+      ).then((pick) => {
+        if (pick === useIt) void vscode.commands.executeCommand('localtune.useForCompletions', runDir);
+        if (pick === dashboard) training.showDashboard(runDir, title);
+      });
+    const target = evaluationTarget(runDir);
+    // Loose files have no held-out split to judge on: nothing to evaluate.
+    const report =
+      settings().training.evaluateAfterRun && typeof target !== 'string' && target.datasetDir
+        ? await evaluateRun({ workerPath: training.workerPath, log }, runDir)
+        : undefined;
+    d.runs.refresh();
+    const verdict = report ? verdictOf(report) : null;
+    if (!report || !verdict) return offer('finished.', false, useIt, dashboard);
+    const loss = `validation loss ${formatLoss(report.base.validationLoss)} → ${formatLoss(report.tuned?.validationLoss)}`;
+    if (verdict === 'worse')
+      return offer(`finished, but the tuned model is ${verdictLabel(verdict)} (${loss}).`, true, dashboard);
+    offer(`finished: ${verdict} than the base model on held-out files (${loss}).`, false, useIt, dashboard);
+  }
+
   return [
+    training.onDidEndRun(({ runDir, title, outcome }) => {
+      if (outcome.status === 'finished') void evaluateFinished(runDir, title);
+    }),
     command(log, 'localtune.startFineTuning', (args?: StartArgs | ModelNode | DatasetNode) => {
       if (args && 'kind' in args) {
         if (args.kind === 'model') return startFineTuning({ model: args.entry.dir });

@@ -9,11 +9,13 @@
  * (or after a window reload, through the serializer) the page says `ready` and gets everything
  * again from disk plus the live events that disk did not hold yet.
  */
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EvalReport } from '../../eval/report';
-import { runEvaluation } from '../../jobs/runEvaluation';
+import { checkPageMessage } from './pageMessage';
+import { runEvaluation, verdictOf } from '../../jobs/runEvaluation';
 import type {
   CompletionStatsRow,
   DashboardEvent,
@@ -103,10 +105,33 @@ export class DashboardPanel {
     return undefined;
   }
 
+  /** The run is being deleted: its own dashboard closes, and it leaves the others it is overlaid on. */
+  static closeRun(runDir: string): void {
+    for (const p of [...DashboardPanel.panels]) {
+      if (p.runs[0].runDir === runDir) p.panel.dispose();
+      else if (p.runs.some((r) => r.runDir === runDir)) {
+        p.runs.splice(
+          p.runs.findIndex((r) => r.runDir === runDir),
+          1,
+        );
+        if (p.pageReady) void p.load(p.runs, true);
+      }
+    }
+  }
+
+  /** The run was renamed: its dashboard's tab and heading follow. */
+  static retitle(runDir: string, title: string): void {
+    const p = DashboardPanel.forRun(runDir);
+    if (!p) return;
+    p.runs[0].title = title;
+    p.panel.title = title;
+    if (p.pageReady) void p.load(p.runs, true);
+  }
+
   /** A run's evaluation finished: the dashboards whose own run it is show the figures. */
   static showEvaluation(runDir: string, report: EvalReport): void {
     const p = DashboardPanel.forRun(runDir);
-    if (p?.pageReady) p.send({ type: 'evaluation', report });
+    if (p?.pageReady) p.send({ type: 'evaluation', report, verdict: verdictOf(report) });
   }
 
   /** New completion statistics (every model's): shown at once in every open dashboard. */
@@ -119,10 +144,12 @@ export class DashboardPanel {
   static registerSerializer(context: vscode.ExtensionContext): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        // A run deleted since (its folder gone) is not revived, nor overlaid.
         const runDirs = (state as Partial<DashboardState> | undefined)?.runDirs?.filter(
-          (d) => typeof d === 'string',
+          (d) => typeof d === 'string' && existsSync(d),
         );
-        if (!runDirs?.length) {
+        const primary = (state as Partial<DashboardState> | undefined)?.runDirs?.[0];
+        if (!runDirs?.length || runDirs[0] !== primary) {
           panel.dispose();
           return;
         }
@@ -176,7 +203,12 @@ export class DashboardPanel {
     DashboardPanel.panels.add(this);
     panel.webview.html = this.html();
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: WebviewMessage) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        // What the page posts is checked before the host acts on it (pageMessage.ts).
+        const checked = checkPageMessage(raw);
+        if ('message' in checked) this.onMessage(checked.message);
+        else console.warn(`LocalTune dashboard: ignored a message from the page (${checked.rejected})`);
+      }),
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.pageReady = false;
       }),
@@ -219,7 +251,10 @@ export class DashboardPanel {
         this.pageReady = true;
         void this.load(this.runs, true);
         this.send({ type: 'completionStats', rows: DashboardPanel.completionStats });
-        this.send({ type: 'evaluation', report: runEvaluation(this.runs[0].runDir) });
+        {
+          const report = runEvaluation(this.runs[0].runDir);
+          this.send({ type: 'evaluation', report, verdict: report && verdictOf(report) });
+        }
         break;
       case 'ack':
         this.acked = m.runs;

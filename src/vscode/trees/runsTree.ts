@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { runVerdict, verdictLabel } from '../../jobs/runEvaluation';
 import { listRuns, summarizeRun, type RunSummary } from '../../jobs/runs';
 import { formatLoss } from '../format';
 
@@ -64,8 +65,10 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     item.id = `run:${r.runDir}`;
     const steps = r.totalSteps ? `${r.step}/${r.totalSteps}` : String(r.step);
     const inUse = this.completionRun() === r.runDir;
+    const verdict = r.status === 'finished' || r.status === 'stopped' ? runVerdict(r.runDir) : null;
     item.description = [
       r.status,
+      verdict ? verdictLabel(verdict) : '',
       `step ${steps}`,
       `best val ${formatLoss(r.bestEvalLoss)}`,
       inUse ? 'completions' : '',
@@ -80,19 +83,26 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
         spec
           ? `- ${spec.mode === 'lora' ? 'LoRA' : 'full'} on ${basename(spec.modelDir)}, data ${spec.data.map((d) => basename(d)).join(', ')}`
           : '',
+        verdict ? `- against the base model on held-out files: **${verdictLabel(verdict)}**` : '',
         `- ${r.checkpoints.length} checkpoint(s)${r.resumable ? ' — resumable' : ''}`,
         `- ${r.runDir}`,
       ]
         .filter(Boolean)
         .join('\n'),
     );
-    item.iconPath = STATUS_ICON[r.status];
-    // e.g. "localtune.run.stopped.resumable.exportable"
+    item.iconPath =
+      verdict === 'worse'
+        ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+        : STATUS_ICON[r.status];
+    // e.g. "localtune.run.stopped.resumable.exportable": only what can work on the run's state —
+    // a failed run has nothing to export, evaluate or serve (package.json menus read these).
+    const trained = (r.status === 'finished' || r.status === 'stopped') && r.checkpoints.length > 0;
     item.contextValue = [
       'localtune.run',
       r.status,
       r.resumable ? 'resumable' : '',
-      r.status === 'finished' || r.checkpoints.length ? 'exportable' : '',
+      trained || (r.status === 'finished' && r.record?.finalDir) ? 'exportable' : '',
+      verdict === 'worse' ? 'worse' : '',
     ]
       .filter(Boolean)
       .join('.');

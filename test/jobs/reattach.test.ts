@@ -1,0 +1,99 @@
+// Training that survives its host: a real leased worker (detached, output to worker.log) keeps
+// stepping after its host's IPC channel closes (a window reload), a second host re-attaches through
+// the run folder (AttachedRun: new metrics lines become events, Stop is the stop file, run.json says
+// how it ended), and a worker whose lease nobody renews (the editor closed) stops by itself with a
+// checkpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
+import { AttachedRun } from '../../src/jobs/attachedRun';
+import { forkWorker } from '../../src/jobs/fork';
+import { PROTOCOL_VERSION, type WorkerMessage } from '../../src/jobs/protocol';
+import { HostLease, LEASE_ENV, STOP_FILE, WORKER_LOG } from '../../src/jobs/runControl';
+import { isProcessAlive, readRunRecord, summarizeRun, writeRunRecord } from '../../src/jobs/runs';
+import type { TrainSpec } from '../../src/jobs/trainSpec';
+
+const WORKER = join(__dirname, '../../src/jobs/workers/train.ts');
+const tmp = mkdtempSync(join(tmpdir(), 'lt-reattach-'));
+const modelDir = join(tmp, 'model');
+const textFile = join(tmp, 'corpus.txt');
+
+test.before(async () => {
+  await writeGpt2Model(modelDir, { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 }, 1);
+  const lines = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i % 7}; }`);
+  writeFileSync(textFile, lines.join('\n'));
+});
+
+function spec(name: string): TrainSpec {
+  return {
+    modelDir,
+    data: [textFile],
+    mode: 'lora',
+    steps: 100_000,
+    batchTokens: 64,
+    seqLen: 16,
+    microBatchTokens: 64,
+    checkpointEvery: 0,
+    evalEvery: 0,
+    threads: 1,
+    outDir: join(tmp, name),
+  };
+}
+
+/** Starts a leased worker the way TrainingSlot does, waits for `steps` steps, then drops the IPC channel. */
+async function startAndLeave(s: TrainSpec, leaseMs: number, steps: number): Promise<number> {
+  writeRunRecord(s.outDir, { title: s.outDir, spec: s, status: 'running' });
+  const lease = new HostLease(s.outDir, leaseMs); // held while this host is there
+  const child = forkWorker(WORKER, {
+    env: { [LEASE_ENV]: String(leaseMs) },
+    detachedLog: join(s.outDir, WORKER_LOG),
+  });
+  writeRunRecord(s.outDir, { pid: child.pid });
+  await new Promise<void>((resolve) => {
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready')
+        child.send({ v: PROTOCOL_VERSION, type: 'start', job: { kind: 'train', spec: s } });
+      if (m.type === 'step' && m.step >= steps) resolve();
+    });
+  });
+  child.disconnect(); // the host is gone (its window reloads or closes)
+  lease.dispose();
+  child.unref();
+  return child.pid!;
+}
+
+test('a leased worker outlives its host; a new host re-attaches, sees new steps, and stops it with a checkpoint', async () => {
+  const s = spec('run-reattach');
+  const pid = await startAndLeave(s, 60_000, 2);
+  const attached = new AttachedRun(s.outDir, pid, { pollMs: 100 });
+  const seen: number[] = [];
+  attached.onMessage((m) => {
+    if (m.type === 'step') seen.push(m.step);
+  });
+  const deadline = Date.now() + 60_000;
+  while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(seen.length >= 3, `steps after the host left reach the new host (${seen.length})`);
+  assert.ok(seen[0] > 2, 'only news: the steps before attaching are history');
+  assert.ok(isProcessAlive(pid));
+  const outcome = await attached.stop();
+  assert.equal(outcome.status, 'stopped');
+  assert.ok(!isProcessAlive(pid));
+  assert.ok(!existsSync(join(s.outDir, STOP_FILE)), 'the worker clears the stop request');
+  const r = summarizeRun(s.outDir);
+  assert.equal(r.status, 'stopped');
+  assert.ok(r.resumable);
+  assert.ok(r.checkpoints.at(-1)!.step >= seen.at(-1)!);
+});
+
+test('a worker whose lease nobody renews (the editor closed) stops by itself with a checkpoint', async () => {
+  const s = spec('run-lapsed');
+  const pid = await startAndLeave(s, 1500, 1);
+  const deadline = Date.now() + 60_000;
+  while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!isProcessAlive(pid), 'the worker ended once the lease lapsed');
+  assert.equal(readRunRecord(s.outDir)?.status, 'stopped');
+  assert.ok(summarizeRun(s.outDir).checkpoints.length >= 1);
+});
