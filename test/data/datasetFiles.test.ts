@@ -111,28 +111,6 @@ test('tokenStreamFromFiles: text files and JSONL of every format, malformed line
   assert.equal(lossText, '# Notes\nuse the cache\nhello Ayo<|im_end|>\n');
 });
 
-test('readDataset reads a dataset written before segments (one file per stream)', async () => {
-  const dir = await smallDataset();
-  const segmented = readDataset(dir);
-  const { segments, ...manifest } = segmented.manifest;
-  for (const split of ['train', 'validation'] as const) {
-    const parts = segments![split];
-    writeFileSync(
-      join(dir, `${split}.ids.u32`),
-      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.ids)))),
-    );
-    writeFileSync(
-      join(dir, `${split}.weights.u8`),
-      Buffer.concat(parts.map((s) => readFileSync(join(dir, s.weights)))),
-    );
-    for (const s of parts) for (const f of [s.ids, s.weights]) unlinkSync(join(dir, f));
-  }
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  const flat = readDataset(dir);
-  assert.deepEqual(flat.train, segmented.train);
-  assert.deepEqual(flat.validation, segmented.validation);
-});
-
 test('tokenStreamFromFiles: a missing file is a user error; chat records without a template are reported', async () => {
   const { tokenizer } = await gpt2Fixture();
   await assert.rejects(
