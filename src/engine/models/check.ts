@@ -48,7 +48,7 @@ export function checkModelFolder(dir: string): FolderCheck {
 function checkTensor(dir: string, weights: ResolvedWeights, name: string, shape: number[]): void {
   const header = weights.header(name);
   if (!header) {
-    const stored = weights.names().filter((n) => !weights.isIgnored(n));
+    const stored = weights.storedNames().filter((n) => !weights.isIgnored(n));
     const some = stored.slice(0, 3).map((n) => `"${n}"`);
     const more = stored.length > some.length ? `, … (${stored.length} in all)` : '';
     throw new UserError(

@@ -20,6 +20,8 @@ export interface WeightNaming {
 export interface ResolvedWeights extends ModelWeights {
   /** The name in the file that a save_pretrained name resolves to, or undefined when absent. */
   fileName(name: string): string | undefined;
+  /** The names as the file stores them. */
+  storedNames(): string[];
   /** Whether a tensor the file holds is a buffer the model never reads. */
   isIgnored(fileName: string): boolean;
   /** Whether the file stores the base-model prefix (false: the base model's own checkpoint). */
@@ -41,6 +43,7 @@ export function resolveWeights(weights: ModelWeights, naming: WeightNaming): Res
   return {
     prefixed,
     fileName,
+    storedNames: () => stored,
     isIgnored: (n) => naming.ignored.some((re) => re.test(n)),
     read: (name) => weights.read(orStored(name)),
     header: (name): TensorHeader | undefined => {
