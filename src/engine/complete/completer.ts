@@ -9,6 +9,7 @@ import type { Decoder, GenerateResult } from '../generate/decoder';
 import type { SamplingOptions } from '../generate/sampling';
 import { TextStream } from '../generate/textStream';
 import type { Tokenizer } from '../tokenizer/tokenizer';
+import { stripTail, TokenHealer } from './heal';
 import { buildCompletionPrompt } from './prompt';
 import { cursorContext, postProcess, StopRules, stopTokenIds } from './stops';
 
@@ -68,6 +69,8 @@ export interface CompleterOptions extends SamplingOptions {
   /** Default time budget of a request (2000 ms). */
   timeBudgetMs?: number;
   seed?: number;
+  /** Token healing at the cursor (heal.ts; default true). */
+  heal?: boolean;
 }
 
 const DEFAULT_PROMPT_TOKENS = 1024;
@@ -77,6 +80,7 @@ export class Completer {
   readonly fim: FimTokens | null;
   private readonly stopIds: number[];
   private current: AbortController | undefined;
+  private readonly healer: TokenHealer | null;
 
   constructor(
     readonly decoder: Decoder,
@@ -85,6 +89,7 @@ export class Completer {
   ) {
     this.fim = o.fim === undefined ? findFimTokens(tokenizer) : o.fim;
     this.stopIds = stopTokenIds(tokenizer, decoder.info.eosIds);
+    this.healer = o.heal === false ? null : new TokenHealer(tokenizer);
   }
 
   /**
@@ -112,6 +117,7 @@ export class Completer {
 
   /** One short run so that the first real request does not pay ONNX Runtime's first-run setup. */
   async warmUp(): Promise<void> {
+    this.healer?.prepare();
     await this.complete({ prefix: 'a = 1\n', suffix: '', languageId: 'plaintext', maxTokens: 2 });
     this.decoder.reset();
   }
@@ -128,13 +134,19 @@ export class Completer {
       1,
       Math.min(request.maxTokens ?? (ctx.multiline ? 128 : 48), contextLength - 8),
     );
-    const prompt = buildCompletionPrompt({
+    const built = buildCompletionPrompt({
       prefix: request.prefix,
       suffix: request.suffix,
       tokenizer: this.tokenizer,
       fim: this.fim,
       budgetTokens: Math.min(this.o.promptTokens ?? DEFAULT_PROMPT_TOKENS, contextLength - maxTokens),
     });
+    // The prompt's last token backed off, to be spelled again by the model (heal.ts).
+    const healed = built.prefixTokens > 1 ? this.healer?.backOff(built.ids, built.prefixEnd - 1) : null;
+    const prompt = { ids: healed?.ids ?? built.ids };
+    let rest = healed?.tail ?? '';
+    // Generated text held back while it still spells the tail (then taken off its front).
+    let held: string | null = healed ? '' : null;
     let firstTokenMs = NaN;
     const done = (text: string, stop: CompletionStop, note?: string, r?: GenerateResult): Completion => ({
       text,
@@ -161,15 +173,32 @@ export class Completer {
         temperature: this.o.temperature,
         topP: this.o.topP,
         seed: this.o.seed,
+        // onLogits sees each step's logits before the token is chosen (decoder.ts): the healed
+        // tail's steps are constrained there.
+        onLogits: (logits) => {
+          if (rest) this.healer!.constrain(logits, rest);
+        },
         onToken: (id) => {
           if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - started;
-          const stop = rules.push(stream.push(id));
+          let piece = stream.push(id);
+          if (healed && held !== null) {
+            rest = this.healer!.advance(rest, id);
+            held += piece;
+            if (rest) return;
+            piece = stripTail(held, healed.tail);
+            held = null;
+          }
+          const stop = rules.push(piece);
           if (stop) controller.abort(stop);
           else if (performance.now() >= deadline) controller.abort('time');
         },
       })
       .finally(() => signal.removeEventListener('abort', forward));
-    if (!rules.stop) rules.push(stream.flush());
+    if (!rules.stop) {
+      const last = stream.flush();
+      // Generation ended while still spelling the tail: what came beyond it counts.
+      rules.push(healed && held !== null ? stripTail(held + last, healed.tail) : last);
+    }
     const stop: CompletionStop =
       rules.stop ?? (r.stop === 'aborted' ? (controller.signal.reason as CompletionStop) : r.stop);
     if (stop === 'superseded' || stop === 'cancelled') return done('', stop, undefined, r);

@@ -178,7 +178,7 @@ export function postProcess(
   text: string,
   ctx: Pick<CursorContext, 'lineBefore' | 'lineAfter'> & { suffix: string },
 ): { text: string; note?: string } {
-  let out = text
+  let out = dropOverlap(text, ctx.lineBefore)
     .split('\n')
     .map((l) => l.trimEnd())
     .join('\n')
@@ -196,6 +196,20 @@ export function postProcess(
     }
   }
   return { text: out };
+}
+
+/**
+ * `text` without the spaces or tabs at its start that the line before the cursor already ends with:
+ * inserted after `const best = `, ` if (…` would leave two spaces (a prompt ending in a space, and
+ * a model whose tokens begin with one). Token healing (heal.ts) avoids most; this is the rule
+ * for the rest.
+ */
+export function dropOverlap(text: string, lineBefore: string): string {
+  const trailing = /[ \t]*$/.exec(lineBefore)![0];
+  // On a blank line the text's own indentation is the model's choice (a deeper block), kept.
+  if (!trailing || lineBefore.trim() === '') return text;
+  const leading = /^[ \t]*/.exec(text)![0];
+  return text.slice(Math.min(leading.length, trailing.length));
 }
 
 /** Whether inserting `text` would only duplicate what follows the cursor (whitespace aside). */

@@ -121,3 +121,13 @@ test('post-processing: closing brackets and quotes that follow the cursor are no
   assert.equal(postProcess('(x)', at('f', ')\n')).text, '(x', 'one of the two is kept');
   assert.equal(postProcess(')', at('f(x', ')\n')).text, '', 'only the closer: nothing to show');
 });
+
+test('post-processing: no doubled space after `const best = ` — the overlap with the line is dropped', () => {
+  const at = (prefix: string, suffix = '\n') => ({ ...cursorContext(prefix, suffix), suffix });
+  assert.equal(postProcess(' if (a > b) a;', at('const best = ')).text, 'if (a > b) a;');
+  assert.equal(postProcess('  x', at('y =  ')).text, 'x', 'two spaces after two');
+  assert.equal(postProcess(' x', at('y =  ')).text, 'x');
+  assert.equal(postProcess('  x', at('y = ')).text, ' x', 'only the overlap goes');
+  assert.equal(postProcess(' if (a)', at('const best =')).text, ' if (a)', 'no space before: kept');
+  assert.equal(postProcess('\tx', at('a\t')).text, 'x');
+});
