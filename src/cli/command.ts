@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUserError, OptionError, UserError } from '../engine/errors';
 import { resolveModelForCli } from '../engine/hub/hubProgress';
+import { checkModelFolder, findNonFiniteWeight } from '../engine/models/check';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -176,6 +177,20 @@ export function dtypeFlag(value: string | undefined): 'fp32' | 'int8' {
   if (dtype !== 'fp32' && dtype !== 'int8')
     throw new UserError(`--dtype must be fp32 or int8 (got "${dtype}")`);
   return dtype;
+}
+
+/**
+ * A model folder checked before any graph is built (config against every tensor's name and shape,
+ * one line for what is wrong); `values` also scans every weight for NaN/Inf (slower: for commands
+ * that train or write a model).
+ */
+export function checkModel(modelDir: string, o: { values?: boolean } = {}): void {
+  checkModelFolder(modelDir);
+  const bad = o.values ? findNonFiniteWeight(modelDir) : undefined;
+  if (bad !== undefined)
+    throw new UserError(
+      `${modelDir}: weight ${bad} holds NaN or infinite values; the model folder is damaged`,
+    );
 }
 
 /**

@@ -6,7 +6,15 @@ import { loadAdapterFor } from '../engine/train/adapterFit';
 import { evaluate } from '../eval/evaluate';
 import { EVAL_FILE, figureRows, writeEvalReport } from '../eval/report';
 import type { CliIo, CommandArgs } from './command';
-import { command, numberFlag, optionalNumberFlag, required, resolveModel, stringFlags } from './command';
+import {
+  checkModel,
+  command,
+  numberFlag,
+  optionalNumberFlag,
+  required,
+  resolveModel,
+  stringFlags,
+} from './command';
 
 const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [options]
   Measures the base model and (with --adapter) the tuned one on the dataset's held-out data:
@@ -50,6 +58,7 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
     'eval needs --data DATASET (a folder built with `localtune dataset build`)',
   );
   const { modelDir, hubId } = await resolveModel(modelArg, io);
+  checkModel(modelDir);
   if (values.adapter) checkAdapterFolder(modelDir, values.adapter);
   const report = await evaluate({
     modelDir,

@@ -9,6 +9,7 @@ import { loadModel } from '../engine/models';
 import { loadAdapterFor } from '../engine/train/adapterFit';
 import type { CliIo, CommandArgs } from './command';
 import {
+  checkModel,
   command,
   dtypeFlag,
   numberFlag,
@@ -59,6 +60,7 @@ async function generateCommand({ values }: CommandArgs<typeof GENERATE_FLAGS>, i
       );
     decoder = await Decoder.fromExported(modelDir, { dtype });
   } else {
+    checkModel(modelDir);
     const model = loadModel(modelDir);
     try {
       const adapter = values.adapter ? loadAdapterFor(model, values.adapter) : undefined;

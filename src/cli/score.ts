@@ -5,7 +5,7 @@ import { loadModel } from '../engine/models';
 import { loadAdapterFor } from '../engine/train/adapterFit';
 import { scoreIds } from '../engine/train/score';
 import type { CliIo, CommandArgs } from './command';
-import { command, required, resolveModel, stringFlags } from './command';
+import { checkModel, command, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune score --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--json]
   Prints {"ids":[...],"logprobs":[...]} where logprobs[i] = log P(ids[i+1] | ids[0..i]).`;
@@ -19,6 +19,7 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
   if ((values.text === undefined) === (values.ids === undefined))
     throw new UserError('score needs exactly one of --text or --ids');
   const { modelDir } = await resolveModel(modelArg, io);
+  checkModel(modelDir);
   const model = loadModel(modelDir);
   const ids =
     values.ids !== undefined

@@ -7,7 +7,7 @@ import { listCheckpoints } from '../engine/train/checkpoint';
 import { train } from '../engine/train/trainer';
 import { trainOptionsFrom, type TrainSpec } from '../jobs/trainSpec';
 import type { CliIo, CommandArgs } from './command';
-import { command, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
+import { checkModel, command, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
@@ -67,6 +67,8 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
   if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
 
   const { modelDir, hubId } = await resolveModel(modelArg, io);
+  // A new model's folder holds a tokenizer and config only; its weights are drawn later.
+  if (values.init !== 'random') checkModel(modelDir, { values: true });
   const spec: TrainSpec = {
     modelDir,
     baseModelName: hubId,
