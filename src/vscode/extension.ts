@@ -15,6 +15,7 @@ import { registerDatasets } from './commands/datasets';
 import { registerEvaluation } from './commands/evaluation';
 import { registerGeneral } from './commands/general';
 import { registerModels } from './commands/models';
+import { registerPlayground } from './commands/playground';
 import { registerRuns } from './commands/runs';
 import { registerTraining } from './commands/training';
 import { CompletionService } from './completion/completionService';
@@ -80,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     ...registerRuns(d),
     ...registerModels(d),
     ...registerDashboard(d),
+    ...registerPlayground(d),
     ...registerEvaluation({ workerPath: trainWorker, log, runs }),
   );
   // A run a window started before a reload is still training: follow it.
