@@ -96,6 +96,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
               suffix: span.suffix,
               languageId: span.languageId,
               multiline: span.kind === 'block' ? 'multi' : 'single',
+              context: span.context,
             });
             return { text: c.text, latencyMs: c.latencyMs };
           },

@@ -8,6 +8,9 @@
  *   back to the opener's level) is masked.
  * The choice is seeded: the same files and seed give the same spans on every machine.
  */
+import { dirname } from 'node:path';
+import type { ContextFile } from '../engine/complete/context';
+import { relativeImports } from '../engine/complete/imports';
 import { endsWithBlockOpener, indentWidth } from '../engine/complete/stops';
 import { Rng } from '../engine/rng';
 
@@ -27,6 +30,8 @@ export interface MaskedSpan {
   /** The text after the masked span. */
   suffix: string;
   languageId: string;
+  /** Other files the editor would offer as context (withWorkspaceContext); none: the file alone. */
+  context?: ContextFile[];
 }
 
 export interface SpanOptions {
@@ -205,4 +210,48 @@ const LANGUAGES: Record<string, string> = {
 export function languageIdOf(path: string): string {
   const ext = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
   return (ext && LANGUAGES[ext]) || 'plaintext';
+}
+
+/** Other held-out files of a span's folder stand in for its open editors, at most this many. */
+const NEIGHBOURS = 4;
+
+/**
+ * The spans with the workspace context the editor would send (the "with context" variant of the
+ * benchmark): the files each span's file imports by relative path (read from disk, training files
+ * included), then the other held-out files in its folder, as open editors would be. `files` are
+ * the held-out files with their paths; `read` gives a file's text (undefined when unreadable).
+ */
+export function withWorkspaceContext(
+  spans: readonly MaskedSpan[],
+  files: readonly { id: string; path: string }[],
+  read: (path: string) => string | undefined,
+): MaskedSpan[] {
+  const pathOf = new Map(files.map((f) => [f.id, f.path]));
+  const texts = new Map<string, string | undefined>();
+  const text = (path: string) => {
+    if (!texts.has(path)) texts.set(path, read(path));
+    return texts.get(path);
+  };
+  return spans.map((span) => {
+    const path = pathOf.get(span.file);
+    if (!path) return span;
+    const own = text(path) ?? span.prefix + span.expected + span.suffix;
+    const paths = [
+      ...relativeImports(path, own, span.languageId),
+      ...files
+        .filter((f) => f.path !== path && dirname(f.path) === dirname(path))
+        .slice(0, NEIGHBOURS)
+        .map((f) => f.path),
+    ];
+    const context: ContextFile[] = [];
+    for (const p of new Set(paths)) {
+      const t = p === path ? undefined : text(p);
+      // Named as the editor would: by the path in the workspace (the span's id is one).
+      const root = path.endsWith(span.file) ? path.slice(0, path.length - span.file.length) : '';
+      const name =
+        files.find((f) => f.path === p)?.id ?? (root && p.startsWith(root) ? p.slice(root.length) : p);
+      if (t) context.push({ path: name, text: t });
+    }
+    return { ...span, context };
+  });
 }

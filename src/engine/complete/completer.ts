@@ -9,6 +9,7 @@ import type { Decoder, GenerateResult } from '../generate/decoder';
 import type { SamplingOptions } from '../generate/sampling';
 import { TextStream } from '../generate/textStream';
 import type { Tokenizer } from '../tokenizer/tokenizer';
+import { pickSnippets, renderSnippets, type ContextFile } from './context';
 import { stripTail, TokenHealer } from './heal';
 import { buildCompletionPrompt } from './prompt';
 import { cursorContext, postProcess, StopRules, stopTokenIds } from './stops';
@@ -26,6 +27,8 @@ export interface CompletionRequest {
   multiline?: 'auto' | 'single' | 'multi';
   /** Generation stops after this long (default 2000 ms); the text so far is kept. */
   timeBudgetMs?: number;
+  /** Other files of the workspace (open editors, imported files): their most similar lines go before the prefix (context.ts). */
+  context?: ContextFile[];
 }
 
 /** Why generation ended. */
@@ -140,6 +143,9 @@ export class Completer {
       tokenizer: this.tokenizer,
       fim: this.fim,
       budgetTokens: Math.min(this.o.promptTokens ?? DEFAULT_PROMPT_TOKENS, contextLength - maxTokens),
+      context: request.context?.length
+        ? renderSnippets(pickSnippets(request.context, request.prefix), request.languageId)
+        : undefined,
     });
     // The prompt's last token backed off, to be spelled again by the model (heal.ts).
     const healed = built.prefixTokens > 1 ? this.healer?.backOff(built.ids, built.prefixEnd - 1) : null;

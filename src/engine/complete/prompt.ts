@@ -24,6 +24,10 @@ export interface CompletionPromptInput {
   budgetTokens: number;
   /** The share of the budget the suffix may take in a FIM prompt (default 0.25). */
   suffixShare?: number;
+  /** Other files' snippets as comments (context.ts), put before the prefix. */
+  context?: string;
+  /** The share of the budget the context may take (default 0.3); the prefix gets what it leaves. */
+  contextShare?: number;
 }
 
 export interface CompletionPrompt {
@@ -36,6 +40,8 @@ export interface CompletionPrompt {
   prefixEnd: number;
   /** Prefix tokens in `ids`. */
   prefixTokens: number;
+  /** Context tokens in `ids` (before the prefix). */
+  contextTokens: number;
 }
 
 /** The kept prefix starts at a multiple of this many lines (prompt-cache stability). */
@@ -49,25 +55,32 @@ export function buildCompletionPrompt(input: CompletionPromptInput): CompletionP
   const { prefix, suffix, tokenizer, fim } = input;
   // The BOS the tokenizer config asks for (Llama's <s>) leads, as transformers' tokenizer puts it.
   const bos = tokenizer.prefixIds;
-  const budget = Math.max(0, Math.floor(input.budgetTokens) - (fim ? 3 : 0) - bos.length);
+  const all = Math.max(0, Math.floor(input.budgetTokens) - (fim ? 3 : 0) - bos.length);
+  // The snippets closest to the code are kept when the context is cut.
+  const c = input.context
+    ? keepLines(input.context, Math.floor(all * (input.contextShare ?? 0.3)), tokenizer, 'tail')
+    : { ids: [] };
+  const budget = all - c.ids.length;
   if (!fim) {
     const p = keepLines(prefix, budget, tokenizer, 'tail');
     return {
-      ids: [...bos, ...p.ids],
+      ids: [...bos, ...c.ids, ...p.ids],
       prefixStart: prefix.length - p.chars,
       suffixEnd: 0,
-      prefixEnd: bos.length + p.ids.length,
+      prefixEnd: bos.length + c.ids.length + p.ids.length,
       prefixTokens: p.ids.length,
+      contextTokens: c.ids.length,
     };
   }
   const s = keepLines(suffix, Math.floor(budget * (input.suffixShare ?? 0.25)), tokenizer, 'head');
   const p = keepLines(prefix, budget - s.ids.length, tokenizer, 'tail');
   return {
-    ids: [...bos, fim.prefix, ...p.ids, fim.suffix, ...s.ids, fim.middle],
+    ids: [...bos, fim.prefix, ...c.ids, ...p.ids, fim.suffix, ...s.ids, fim.middle],
     prefixStart: prefix.length - p.chars,
     suffixEnd: s.chars,
-    prefixEnd: bos.length + 1 + p.ids.length,
+    prefixEnd: bos.length + 1 + c.ids.length + p.ids.length,
     prefixTokens: p.ids.length,
+    contextTokens: c.ids.length,
   };
 }
 

@@ -10,6 +10,7 @@ import type { CompletionResult } from '../../jobs/completionClient';
 import { CompletionCache, Debouncer, type CachedCompletion } from './completionCache';
 import { completionSettings, type CompletionService } from './completionService';
 import { fitSuggestion, PREFIX_WINDOW_CHARS, skipReason, SUFFIX_WINDOW_CHARS } from './completionText';
+import { workspaceContext } from './workspaceContext';
 
 /** What a provider call came to: items, where they came from, or why there are none. */
 export interface ProvideOutcome {
@@ -149,6 +150,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
           maxTokens: s.maxTokens,
           multiline: 'auto',
           timeBudgetMs: s.timeBudgetMs,
+          context: s.workspaceContext ? workspaceContext(document, prefix) : undefined,
         },
         abort.signal,
       );

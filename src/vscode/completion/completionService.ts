@@ -24,6 +24,8 @@ export interface CompletionSettings {
   topP: number;
   dtype: 'fp32' | 'int8';
   timeBudgetMs: number;
+  /** Snippets from open editors and imported files before the prefix. */
+  workspaceContext: boolean;
   /** Language id → on/off; `*` for the rest. */
   languages: Record<string, boolean>;
 }
@@ -39,6 +41,7 @@ export function completionSettings(): CompletionSettings {
     topP: c.get<number>('topP') ?? 1,
     dtype: c.get<string>('dtype') === 'int8' ? 'int8' : 'fp32',
     timeBudgetMs: c.get<number>('timeBudgetMs') ?? 1500,
+    workspaceContext: c.get<boolean>('workspaceContext') ?? true,
     languages: c.get<Record<string, boolean>>('languages') ?? {},
   };
 }
