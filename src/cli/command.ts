@@ -3,8 +3,10 @@
  * text, `--model DIR|ID` through the hub, number and dtype flags, and engine option errors spelled
  * as the command's flags.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUserError, OptionError, UserError } from '../engine/errors';
+import { withFolderLock } from '../engine/formats/lock';
 import { resolveModelForCli } from '../engine/hub/hubProgress';
 import { checkModelFolder, findNonFiniteWeight } from '../engine/models/check';
 
@@ -110,6 +112,28 @@ export async function oneLineErrors(io: CliIo, prefix: string, body: () => Promi
   }
 }
 
+/**
+ * Runs `body` holding the lock on the output folder `dir` (a second writer is refused with this
+ * process's pid). When it fails, a folder it made is removed: nothing half-written is left, unless
+ * `keep` says there is something worth keeping (a run's checkpoint).
+ */
+export async function withOutputFolder<T>(
+  dir: string,
+  what: string,
+  body: () => Promise<T>,
+  keep: () => boolean = () => false,
+): Promise<T> {
+  const existed = existsSync(dir);
+  return withFolderLock(dir, what, async () => {
+    try {
+      return await body();
+    } catch (err) {
+      if (!existed && !keep()) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  });
+}
+
 /** parseArgs with errors turned into one-line user errors. */
 export function parseFlags<T extends FlagSpec>(argv: string[], options: T) {
   try {
@@ -141,18 +165,36 @@ function negativeValuesJoined(argv: string[], options: FlagSpec): string[] {
   return out;
 }
 
+/** Where a number flag's value may lie besides being non-negative: at least `min`, above `above`, at most `max`. */
+export interface FlagBounds {
+  min?: number;
+  above?: number;
+  max?: number;
+}
+
 export function numberFlag(
   value: string | undefined,
   name: string,
   fallback: number,
   integer = true,
+  bounds: FlagBounds = {},
 ): number {
   if (value === undefined) return fallback;
   const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || n < 0)
+  const { min = 0, above, max } = bounds;
+  if (
+    !Number.isFinite(n) ||
+    (integer && !Number.isSafeInteger(n)) ||
+    n < min ||
+    (above !== undefined && n <= above) ||
+    (max !== undefined && n > max)
+  ) {
+    const kind = integer ? 'an integer' : 'a number';
+    const low = above !== undefined ? `above ${above}` : min === 0 ? 'non-negative' : `at least ${min}`;
     throw new UserError(
-      `--${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'} (got "${value}")`,
+      `--${name} must be ${kind}, ${low}${max !== undefined ? ` and at most ${max}` : ''} (got "${value}")`,
     );
+  }
   return n;
 }
 
@@ -161,8 +203,9 @@ export function optionalNumberFlag(
   value: string | undefined,
   name: string,
   integer = true,
+  bounds: FlagBounds = {},
 ): number | undefined {
-  return value === undefined ? undefined : numberFlag(value, name, 0, integer);
+  return value === undefined ? undefined : numberFlag(value, name, 0, integer, bounds);
 }
 
 /** The value of a flag the command cannot run without. */
@@ -181,12 +224,12 @@ export function dtypeFlag(value: string | undefined): 'fp32' | 'int8' {
 
 /**
  * A model folder checked before any graph is built (config against every tensor's name and shape,
- * one line for what is wrong); `values` also scans every weight for NaN/Inf (slower: for commands
- * that train or write a model).
+ * one line for what is wrong) and every weight scanned for NaN/Inf (the graph build reads them all
+ * anyway; `values: false` skips the scan).
  */
 export function checkModel(modelDir: string, o: { values?: boolean } = {}): void {
   checkModelFolder(modelDir);
-  const bad = o.values ? findNonFiniteWeight(modelDir) : undefined;
+  const bad = o.values === false ? undefined : findNonFiniteWeight(modelDir);
   if (bad !== undefined)
     throw new UserError(
       `${modelDir}: weight ${bad} holds NaN or infinite values; the model folder is damaged`,

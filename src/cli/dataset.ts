@@ -7,11 +7,18 @@ import { buildDataset } from '../data/build';
 import type { ScrubAllow } from '../data/scrub';
 import { SPLIT_METHODS, type SplitMethod } from '../data/split';
 import { UserError } from '../engine/errors';
-import { withFolderLock } from '../engine/formats/lock';
 import { datasetSummaryLines, previewLines } from '../jobs/datasetPreview';
 import { previewDataset } from '../jobs/datasetSamples';
 import type { CliIo, CommandArgs } from './command';
-import { command, numberFlag, oneLineErrors, required, resolveModel, stringFlags } from './command';
+import {
+  command,
+  numberFlag,
+  oneLineErrors,
+  required,
+  resolveModel,
+  stringFlags,
+  withOutputFolder,
+} from './command';
 
 const USAGE = `Usage:
   localtune dataset build --from DIR|FILE... --model DIR --out DIR
@@ -77,7 +84,7 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
   const warn = (message: string) =>
     json ? io.out(JSON.stringify({ type: 'warning', message })) : io.err(`warning: ${message}`);
   const sources = values.from;
-  const result = await withFolderLock(out, 'localtune dataset build', () =>
+  const result = await withOutputFolder(out, 'localtune dataset build', () =>
     buildDataset({
       sources,
       modelDir,
@@ -89,8 +96,11 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
       seed: numberFlag(values.seed, 'seed', 0),
       include: values.include,
       exclude: values.exclude,
-      maxFileBytes: numberFlag(values['max-file-kb'], 'max-file-kb', 1024) * 1024,
-      nearThreshold: numberFlag(values['near-threshold'], 'near-threshold', 0.85, false),
+      maxFileBytes: numberFlag(values['max-file-kb'], 'max-file-kb', 1024, true, { min: 1 }) * 1024,
+      nearThreshold: numberFlag(values['near-threshold'], 'near-threshold', 0.85, false, {
+        above: 0,
+        max: 1,
+      }),
       scrubAllow: values['scrub-allow'] ? readScrubAllow(values['scrub-allow']) : undefined,
       onWarning: warn,
     }),

@@ -67,8 +67,8 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
     datasetDir: data,
     spans: optionalNumberFlag(values.spans, 'spans'),
     seed: numberFlag(values.seed, 'seed', 0),
-    evalTokens: optionalNumberFlag(values['eval-tokens'], 'eval-tokens'),
-    threads: values.threads ? numberFlag(values.threads, 'threads', 1) : undefined,
+    evalTokens: optionalNumberFlag(values['eval-tokens'], 'eval-tokens', true, { min: 1 }),
+    threads: optionalNumberFlag(values.threads, 'threads', true, { min: 1 }),
     onProgress: values.json ? undefined : (m) => io.err(m),
     onWarning: (w) => io.err(`warning: ${w}`),
   });

@@ -1,9 +1,16 @@
 /** `localtune export`: a model (with a LoRA adapter merged) as a folder transformers.js loads. */
 import { evalCardInfo } from '../eval/report';
-import { withFolderLock } from '../engine/formats/lock';
 import { exportModel } from '../engine/generate/export';
 import type { CliIo, CommandArgs } from './command';
-import { checkModel, command, dtypeFlag, required, resolveModel, stringFlags } from './command';
+import {
+  checkModel,
+  command,
+  withOutputFolder,
+  dtypeFlag,
+  required,
+  resolveModel,
+  stringFlags,
+} from './command';
 
 const HELP = `localtune export --model DIR|ID [--adapter DIR] --out DIR [--dtype fp32|int8] [--force] [--json]
   Writes config.json, generation_config.json, the tokenizer files, onnx/model.onnx (fp32) or
@@ -35,10 +42,10 @@ async function exportCommand({ values }: CommandArgs<typeof EXPORT_FLAGS>, io: C
   const outDir = required(values.out, 'export needs --out DIR');
   const dtype = dtypeFlag(values.dtype);
   const { modelDir, hubId } = await resolveModel(modelArg, io);
-  checkModel(modelDir, { values: true });
+  checkModel(modelDir);
   // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
   const fromEval = evalCardInfo(values.adapter);
-  const result = await withFolderLock(outDir, 'localtune export', () =>
+  const result = await withOutputFolder(outDir, 'localtune export', () =>
     exportModel({
       modelDir,
       adapterDir: values.adapter,

@@ -40,10 +40,9 @@ async function generateCommand({ values }: CommandArgs<typeof GENERATE_FLAGS>, i
   const modelArg = required(values.model, 'generate needs --model DIR');
   if (values.prompt === undefined) throw new UserError('generate needs --prompt STR');
   const dtype = dtypeFlag(values.dtype);
-  const maxTokens = numberFlag(values['max-tokens'], 'max-tokens', 64);
-  const temperature = numberFlag(values.temperature, 'temperature', 0, false);
-  const topP = numberFlag(values['top-p'], 'top-p', 1, false);
-  if (topP <= 0 || topP > 1) throw new UserError(`--top-p must be in (0, 1] (got ${topP})`);
+  const maxTokens = numberFlag(values['max-tokens'], 'max-tokens', 64, true, { min: 1 });
+  const temperature = numberFlag(values.temperature, 'temperature', 0, false, { max: 100 });
+  const topP = numberFlag(values['top-p'], 'top-p', 1, false, { above: 0, max: 1 });
   const seed = optionalNumberFlag(values.seed, 'seed');
 
   const { modelDir } = await resolveModel(modelArg, io);

@@ -24,7 +24,7 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
   const ids =
     values.ids !== undefined
       ? values.ids.split(',').map((s) => {
-          const n = Number(s.trim());
+          const n = s.trim() === '' ? NaN : Number(s);
           if (!Number.isInteger(n)) throw new UserError(`--ids: "${s}" is not a token id`);
           return n;
         })

@@ -1,13 +1,20 @@
 /** `localtune train`: fine-tune a model (LoRA or full) on text/JSONL files or a dataset folder. */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../engine/errors';
-import { withFolderLock } from '../engine/formats/lock';
+import { isUserError, OptionError, UserError } from '../engine/errors';
 import { listCheckpoints } from '../engine/train/checkpoint';
 import { train } from '../engine/train/trainer';
 import { trainOptionsFrom, type TrainSpec } from '../jobs/trainSpec';
 import type { CliIo, CommandArgs } from './command';
-import { checkModel, command, optionalNumberFlag as n, required, resolveModel, stringFlags } from './command';
+import {
+  checkModel,
+  command,
+  withOutputFolder,
+  optionalNumberFlag as n,
+  required,
+  resolveModel,
+  stringFlags,
+} from './command';
 
 const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
@@ -68,7 +75,7 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
 
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   // A new model's folder holds a tokenizer and config only; its weights are drawn later.
-  if (values.init !== 'random') checkModel(modelDir, { values: true });
+  if (values.init !== 'random') checkModel(modelDir);
   const spec: TrainSpec = {
     modelDir,
     baseModelName: hubId,
@@ -104,16 +111,32 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     init: initFlag(values.init),
     configFile: values.config,
   };
-  return withRunFolder(spec.outDir, () => run(spec, values.json === true, io));
+  // A run that fails before its first checkpoint leaves no folder it made (nothing to resume).
+  return withOutputFolder(
+    spec.outDir,
+    'localtune train',
+    () => run(spec, values.json === true, io),
+    () => listCheckpoints(spec.outDir).length > 0,
+  );
 }
 
 async function run(spec: TrainSpec, json: boolean, io: CliIo): Promise<number> {
   const mode = spec.mode;
-  const options = await trainOptionsFrom(spec, (w) => {
-    // A record the user gave that cannot be read is an error here (`file:line: reason`), not a skip.
-    if (/^warning: .+:\d+: /.test(w)) throw new UserError(w.slice('warning: '.length));
-    io.err(w);
-  });
+  const held: string[] = [];
+  let options;
+  try {
+    options = await trainOptionsFrom(spec, (w) => {
+      // A record the user gave that cannot be read is an error here (`file:line: reason`), not a skip.
+      if (/^warning: .+:\d+: /.test(w)) throw new UserError(w.slice('warning: '.length));
+      held.push(w);
+    });
+  } catch (err) {
+    // One line: what the data warnings said goes into the refusal instead of above it.
+    if (!held.length || !isUserError(err) || err instanceof OptionError) throw err;
+    const why = held.map((w) => w.replace(/^warning: /, '')).join('; ');
+    throw new UserError(`${err.message.replace(/; check the warnings above$/, '')} (${why})`);
+  }
+  for (const w of held) io.err(w);
 
   await train(options, {
     onEvent: (e) => {
@@ -141,22 +164,6 @@ function runFolderOf(resume: string): string {
   return basename(parent) === 'checkpoints' && existsSync(join(abs, 'trainer_state.json'))
     ? dirname(parent)
     : abs;
-}
-
-/**
- * Runs `body` holding the run folder's lock. A run that fails before its first checkpoint leaves
- * no folder behind when it made the folder (nothing to resume, nothing to show).
- */
-async function withRunFolder(outDir: string, body: () => Promise<number>): Promise<number> {
-  const existed = existsSync(outDir);
-  return withFolderLock(outDir, 'localtune train', async () => {
-    try {
-      return await body();
-    } catch (err) {
-      if (!existed && listCheckpoints(outDir).length === 0) rmSync(outDir, { recursive: true, force: true });
-      throw err;
-    }
-  });
 }
 
 function initFlag(value: string | undefined): TrainSpec['init'] {

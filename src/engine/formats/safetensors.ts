@@ -168,6 +168,7 @@ export class SafetensorsReader {
       );
     }
     try {
+      if (fstatSync(fd).isDirectory()) fail(path, 'is a folder, not a safetensors file');
       const { tensors, metadata } = parseHeader(fd, path);
       return new SafetensorsReader(path, fd, tensors, metadata);
     } catch (err) {
