@@ -7,9 +7,10 @@ from_pretrained does: F32/F16/BF16 tensors loaded as float32, names with or with
 base-model prefix (modeling_utils' base_model_prefix handling), unexpected buffers left unread.
 
 Usage: /usr/bin/python3 hf_reference.py MODEL_DIR '[ids...]' [ADAPTER_DIR]
-With ADAPTER_DIR (a PEFT LoRA adapter), its update is merged into the weights first, as PEFT's
-LoraLayer.get_delta_weight defines it, under the module names PEFT keys it by.
 Prints a JSON list: log P(ids[i+1] | ids[..i]) for each i, as LocalTune's scoreIds returns.
+With ADAPTER_DIR (a PEFT LoRA adapter) it prints {"base": [...], "adapter": [...]}: the second with
+the adapter's update merged into the weights as PEFT's LoraLayer.get_delta_weight defines it, under
+the module names PEFT keys it by.
 """
 import json
 import math
@@ -265,7 +266,12 @@ def main():
         cfg = json.load(f)
     W = with_base_prefix(cfg, load_state_dict(model_dir))
     if len(sys.argv) > 3:
-        W = merge_lora(W, sys.argv[3])
+        print(json.dumps({"base": logprobs(cfg, W, ids), "adapter": logprobs(cfg, merge_lora(W, sys.argv[3]), ids)}))
+    else:
+        print(json.dumps(logprobs(cfg, W, ids)))
+
+
+def logprobs(cfg, W, ids):
     x = torch.tensor([ids[:-1]])
     with torch.no_grad():
         if cfg["model_type"] == "gpt2":
@@ -277,7 +283,7 @@ def main():
         else:
             raise SystemExit(f"no reference for {cfg['model_type']}")
         logp = F.log_softmax(logits.double(), dim=-1)[0]
-    print(json.dumps([logp[i, t].item() for i, t in enumerate(ids[1:])]))
+    return [logp[i, t].item() for i, t in enumerate(ids[1:])]
 
 
 if __name__ == "__main__":

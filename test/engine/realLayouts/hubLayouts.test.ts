@@ -36,9 +36,10 @@ const TOLERANCE = 1e-4;
 
 const CODE = 'def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n';
 
-function reference(dir: string, ids: number[], adapterDir?: string): number[] {
-  const args = [REFERENCE, dir, JSON.stringify(ids), ...(adapterDir ? [adapterDir] : [])];
-  return JSON.parse(execFileSync(PYTHON, args, { env: pyEnv }).toString()) as number[];
+/** The reference's log-probabilities for `ids`, without and with the adapter merged. */
+function reference(dir: string, ids: number[], adapterDir: string): { base: number[]; adapter: number[] } {
+  const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(ids), adapterDir], { env: pyEnv });
+  return JSON.parse(out.toString()) as { base: number[]; adapter: number[] };
 }
 
 /** The ids transformers' tokenizer gives for CODE: its BOS (when the config asks) and the text's. */
@@ -49,15 +50,17 @@ function idsOf(tokenizer: Tokenizer): number[] {
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
 for (const m of HUB_MODELS) {
-  test(`${m.id} in its hub layout: load, reference scores, a training step, PEFT adapter, export, completion`, async (t) => {
+  test(`${m.id} in its hub layout: load, a training step, reference scores, PEFT adapter, export, completion`, async (t) => {
     const tmp = mkdtempSync(join(tmpdir(), 'lt-hub-'));
     const dir = join(tmp, m.id.split('/')[1]);
     writeHubModel(dir, m, 3);
     let model: LoadedModel;
     let tokenizer: Tokenizer;
     let ids: number[];
-    let refBase: number[] = [];
-    let refTuned: number[] = [];
+    const run = join(tmp, 'run');
+    // The reference's log-probabilities without and with the trained adapter, in one PyTorch run.
+    let ref: { base: number[]; adapter: number[] } | undefined;
+    const referenceScores = () => (ref ??= reference(dir, ids, join(run, 'adapter')));
 
     await t.test('the folder check passes and the model loads with the real config', async () => {
       const check = checkModelFolder(dir);
@@ -73,16 +76,6 @@ for (const m of HUB_MODELS) {
       assert.ok(ids.length > 12);
     });
 
-    await t.test('scores match the PyTorch reference', { skip: noTorch }, async () => {
-      const ours = await scoreIds(model, ids, { threads: 1 });
-      refBase = reference(dir, ids);
-      assert.ok(
-        maxAbsDiff(ours, refBase) < TOLERANCE,
-        `max |ours − reference| = ${maxAbsDiff(ours, refBase)}`,
-      );
-    });
-
-    const run = join(tmp, 'run');
     await t.test('a LoRA training step runs and writes a PEFT adapter', async () => {
       const stream = Array.from({ length: 8 }, () => ids).flat();
       const done = await train({
@@ -114,18 +107,21 @@ for (const m of HUB_MODELS) {
         assert.match(key, m.layout === 'llama' ? /^model\.layers\.\d+\./ : /^transformer\.h\.\d+\./);
     });
 
+    await t.test('scores match the PyTorch reference', { skip: noTorch }, async () => {
+      const ours = await scoreIds(model, ids, { threads: 1 });
+      const { base } = referenceScores();
+      assert.ok(maxAbsDiff(ours, base) < TOLERANCE, `max |ours − reference| = ${maxAbsDiff(ours, base)}`);
+    });
+
     await t.test(
       'the adapter, merged as PEFT defines it, scores in PyTorch as ours does',
       { skip: noTorch },
       async () => {
         const adapter = loadAdapter(join(run, 'adapter'));
         const ours = await scoreIds(model, ids, { adapter, threads: 1 });
-        refTuned = reference(dir, ids, join(run, 'adapter'));
-        assert.ok(
-          maxAbsDiff(ours, refTuned) < TOLERANCE,
-          `max |ours − reference| = ${maxAbsDiff(ours, refTuned)}`,
-        );
-        assert.ok(maxAbsDiff(refTuned, refBase) > 1e-3, 'the trained adapter changes the scores');
+        const { base, adapter: tuned } = referenceScores();
+        assert.ok(maxAbsDiff(ours, tuned) < TOLERANCE, `max |ours − reference| = ${maxAbsDiff(ours, tuned)}`);
+        assert.ok(maxAbsDiff(tuned, base) > 1e-3, 'the trained adapter changes the scores');
       },
     );
 
@@ -140,10 +136,10 @@ for (const m of HUB_MODELS) {
         await tjs.dispose();
         const V = logits.length / ids.length;
         const fromTjs = ids.slice(1).map((id, i) => logprobAt(logits, V, i, id));
-        const ref = refTuned.length ? refTuned : reference(dir, ids, join(run, 'adapter'));
+        const tuned = referenceScores().adapter;
         assert.ok(
-          maxAbsDiff(fromTjs, ref) < TOLERANCE,
-          `max |transformers.js − reference| = ${maxAbsDiff(fromTjs, ref)}`,
+          maxAbsDiff(fromTjs, tuned) < TOLERANCE,
+          `max |transformers.js − reference| = ${maxAbsDiff(fromTjs, tuned)}`,
         );
       },
     );
