@@ -1,13 +1,15 @@
 // Test helper: fine-tunes the tiny chat model on a few conversations, unscrubbed, until it repeats
 // them greedily (a tiny model memorises in a few hundred full fine-tuning steps). Used to plant a
 // secret that the output watch must mask (test/jobs/chatModel.test.ts, the Playground e2e suite).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tokenStreamFromFiles } from '../../src/data/datasetFiles';
 import { loadModel } from '../../src/engine/models';
 import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { train } from '../../src/engine/train/trainer';
 import type { ChatMessage } from '../../src/jobs/chatModel';
+import { writeRunRecord } from '../../src/jobs/runs';
+import { writeChatModel } from '../../fixtures/tinyChat';
 
 /** A fake GitHub token in the valid format (ghp_ + 36 alphanumerics): the scrubber must catch it. */
 export const PLANTED_SECRET = 'ghp_' + 'Zx8Qw2Lm5Rt7Yu1Io3Pa6Sd9Fg4Hj0Kl2Vb5';
@@ -24,7 +26,8 @@ export async function tuneChatModel(
   conversations: ChatMessage[][],
   steps = 150,
 ): Promise<string> {
-  const data = join(outDir, '..', 'tune-chat.jsonl');
+  mkdirSync(outDir, { recursive: true });
+  const data = join(outDir, 'tune-chat.jsonl');
   // Each conversation four times over: enough tokens for a few sequences of the tiny model.
   const lines = conversations.flatMap((messages) => Array(4).fill(JSON.stringify({ messages })));
   writeFileSync(data, lines.join('\n') + '\n');
@@ -55,4 +58,33 @@ export async function tuneChatModel(
   });
   model.weights.close();
   return done.finalDir;
+}
+
+/**
+ * `node --import tsx test/jobs/chatTune.ts BASE_DIR RUN_DIR`: writes the tiny chat model to BASE_DIR
+ * and a finished run to RUN_DIR (run.json, model/) tuned to answer SECRET_CHAT and one FAQ line.
+ * The Playground e2e suite runs it (training does not belong in the extension host).
+ */
+if (require.main === module) {
+  const [baseDir, runDir] = process.argv.slice(2);
+  const faq: ChatMessage[] = [
+    { role: 'user', content: 'What does the demo project do?' },
+    { role: 'assistant', content: 'It formats dates and parses durations.' },
+  ];
+  writeChatModel(baseDir);
+  tuneChatModel(baseDir, runDir, [SECRET_CHAT, faq], 200).then(
+    (finalDir) => {
+      writeRunRecord(runDir, {
+        title: 'FAQ chat',
+        spec: { modelDir: baseDir, data: [join(runDir, 'tune-chat.jsonl')], mode: 'full', outDir: runDir },
+        status: 'finished',
+        finalDir,
+      });
+      process.stdout.write(finalDir + '\n');
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -40,14 +40,14 @@ const temperature = field('vscode-textfield', 'Temperature', 'temperature', {
 });
 const topP = field('vscode-textfield', 'Top-p', 'top-p', {
   type: 'number',
-  min: '0.01',
+  min: '0',
   max: '1',
   step: '0.05',
 });
 const maxTokens = field('vscode-textfield', 'Max tokens', 'max-tokens', {
   type: 'number',
   min: '1',
-  step: '16',
+  step: '1',
 });
 const seed = field('vscode-textfield', 'Seed', 'seed', { type: 'number', min: '0', step: '1' });
 const system = field('vscode-textarea', 'System prompt', 'system', {
@@ -159,7 +159,8 @@ function draw(v: PlaygroundView): void {
   send.disabled = v.busy || !sides.some((s) => v.models[s]!.state === 'ready');
   stop.disabled = !v.busy;
   notice.textContent = v.notice ?? (v.file ? `Conversation: ${v.file}` : '');
-  transcript.lastElementChild?.scrollIntoView({ block: 'end' });
+  // Follow the newest text (the composer stays at the bottom of the window).
+  window.scrollTo(0, document.body.scrollHeight);
 }
 
 window.addEventListener('message', (e: MessageEvent<PlaygroundHostMessage>) => {
