@@ -18,6 +18,7 @@ const nodeBundles = [
 const webBundles = [
   { in: 'webview/main.ts', out: 'dist/webview/main.js' },
   { in: 'webview/playground/main.ts', out: 'dist/webview/playground.js' },
+  { in: 'webview/finetune/main.ts', out: 'dist/webview/finetune.js' },
 ];
 
 const jobs = [];

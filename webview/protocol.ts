@@ -178,3 +178,82 @@ export type PlaygroundPageMessage =
   | { type: 'clear' }
   | { type: 'save' }
   | { type: 'open' };
+
+/** The Fine-tune form (webview/finetune/, host src/vscode/finetune/): every value the CLI's train takes. */
+export type FinetunePreset = 'quick' | 'balanced' | 'thorough';
+
+export interface FinetuneValues {
+  model: string;
+  dataset: string;
+  /** The run's name (its title in the Runs view and the dashboard). */
+  name: string;
+  preset: FinetunePreset;
+  mode: 'lora' | 'full';
+  /** Optimizer steps; 0 with `epochs` set trains that many passes. */
+  steps: number;
+  epochs: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  batchTokens: number;
+  seqLen: number;
+  microBatchTokens: number;
+  loraR: number;
+  loraAlpha: number;
+  loraDropout: number;
+  /** LoRA target modules, comma-separated; empty: the model family's defaults. */
+  targets: string;
+  evalEvery: number;
+  evalTokens: number;
+  patience: number;
+  keepBest: boolean;
+  checkpointEvery: number;
+  seed: number;
+  /** 0: ONNX Runtime's default. */
+  threads: number;
+}
+
+export interface FinetuneChoice {
+  value: string;
+  label: string;
+  description?: string;
+}
+
+/** The pre-flight estimate as the form shows it (src/jobs/estimate.ts). */
+export interface FinetuneEstimate {
+  trainTokens: number;
+  steps: number;
+  epochs: number;
+  seconds: number;
+  peakBytes: number;
+  warnings: string[];
+  /** When the calibration was measured, and whether it came from the cache. */
+  measuredAt: string;
+  cached: boolean;
+  stepSeconds: number;
+}
+
+/** Host → form. */
+export type FinetuneHostMessage =
+  | {
+      type: 'init';
+      models: FinetuneChoice[];
+      datasets: FinetuneChoice[];
+      values: FinetuneValues;
+      presets: Record<FinetunePreset, Partial<FinetuneValues>>;
+    }
+  /** Values the host derives from the model: its learning rate by size and mode, the capped seqLen. */
+  | { type: 'defaults'; values: Partial<FinetuneValues> }
+  | { type: 'estimating' }
+  | { type: 'estimate'; estimate: FinetuneEstimate | null; error?: string }
+  /** Start refused (an invalid value, a job already running): one line for the user. */
+  | { type: 'error'; message: string };
+
+/** Form → host. */
+export type FinetunePageMessage =
+  | { type: 'ready' }
+  | { type: 'modelChanged'; values: FinetuneValues }
+  | { type: 'estimate'; values: FinetuneValues }
+  | { type: 'start'; values: FinetuneValues }
+  | { type: 'cancel' };

@@ -9,6 +9,7 @@ import type { DatasetManifest } from '../data/manifest';
 import type { EvalReport } from '../eval/report';
 import type { TrainEvent } from '../engine/train/events';
 import type { DatasetPreview } from './datasetPreview';
+import type { Calibration } from './estimate';
 import type { TrainSpec } from './trainSpec';
 
 export const PROTOCOL_VERSION = 1;
@@ -37,7 +38,9 @@ export type JobRequest =
       seed?: number;
     }
   /** A built dataset's manifest and its first `samples` training documents, decoded (jobs/datasetPreview). */
-  | { kind: 'preview'; datasetDir: string; samples: number; modelDir?: string };
+  | { kind: 'preview'; datasetDir: string; samples: number; modelDir?: string }
+  /** A few timed training steps of `spec` in a scratch folder: the pre-flight estimate's calibration (jobs/estimate). */
+  | { kind: 'calibrate'; spec: TrainSpec };
 
 /** Host → worker. */
 export type HostMessage =
@@ -65,6 +68,7 @@ export type WorkerMessage =
     }
   | { v: typeof PROTOCOL_VERSION; type: 'eval-done'; report: EvalReport; reportPath?: string }
   | { v: typeof PROTOCOL_VERSION; type: 'preview-done'; preview: DatasetPreview }
+  | { v: typeof PROTOCOL_VERSION; type: 'calibrate-done'; calibration: Calibration }
   | { v: typeof PROTOCOL_VERSION; type: 'error'; cause: ErrorCause; message: string; stack?: string };
 
 export type WorkerMessageType = WorkerMessage['type'];

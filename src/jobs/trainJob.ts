@@ -166,7 +166,8 @@ export class WorkerJob implements TrainingJob {
       m.type === 'dataset-done' ||
       m.type === 'export-done' ||
       m.type === 'eval-done' ||
-      m.type === 'preview-done'
+      m.type === 'preview-done' ||
+      m.type === 'calibrate-done'
     )
       this.resultDone = true;
     else if (m.type === 'error') this.error = { cause: m.cause, message: m.message };

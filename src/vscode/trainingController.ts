@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainEvent } from '../engine/train/events';
 import type { DatasetPreview } from '../jobs/datasetPreview';
+import type { Calibration } from '../jobs/estimate';
 import type { JobRequest, WorkerMessage } from '../jobs/protocol';
 import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
 import { AttachedRun } from '../jobs/attachedRun';
@@ -202,6 +203,7 @@ export class TrainingController implements vscode.Disposable {
         m.type === 'export-done' ||
         m.type === 'eval-done' ||
         m.type === 'preview-done' ||
+        m.type === 'calibrate-done' ||
         m.type === 'error'
       )
         return;
@@ -321,6 +323,20 @@ export class TrainingController implements vscode.Disposable {
       failure: 'the model could not be exported',
       result: (m) =>
         m.type === 'export-done' ? { outDir: m.outDir, maxLogitDiff: m.maxLogitDiff } : undefined,
+    });
+  }
+
+  /** A few timed training steps of `spec` in the worker (the pre-flight estimate); undefined when it failed. */
+  async calibrate(spec: TrainSpec): Promise<Calibration | undefined> {
+    this.host.log.info(`measuring training steps of ${spec.modelDir} for the estimate`);
+    return runWorkerTask({
+      workerPath: this.host.workerPath,
+      job: { kind: 'calibrate', spec },
+      log: this.host.log,
+      title: 'LocalTune: measuring a training step on this machine',
+      firstMessage: 'loading the model…',
+      failure: 'the estimate could not be measured',
+      result: (m) => (m.type === 'calibrate-done' ? m.calibration : undefined),
     });
   }
 

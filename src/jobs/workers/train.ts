@@ -22,6 +22,7 @@ import {
 import { previewDataset } from '../datasetSamples';
 import { readRunRecord, writeRunRecord } from '../runs';
 import { clearStopRequest, isLeaseExpired, isStopRequested, LEASE_ENV } from '../runControl';
+import { calibrate } from '../estimate';
 import { trainOptionsFrom } from '../trainSpec';
 
 const HEARTBEAT_MS = Number(process.env.LOCALTUNE_HEARTBEAT_MS ?? 2000);
@@ -91,6 +92,9 @@ async function run(job: JobRequest): Promise<void> {
         maxLogitDiff: result.maxLogitDiff,
       }),
     );
+  } else if (job.kind === 'calibrate') {
+    log('info', 'timing training steps…');
+    send(tag({ type: 'calibrate-done', calibration: await calibrate(job.spec) }));
   } else if (job.kind === 'preview') {
     const preview = await previewDataset(job.datasetDir, job.samples, job.modelDir);
     send(tag({ type: 'preview-done', preview }));

@@ -8,7 +8,9 @@ import * as vscode from 'vscode';
 import { evaluationTarget, verdictLabel, verdictOf } from '../../jobs/runEvaluation';
 import { defaultLearningRate } from '../../jobs/trainDefaults';
 import { TRAIN_DEFAULTS } from '../../jobs/trainSpec';
+import type { FinetuneValues } from '../../../webview/protocol';
 import { DashboardPanel } from '../dashboard/dashboardPanel';
+import { FinetunePanel } from '../finetune/finetunePanel';
 import { datasetsRoot, listDatasetDirs, readDatasetInfo } from '../datasetInfo';
 import { formatCount, formatLoss } from '../format';
 import { describeModel, isModelDir } from '../modelCatalog';
@@ -179,6 +181,49 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
     );
   }
 
+  /** The Fine-tune form, on the workspace's models and datasets. */
+  function openForm(o: { model?: string; dataset?: string }): undefined {
+    const ws = needWorkspace();
+    if (!ws) return undefined;
+    const models = d.models.models().flatMap((n) =>
+      n.kind === 'model' && n.entry.supported
+        ? [
+            {
+              value: n.entry.dir,
+              label: n.entry.label,
+              description: n.entry.parameters ? `${formatCount(n.entry.parameters)} params` : undefined,
+            },
+          ]
+        : [],
+    );
+    const datasets = listDatasetDirs(ws).flatMap((dir) => {
+      try {
+        const i = readDatasetInfo(dir);
+        return [
+          { value: dir, label: i.name, description: `${formatCount(i.manifest.tokens.train)} train tokens` },
+        ];
+      } catch {
+        return [];
+      }
+    });
+    const t = settings().training;
+    FinetunePanel.show({
+      extensionUri: d.context.extensionUri,
+      workspace: ws,
+      models,
+      datasets,
+      model: o.model,
+      dataset: o.dataset,
+      settings: { seqLen: t.seqLen, learningRate: t.learningRate },
+      calibrate: (spec) => training.calibrate(spec),
+      start: (spec, title) => {
+        ensureLocaltuneDir(ws);
+        return training.start(ws, spec, title);
+      },
+    });
+    return undefined;
+  }
+
   const stop = guarded(log, 'localtune.stop', (arg?: RunNode | string) => training.stop(runDirOf(arg)));
   const resume = guarded(log, 'localtune.resume', async (arg?: RunNode | string) => {
     const ws = needWorkspace();
@@ -237,14 +282,22 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
     training.onDidEndRun(({ runDir, title, outcome }) => {
       if (outcome.status === 'finished') void evaluateFinished(runDir, title);
     }),
+    // The Fine-tune form; scripts and tests that pass StartArgs start directly with the same defaults.
     command(log, 'localtune.startFineTuning', (args?: StartArgs | ModelNode | DatasetNode) => {
       if (args && 'kind' in args) {
-        if (args.kind === 'model') return startFineTuning({ model: args.entry.dir });
-        if (args.kind === 'dataset') return startFineTuning({ dataset: args.dir });
-        return startFineTuning();
+        if (args.kind === 'model') return openForm({ model: args.entry.dir });
+        if (args.kind === 'dataset') return openForm({ dataset: args.dir });
+        return openForm({});
       }
-      return startFineTuning(args);
+      return args ? startFineTuning(args) : openForm({});
     }),
+    // The wizard of quick picks, for those who prefer it (and screen readers that like it better).
+    command(log, 'localtune.startFineTuningQuick', () => startFineTuning()),
+    // For the e2e tests: the open form's state, and Start with some values changed.
+    command(log, 'localtune.finetune.debugState', () => FinetunePanel.debugState()),
+    command(log, 'localtune.finetune.debugStart', (values?: Partial<FinetuneValues>) =>
+      FinetunePanel.submit(values ?? {}),
+    ),
     vscode.commands.registerCommand('localtune.stop', stop),
     vscode.commands.registerCommand('localtune.resume', resume),
     DashboardPanel.handle({ stop, resume }),

@@ -11,6 +11,8 @@ export interface DashboardPageUris {
   script: string;
   /** dist/webview/main.css (uPlot's styles) and media/dashboard.css */
   styles: string[];
+  /** The document title (default: the dashboard's); the Fine-tune form's page uses this shell too. */
+  title?: string;
 }
 
 export function dashboardHtml(p: DashboardPageUris): string {
@@ -29,7 +31,7 @@ export function dashboardHtml(p: DashboardPageUris): string {
     <meta http-equiv="Content-Security-Policy" content="${csp}">
     <meta name="viewport" content="width=device-width, initial-scale=1.0">
     ${links}
-    <title>Training dashboard</title>
+    <title>${p.title ?? 'Training dashboard'}</title>
   </head>
   <body>
     <div id="app"></div>

@@ -1,14 +1,15 @@
 /// <reference types="mocha" />
-// Reloading the window restores the dashboard (WebviewPanelSerializer + metrics.jsonl replay), and
-// a run interrupted by the reload reads as stopped and resumable.
+// Reloading the window: dashboards come back (WebviewPanelSerializer + metrics.jsonl replay), and
+// training goes on — the worker outlives the extension host and the new one re-attaches to it.
 //
-// How: before the reload this suite trains a short run, opens its dashboard, writes a marker
-// (.localtune/e2e-reload.json) and runs workbench.action.reloadWindow. The workbench reloads with
-// the same test payload, so the suites run again in a fresh extension host: the other LocalTune
-// suites see the marker and skip; this one checks the restored dashboard and removes the marker.
-// Named zz-* so it runs after every other suite in the first pass.
+// How: before the reload a finished run has its dashboard open and a run is left training (the
+// new-user walk, walk.e2e.ts, leaves both and writes the marker; alone, this suite makes its own),
+// then workbench.action.reloadWindow. The workbench reloads with the same test payload, so the
+// suites run again in a fresh extension host: the other LocalTune suites see the marker and skip;
+// this one checks the restored dashboard and the run that trained across the reload, Stop after the
+// reload, a deleted run's dashboard closing, and removes the marker. Named zz-* so it runs last.
 import * as assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { summarizeRun } from '../../../src/jobs/runs';
 import { screenshot, waitFor } from './helpers';
@@ -21,64 +22,72 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
+import type { ReloadMarker } from './walk.e2e';
 
-interface Marker {
-  finished: string;
-  interrupted: string;
-  points: number;
+const lastStep = (runDir: string) => stepsIn(runDir).reduce((m, e) => Math.max(m, e.step), 0);
+
+async function dashboardState(runDir: string) {
+  return vscode.commands.executeCommand<{ points: number; lastStep: number } | undefined>(
+    'localtune.dashboard.debugState',
+    runDir,
+  );
 }
 
 describe('LocalTune window reload', function () {
   if (!afterReload()) {
     it('before the reload: a finished run with its dashboard open, and a run still training', async function () {
-      this.timeout(240_000);
+      this.timeout(300_000);
       const api = await localtune();
-      await configureFastTraining();
-      const model = process.env.LOCALTUNE_E2E_MODEL!;
-      const dataset = (await vscode.commands.executeCommand<string>('localtune.buildDataset'))!;
-      const finished = await startRun({ model, dataset, preset: 'lora', steps: 6, title: 'e2e reload' });
-      assert.equal((await waitForOutcome(api, finished)).status, 'finished');
-      const points = stepsIn(finished).length;
-      await waitFor('the dashboard to draw the run', async () => {
-        const s = await vscode.commands.executeCommand<{ points: number } | undefined>(
-          'localtune.dashboard.debugState',
-          finished,
+      if (!existsSync(reloadMarker())) {
+        await configureFastTraining();
+        const model = process.env.LOCALTUNE_E2E_MODEL!;
+        const dataset = (await vscode.commands.executeCommand<string>('localtune.buildDataset'))!;
+        const finished = await startRun({ model, dataset, preset: 'lora', steps: 6, title: 'e2e reload' });
+        assert.equal((await waitForOutcome(api, finished)).status, 'finished');
+        const points = stepsIn(finished).length;
+        await waitFor('the dashboard to draw the run', async () => {
+          const s = await dashboardState(finished);
+          return s && s.points >= points;
+        });
+        const training = await startRun({
+          model,
+          dataset,
+          preset: 'lora',
+          steps: 5000,
+          title: 'e2e training across a reload',
+        });
+        await waitFor('the run to step', () => lastStep(training) >= 2, 90_000);
+        writeFileSync(
+          reloadMarker(),
+          JSON.stringify({
+            finished,
+            points,
+            training,
+            stepBefore: lastStep(training),
+          } satisfies ReloadMarker),
         );
-        return s && s.points >= points;
-      });
-      // A second run left training: the reload must stop it cleanly with a checkpoint.
-      const interrupted = await startRun({
-        model,
-        dataset,
-        preset: 'lora',
-        steps: 5000,
-        title: 'e2e interrupted by reload',
-      });
-      await waitFor(
-        'a checkpoint of the interrupted run',
-        () => summarizeRun(interrupted).checkpoints.length > 0,
-        90_000,
-      );
-      // Leave only the finished run's dashboard open, so the restored one is unambiguous.
-      await vscode.commands.executeCommand('localtune.showDashboard', finished);
-      writeFileSync(reloadMarker(), JSON.stringify({ finished, interrupted, points } satisfies Marker));
+      }
+      const marker = JSON.parse(readFileSync(reloadMarker(), 'utf8')) as ReloadMarker;
+      if (!marker.walk)
+        assert.equal(api.training.activeRun, marker.training, 'a run is training as the window reloads');
+      // The finished run's dashboard in front, so its restore is what the screenshot shows.
+      await vscode.commands.executeCommand('localtune.showDashboard', marker.finished);
+      marker.stepBefore = lastStep(marker.training);
+      writeFileSync(reloadMarker(), JSON.stringify(marker));
       await vscode.commands.executeCommand('workbench.action.reloadWindow');
       // The extension host ends here; the suites run again after the reload.
       await new Promise(() => {});
     });
   } else {
-    it('after the reload: the dashboard is restored with every point, and the interrupted run is stopped and resumable', async function () {
-      this.timeout(120_000);
-      const marker = JSON.parse(readFileSync(reloadMarker(), 'utf8')) as Marker;
+    it('after the reload: the dashboard is restored, the run trained on, Stop works, a deleted run’s dashboard closes', async function () {
+      this.timeout(300_000);
+      const marker = JSON.parse(readFileSync(reloadMarker(), 'utf8')) as ReloadMarker;
       rmSync(reloadMarker());
-      await localtune();
+      const api = await localtune();
       const state = await waitFor(
         'the restored dashboard to acknowledge its points',
         async () => {
-          const s = await vscode.commands.executeCommand<{ points: number } | undefined>(
-            'localtune.dashboard.debugState',
-            marker.finished,
-          );
+          const s = await dashboardState(marker.finished);
           return s && s.points >= marker.points ? s : undefined;
         },
         60_000,
@@ -86,16 +95,42 @@ describe('LocalTune window reload', function () {
       assert.ok(state!.points >= marker.points);
       await new Promise((r) => setTimeout(r, 1000));
       await screenshot('dashboard-restored-after-reload');
-      const interrupted = await waitFor(
-        'the interrupted worker to exit',
-        () => {
-          const s = summarizeRun(marker.interrupted);
-          return s.status !== 'running' ? s : undefined;
-        },
-        60_000,
+
+      // Steps after the reload reached the run folder: the worker was not stopped by it.
+      await waitFor('steps past the reload', () => lastStep(marker.training) > marker.stepBefore, 120_000);
+      if (!marker.walk) {
+        // This window re-attached: the dashboard draws new steps live, and Stop reaches the worker.
+        assert.equal(api.training.activeRun, marker.training);
+        await vscode.commands.executeCommand('localtune.showDashboard', marker.training);
+        const before = lastStep(marker.training);
+        await waitFor(
+          'the dashboard to draw a step that came after it opened',
+          async () => ((await dashboardState(marker.training))?.lastStep ?? 0) > before,
+          120_000,
+        );
+        await screenshot('dashboard-live-after-reload');
+        await vscode.commands.executeCommand('localtune.stop', marker.training);
+        const stopped = await waitFor(
+          'the worker to stop',
+          () => {
+            const s = summarizeRun(marker.training);
+            return s.status !== 'running' ? s : undefined;
+          },
+          120_000,
+        );
+        assert.equal(stopped!.status, 'stopped');
+        assert.ok(stopped!.resumable);
+      }
+
+      // Deleting a run closes its open dashboard (and the serializer would not revive it).
+      await vscode.commands.executeCommand('localtune.showDashboard', marker.finished);
+      assert.ok(await dashboardState(marker.finished));
+      assert.equal(await vscode.commands.executeCommand('localtune.deleteRun', marker.finished, true), true);
+      await waitFor(
+        'the deleted run’s dashboard to close',
+        async () => (await dashboardState(marker.finished)) === undefined,
       );
-      assert.equal(interrupted!.status, 'stopped');
-      assert.ok(interrupted!.resumable);
+      assert.ok(!existsSync(marker.finished));
     });
   }
 });
