@@ -36,6 +36,62 @@ export function ensureTinyModel(dir) {
   return dir;
 }
 
+/** A small FAQ about the demo project in the `messages` format, so the offline demo shows chat tuning too. */
+const FAQ_SYSTEM = 'You answer questions about the demo-shop project briefly.';
+const FAQ = [
+  ['What is demo-shop?', 'A small TypeScript shop library: money in cents, a cart, discounts and inventory.'],
+  [
+    'How are prices stored?',
+    'As whole cents (the Cents type in src/money.ts), never as floating-point euros.',
+  ],
+  ['How do I turn 12.34 euros into cents?', 'Call toCents(12.34): it returns 1234.'],
+  ['How do I show a price to a customer?', 'Use formatCents(cents, currency); the currency defaults to EUR.'],
+  ['How do I add two amounts?', 'Use addCents(a, b) from src/money.ts.'],
+  ['How do I add an item to the cart?', 'Call cart.add({ sku, name, unitPrice, quantity }).'],
+  ['What happens if I add the same SKU twice?', 'The quantities are added up on the existing line.'],
+  ['How do I remove an item?', 'Call cart.remove(sku); it returns true when the item was there.'],
+  ['How do I get the cart total?', 'Call cart.total(): the sum of unit price times quantity, in cents.'],
+  ['How do I count the items in the cart?', 'cart.count() returns the total quantity of all lines.'],
+  ['How do discounts work?', 'A Discount has a code, a percent and a minimum total in cents.'],
+  [
+    'When does a discount not apply?',
+    'When the total is below its minimum: applyDiscount returns the total unchanged.',
+  ],
+  ['How is a discounted total rounded?', 'To the nearest cent with Math.round.'],
+  [
+    'Which discount should I use?',
+    'bestDiscount(total, discounts) picks the one that gives the lowest total.',
+  ],
+  ['What does bestDiscount return when none applies?', 'undefined.'],
+  ['What is a StockLevel?', 'A SKU with the units on hand and the units reserved for open orders.'],
+  ['How many units can I sell?', 'available(level): on hand minus reserved.'],
+  [
+    'How do I hold stock for an order?',
+    'reserve(level, quantity) returns a new StockLevel with more reserved.',
+  ],
+  ['How do I record a delivery?', 'restock(level, quantity) returns a new StockLevel with more on hand.'],
+  ['Where are the tests?', 'In test/: cart.test.ts checks the total and the count of a cart.'],
+  ['Does the project have dependencies?', 'No runtime dependencies: plain TypeScript modules.'],
+  [
+    'Is the cart safe to share between users?',
+    'No: a Cart keeps its items in memory; make one per customer.',
+  ],
+];
+const faqLines = FAQ.map(([q, a], i) => {
+  const messages = [
+    { role: 'user', content: q },
+    { role: 'assistant', content: a },
+  ];
+  // Every fourth conversation has the system prompt, and one goes on for a second turn.
+  if (i % 4 === 0) messages.unshift({ role: 'system', content: FAQ_SYSTEM });
+  if (i === 5)
+    messages.push(
+      { role: 'user', content: 'And then the total?' },
+      { role: 'assistant', content: 'cart.total() counts the merged line once, with its new quantity.' },
+    );
+  return JSON.stringify({ messages });
+});
+
 const files = {
   'README.md': `# demo-shop
 
@@ -143,6 +199,7 @@ assert.equal(cart.total(), 400);
 assert.equal(cart.count(), 4);
 `,
   '.gitignore': 'node_modules/\n.localtune/\n',
+  'faq.jsonl': `${faqLines.join('\n')}\n`,
 };
 
 /**
