@@ -1,4 +1,5 @@
 /** The Models view and its commands: add a model (a folder, or a hub id), remove one, make one the default. */
+import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import { checkModelFolder } from '../../engine/models/check';
 import { isModelDir } from '../modelCatalog';
@@ -70,9 +71,17 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
     }),
     command(log, 'localtune.setDefaultModel', async (arg?: ModelNode) => {
       if (arg?.kind !== 'model') return;
-      await vscode.workspace
-        .getConfiguration('localtune')
-        .update('defaultModel', arg.entry.hubId ?? arg.entry.dir, vscode.ConfigurationTarget.Workspace);
+      const config = vscode.workspace.getConfiguration('localtune');
+      // A local folder that was the default stays listed (a hub model stays as long as it is cached).
+      const previous = settings().defaultModel;
+      const folders = settings().modelFolders;
+      if (isAbsolute(previous) && isModelDir(previous) && !folders.includes(previous))
+        await config.update('modelFolders', [...folders, previous], vscode.ConfigurationTarget.Workspace);
+      await config.update(
+        'defaultModel',
+        arg.entry.hubId ?? arg.entry.dir,
+        vscode.ConfigurationTarget.Workspace,
+      );
       d.models.refresh();
     }),
   ];

@@ -42,10 +42,9 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode> {
         kind: 'notice',
         text: `Default model: local folder ${basename(def)}`,
         tooltip:
-          `localtune.defaultModel is the local folder ${def}, not a model from the Hugging Face hub. ` +
-          'When there is no network (as in the offline demo) it is a small model built on this machine with ' +
-          'random weights: training and the charts work, but its completions are not meaningful. ' +
-          'Set localtune.defaultModel to a hub id such as HuggingFaceTB/SmolLM2-135M to use a real base model.',
+          `localtune.defaultModel is the local folder ${def}, not a model id from the Hugging Face hub: ` +
+          'runs start from the weights in that folder. Set localtune.defaultModel to a hub id such as ' +
+          'HuggingFaceTB/SmolLM2-135M to start from a published base model instead.',
       });
       add({
         kind: 'model',
@@ -78,7 +77,7 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelNode> {
     if (node.kind === 'notice') {
       const item = new vscode.TreeItem(node.text);
       item.tooltip = node.tooltip;
-      item.description = 'offline: not the hub model';
+      item.description = 'a local folder';
       item.iconPath = new vscode.ThemeIcon('info');
       return item;
     }
