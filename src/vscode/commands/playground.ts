@@ -117,5 +117,7 @@ export function registerPlayground(d: CommandDeps): vscode.Disposable[] {
       return chosen;
     }),
     command(log, 'localtune.playground.debugState', () => PlaygroundPanel.latest?.state()),
+    // Completions mask their own outputs and report here: one count per workspace.
+    command(log, 'localtune.countMaskedOutputs', (n: number) => service.countMasked(n)),
   ];
 }
