@@ -1,14 +1,16 @@
 /**
- * Training throughput: LocalTune's engine against the PyTorch peer (bench/peers/train_gpt2.py),
- * in the same run, on identical configs: random-init GPT-2 models (gpt2-small and the tiny
- * shape), LoRA (r=8, alpha 16, c_attn,c_proj,c_fc) and full fine-tuning, 2048 tokens per
- * optimizer step, sequences of 256 (capped at the model's context), random token ids, AdamW.
- * Both sides report the median step time over the steps after the first `warmup`.
+ * Training throughput: LocalTune's engine against the PyTorch peers (bench/peers/train_gpt2.py,
+ * train_llama.py), in the same run, on identical configs: random-init models of the shapes in
+ * trainShapes.ts (gpt2-small, SmolLM2-135M's Llama shape, and tiny ones), LoRA (r=8, alpha 16,
+ * the family's targets or --targets) and full fine-tuning, 2048 tokens per optimizer step,
+ * sequences of 256 (capped at the model's context), random token ids, AdamW. The peer runs in
+ * both its recipes on this CPU: fp32, and bf16 autocast (PyTorch's advice on CPUs with AVX-512
+ * BF16 / AMX). Every side reports the median step time over the steps after the first `warmup`.
  *
- *   npx tsx bench/train.ts [--quick] [--shape small|tiny] [--mode lora|full] [--steps N]
- *                          [--micro-tokens N] [--no-peer]
+ *   npx tsx bench/train.ts [--quick] [--shape small|tiny|smollm2-135m|tiny-llama] [--mode lora|full]
+ *                          [--targets a,b] [--steps N] [--micro-tokens N] [--no-peer]
  *
- * --quick: tiny shape only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
+ * --quick: tiny shapes only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
  *
  * Our side runs in a child process per config (so its peak RSS is its own) started with glibc
  * malloc tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB): on these VMs freed memory
@@ -22,19 +24,18 @@
  *       gradient only: ≈ 4·N_frozen_matmul + 6·N_lora + attention)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../fixtures/tinyModel';
+import { BENCH_SHAPES, cpuIsa, flopsPerToken, type BenchShape } from './trainShapes';
 
 const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core machine the figures come from (docs/peers.md)
 const TOKENS_PER_STEP = 2048;
 // Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
 const DEFAULT_MICRO_TOKENS = 1024;
 const SEQ = 256;
-const LORA = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
-const VOCAB = 50257;
-const SHAPES: Record<string, Gpt2Shape> = { 'gpt2-small': GPT2_SMALL, tiny: TINY_GPT2 };
+const LORA = { r: 8, alpha: 16, dropout: 0, rslora: false };
+const RECIPES = ['fp32', 'bf16-autocast'] as const;
 const TUNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' };
 
 interface Args {
@@ -46,6 +47,8 @@ interface Args {
   microTokens: number;
   peer: boolean;
   threads: number;
+  /** LoRA targets instead of each shape's defaults. */
+  targets?: string[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -58,35 +61,23 @@ function parseArgs(argv: string[]): Args {
   const mode = get('--mode') as 'lora' | 'full' | undefined;
   return {
     quick,
-    shapes: shape ? [shape === 'small' ? 'gpt2-small' : shape] : quick ? ['tiny'] : ['gpt2-small', 'tiny'],
+    shapes: shape
+      ? [shape === 'small' ? 'gpt2-small' : shape]
+      : quick
+        ? ['tiny', 'tiny-llama']
+        : ['gpt2-small', 'smollm2-135m', 'tiny'],
     modes: mode ? [mode] : ['lora', 'full'],
     steps: Number(get('--steps') ?? (quick ? 6 : 10)),
     warmup: 2,
     microTokens: Number(get('--micro-tokens') ?? 0),
     peer: !argv.includes('--no-peer'),
     threads: Number(get('--threads') ?? 2),
+    targets: get('--targets')?.split(','),
   };
 }
 
-function seqFor(shape: Gpt2Shape): number {
-  return Math.min(SEQ, shape.nPositions);
-}
-
-/** Training FLOPs per token, the same formula as bench/peers/train_gpt2.py. */
-function flopsPerToken(shape: Gpt2Shape, seq: number, mode: 'lora' | 'full'): number {
-  const d = shape.nEmbd;
-  const L = shape.nLayer;
-  const weights = L * 2 * (d * 3 * d + d * d + d * 4 * d + 4 * d * d) + 2 * d * VOCAB;
-  const attn = L * 4 * seq * d;
-  if (mode === 'full') return 3 * (weights + attn);
-  const io = [
-    [d, 3 * d], // c_attn
-    [d, d], // attn.c_proj
-    [4 * d, d], // mlp.c_proj
-    [d, 4 * d], // c_fc
-  ];
-  const lora = L * io.reduce((a, [i, o]) => a + 2 * LORA.r * (i + o), 0);
-  return 2 * weights + 3 * attn + 3 * lora;
+function seqFor(shape: BenchShape): number {
+  return Math.min(SEQ, shape.ctx);
 }
 
 function median(xs: number[]): number {
@@ -107,12 +98,13 @@ interface ChildConfig {
   warmup: number;
   microTokens: number;
   threads: number;
+  targets: string[];
 }
 
 async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> {
   const { loadModel } = await import('../src/engine/models');
   const { train } = await import('../src/engine/train/trainer');
-  const shape = SHAPES[c.shapeName];
+  const shape = BENCH_SHAPES[c.shapeName];
   const seq = seqFor(shape);
   const model = loadModel(c.modelDir);
   const rowsPerStep = TOKENS_PER_STEP / seq;
@@ -120,7 +112,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
   let s = 12345;
   const ids = Uint32Array.from({ length: tokens }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % VOCAB;
+    return s % shape.vocab;
   });
   const outDir = mkdtempSync(join(tmpdir(), 'lt-bench-run-'));
   const stepSeconds: number[] = [];
@@ -136,7 +128,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
         baseModelName: c.modelDir,
         train: { ids, weights: new Uint8Array(tokens).fill(1) },
         mode: c.mode,
-        lora: LORA,
+        lora: { ...LORA, targets: c.targets },
         steps: c.steps,
         lr: c.mode === 'lora' ? 2e-4 : 5e-5,
         warmupSteps: 0,
@@ -170,7 +162,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
     rmSync(outDir, { recursive: true, force: true });
   }
   const med = median(stepSeconds.slice(c.warmup));
-  const fpt = flopsPerToken(shape, seq, c.mode);
+  const fpt = flopsPerToken(shape, seq, c.mode, LORA.r, c.targets);
   const gflops = (fpt * TOKENS_PER_STEP) / med / 1e9;
   return {
     engine: 'localtune (onnxruntime-node)',
@@ -230,16 +222,31 @@ function peerAvailable(): string | null {
   return 'PyTorch (Debian python3-torch under /usr/bin/python3) is not installed; see bench/peers/setup.sh';
 }
 
-function runPeer(shape: Gpt2Shape, mode: 'lora' | 'full', a: Args): Promise<Record<string, unknown>> {
+function runPeer(
+  shape: BenchShape,
+  mode: 'lora' | 'full',
+  targets: string[],
+  recipe: (typeof RECIPES)[number],
+  a: Args,
+): Promise<Record<string, unknown>> {
   return spawnJson(
     'bash',
     [
       join(__dirname, 'peers', 'run_peer.sh'),
-      ...['--layers', String(shape.nLayer), '--heads', String(shape.nHead), '--d', String(shape.nEmbd)],
-      ...['--ctx', String(shape.nPositions), '--vocab', String(VOCAB), '--mode', mode],
-      ...['--targets', LORA.targets.join(','), '--r', String(LORA.r), '--alpha', String(LORA.alpha)],
+      ...shape.peerArgs(),
+      ...[
+        '--mode',
+        mode,
+        '--targets',
+        targets.join(','),
+        '--r',
+        String(LORA.r),
+        '--alpha',
+        String(LORA.alpha),
+      ],
       ...['--tokens-per-step', String(TOKENS_PER_STEP), '--seq', String(SEQ)],
       ...['--steps', String(a.steps), '--warmup', String(a.warmup), '--threads', String(a.threads)],
+      ...['--autocast', recipe === 'fp32' ? 'none' : 'bf16'],
     ],
     { ...process.env, OMP_NUM_THREADS: String(a.threads) },
   );
@@ -249,6 +256,7 @@ function peerSummary(p: Record<string, unknown>): Record<string, unknown> {
   const gflops = p.gflop_s as number;
   return {
     torch: p.torch,
+    recipe: p.recipe,
     seq: p.seq,
     tokens_per_step: p.tokens_per_step,
     threads: p.threads,
@@ -283,18 +291,19 @@ async function main(): Promise<void> {
   const runs: Record<string, unknown>[] = [];
   try {
     for (const shapeName of a.shapes) {
-      const shape = SHAPES[shapeName];
-      if (!shape) throw new Error(`unknown --shape ${shapeName} (small | tiny)`);
+      const shape = BENCH_SHAPES[shapeName];
+      if (!shape) throw new Error(`unknown --shape ${shapeName} (${Object.keys(BENCH_SHAPES).join(' | ')})`);
+      const targets = a.targets ?? shape.loraTargets;
       const modelDir = join(root, shapeName);
       mkdirSync(modelDir, { recursive: true });
       log(`writing a random ${shapeName} model`);
-      await writeGpt2Model(modelDir, shape, 0);
+      await shape.write(modelDir);
       for (const mode of a.modes) {
-        let pytorch: Record<string, unknown> | null = null;
-        if (!peerMissing) {
-          log(`pytorch ${shapeName} ${mode}`);
-          pytorch = peerSummary(await runPeer(shape, mode, a));
-          log(`pytorch ${shapeName} ${mode}: ${pytorch.tokens_per_s} tok/s`);
+        const peers: Record<string, Record<string, unknown>> = {};
+        for (const recipe of peerMissing ? [] : RECIPES) {
+          log(`pytorch ${shapeName} ${mode} ${recipe}`);
+          peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a));
+          log(`pytorch ${shapeName} ${mode} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
         }
         log(`ours ${shapeName} ${mode}`);
         const ours = await runOurs({
@@ -305,33 +314,41 @@ async function main(): Promise<void> {
           warmup: a.warmup,
           microTokens: a.microTokens,
           threads: a.threads,
+          targets,
         });
         log(`ours ${shapeName} ${mode}: ${ours.tokens_per_s} tok/s`);
+        const ratio = (key: 'tokens_per_s' | 'tokens_per_s_best') =>
+          Object.fromEntries(
+            Object.entries(peers).map(([recipe, p]) => [
+              recipe,
+              round((ours[key] as number) / (p[key] as number), 3),
+            ]),
+          );
         runs.push({
           shape: {
             name: shapeName,
-            layers: shape.nLayer,
-            heads: shape.nHead,
-            d: shape.nEmbd,
-            ctx: shape.nPositions,
-            vocab: VOCAB,
+            family: shape.family,
+            layers: shape.layers,
+            d: shape.d,
+            ctx: shape.ctx,
+            vocab: shape.vocab,
           },
           mode,
-          lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets: LORA.targets } : null,
+          lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets } : null,
           ours,
-          pytorch: pytorch ?? { skipped: peerMissing },
-          ratio: pytorch ? round((ours.tokens_per_s as number) / (pytorch.tokens_per_s as number), 3) : null,
-          ratio_best: pytorch
-            ? round((ours.tokens_per_s_best as number) / (pytorch.tokens_per_s_best as number), 3)
-            : null,
+          pytorch: peerMissing ? { skipped: peerMissing } : peers,
+          ratio: peerMissing ? null : ratio('tokens_per_s'),
+          ratio_best: peerMissing ? null : ratio('tokens_per_s_best'),
         });
       }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  const isa = existsSync('/proc/cpuinfo') ? cpuIsa(readFileSync('/proc/cpuinfo', 'utf8')) : null;
   const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
+    cpu: isa?.model ?? cpus()[0]?.model ?? 'unknown',
+    isa: isa?.flags ?? [],
     cores: cpus().length,
     memory_gb: round(totalmem() / 2 ** 30),
     fp32_peak_gflop_s: PEAK_GFLOPS,

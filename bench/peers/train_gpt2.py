@@ -8,6 +8,7 @@ line on stdout. Run it through run_peer.sh (it sets the BLAS / malloc
 environment described in docs/peers.md).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -166,6 +167,8 @@ def main():
     p.add_argument("--lr", type=float, default=None, help="default 2e-4 LoRA, 5e-5 full")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                   help="bf16: forward and loss under torch.autocast('cpu', bfloat16), PyTorch's CPU recipe")
     a = p.parse_args()
 
     targets = [t for t in a.targets.split(",") if t]
@@ -192,12 +195,14 @@ def main():
     gen = torch.Generator().manual_seed(a.seed + 1)
     data = [torch.randint(a.vocab, (batch, seq + 1), generator=gen) for _ in range(a.steps)]
 
+    cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.autocast == "bf16" else contextlib.nullcontext
     load_before = os.getloadavg()[0]
     times, losses = [], []
     for step in range(a.steps):
         t0 = time.perf_counter()
         opt.zero_grad()  # torch 1.13 default: keep grad buffers, zero them
-        loss = model(data[step][:, :-1], data[step][:, 1:])
+        with cast():
+            loss = model(data[step][:, :-1], data[step][:, 1:])
         loss.backward()
         opt.step()
         times.append(time.perf_counter() - t0)
@@ -208,6 +213,7 @@ def main():
     out = {
         "peer": "pytorch",
         "torch": torch.__version__,
+        "recipe": "fp32" if a.autocast == "none" else "bf16-autocast",
         "mode": a.mode,
         "shape": {"layers": a.layers, "heads": a.heads, "d": a.d, "ctx": a.ctx, "vocab": a.vocab},
         "lora": {"r": a.r, "alpha": a.alpha, "targets": targets} if a.mode == "lora" else None,
