@@ -16,7 +16,7 @@ export interface WebviewHost {
   setState(state: DashboardState): void;
 }
 
-type ButtonId = 'stop' | 'resume' | 'export' | 'compare' | 'csv';
+type ButtonId = 'stop' | 'resume' | 'export' | 'playground' | 'compare' | 'csv';
 
 export class Dashboard {
   private runs: RunSeries[] = [];
@@ -32,6 +32,7 @@ export class Dashboard {
   private readonly completions = document.createElement('section');
   private readonly evaluation = document.createElement('section');
   private completionRows: CompletionStatsRow[] = [];
+  private maskedOutputs = 0;
   private frame = 0;
 
   constructor(
@@ -57,6 +58,7 @@ export class Dashboard {
     button('stop', 'Stop', () => host.postMessage({ type: 'stop' }));
     button('resume', 'Resume', () => host.postMessage({ type: 'resume' }));
     button('export', 'Export model', () => host.postMessage({ type: 'export' }), true);
+    button('playground', 'Open in Playground', () => host.postMessage({ type: 'playground' }), true);
     button('compare', 'Compare with…', () => host.postMessage({ type: 'compare' }), true);
     button('csv', 'Export CSV', () => this.saveCsv(), true);
     header.append(this.title, this.stats, actions, this.runList);
@@ -88,6 +90,11 @@ export class Dashboard {
     }
     if (m.type === 'completionStats') {
       this.completionRows = m.rows;
+      this.renderCompletions();
+      return;
+    }
+    if (m.type === 'maskedOutputs') {
+      this.maskedOutputs = m.count;
       this.renderCompletions();
       return;
     }
@@ -168,6 +175,7 @@ export class Dashboard {
     this.enable('stop', status === 'running');
     this.enable('resume', status === 'stopped' || status === 'failed');
     this.enable('export', status === 'stopped' || status === 'finished' || status === 'failed');
+    this.enable('playground', status === 'stopped' || status === 'finished');
     this.enable('compare', primary !== undefined);
     this.enable(
       'csv',
@@ -231,7 +239,11 @@ export class Dashboard {
       stats.append(...statItems(values));
       return [name, stats];
     });
-    this.completions.replaceChildren(title, note, ...models.flat());
+    // Watching the outputs: secrets the models said, masked before anyone saw them.
+    const masked = document.createElement('p');
+    masked.className = 'masked-outputs';
+    masked.textContent = `Model outputs masked (secrets): ${this.maskedOutputs}`;
+    this.completions.replaceChildren(title, note, masked, ...models.flat());
   }
 
   private enable(id: ButtonId, on: boolean): void {

@@ -59,6 +59,8 @@ export type HostMessage =
   | { type: 'events'; batches: { runDir: string; events: DashboardEvent[] }[] }
   /** Local completion statistics of every model used in this workspace (never sent anywhere). */
   | { type: 'completionStats'; rows: CompletionStatsRow[] }
+  /** Model outputs (Playground, chat, completions) masked by the secret scrubber in this workspace. */
+  | { type: 'maskedOutputs'; count: number }
   /**
    * The primary run's evaluation, base vs tuned (null: not evaluated yet), with the host's verdict
    * on the tuned model (src/jobs/runEvaluation.ts: 'worse' reads "worse: not recommended").

@@ -93,9 +93,11 @@ export function registerPlayground(d: CommandDeps): vscode.Disposable[] {
   };
 
   const provider = new LocalTuneChatProvider(service, d.runs, findBase);
+  DashboardPanel.setMaskedOutputs(service.maskedTotal);
   return [
     service,
     provider,
+    service.onDidMask((total) => DashboardPanel.setMaskedOutputs(total)),
     vscode.lm.registerLanguageModelChatProvider(LM_VENDOR, provider),
     vscode.commands.registerCommand('localtune.openPlayground', openPlayground),
     DashboardPanel.handle({ playground: (runDir: string) => openPlayground(runDir) }),

@@ -57,6 +57,8 @@ export class DashboardPanel {
 
   /** The local completion statistics every dashboard shows in its Completions section. */
   private static completionStats: CompletionStatsRow[] = [];
+  /** Model outputs masked in this workspace (the Completions section shows it). */
+  private static maskedOutputs = 0;
 
   private readonly runs: PanelRun[];
   private readonly disposables: vscode.Disposable[] = [];
@@ -138,6 +140,12 @@ export class DashboardPanel {
   static setCompletionStats(rows: CompletionStatsRow[]): void {
     DashboardPanel.completionStats = rows;
     for (const p of DashboardPanel.panels) if (p.pageReady) p.send({ type: 'completionStats', rows });
+  }
+
+  /** A new count of masked model outputs: shown at once in every open dashboard. */
+  static setMaskedOutputs(count: number): void {
+    DashboardPanel.maskedOutputs = count;
+    for (const p of DashboardPanel.panels) if (p.pageReady) p.send({ type: 'maskedOutputs', count });
   }
 
   /** Restores dashboards after a window reload (state: the runDir list the page saved). */
@@ -251,6 +259,7 @@ export class DashboardPanel {
         this.pageReady = true;
         void this.load(this.runs, true);
         this.send({ type: 'completionStats', rows: DashboardPanel.completionStats });
+        this.send({ type: 'maskedOutputs', count: DashboardPanel.maskedOutputs });
         {
           const report = runEvaluation(this.runs[0].runDir);
           this.send({ type: 'evaluation', report, verdict: report && verdictOf(report) });

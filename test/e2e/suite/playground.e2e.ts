@@ -94,6 +94,10 @@ if (!afterReload())
       assert.ok(!JSON.stringify(done).includes(SECRET.slice(4)), 'the secret never reaches the page');
       await new Promise((r) => setTimeout(r, 500));
       await screenshot('playground-masked-secret');
+      // The dashboard's Completions section shows the workspace's count too.
+      await vscode.commands.executeCommand('localtune.showDashboard', runDir);
+      await new Promise((r) => setTimeout(r, 2000));
+      await screenshot('playground-dashboard-masked-count');
     });
 
     it('saves the conversation as a messages record and reopens it', async function () {
