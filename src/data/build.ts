@@ -215,15 +215,30 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       }
     };
 
+    const fileIdOf = (source: Source, absPath: string, relPath: string) =>
+      source.label ? (relPath ? `${source.label}/${relPath}` : source.label) : relPath || basename(absPath);
+
+    // A key or credential file is not read, but listed (the Datasets view shows it with its reason).
+    const recordCredentialFile = (source: Source, relPath: string, size: number, mtimeMs: number) => {
+      const fileId = fileIdOf(source, source.path, relPath);
+      live.add(fileId);
+      const e = cache.get(fileId);
+      if (e?.skip !== 'credential-file' || e.size !== size || e.mtimeMs !== mtimeMs)
+        cache.set(fileId, { size, mtimeMs, contentHash: '', skip: 'credential-file' });
+      countSkip(skipped, 'credential-file');
+    };
+
     const visit = async (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
-      const fileId = source.label
-        ? relPath
-          ? `${source.label}/${relPath}`
-          : source.label
-        : relPath || basename(absPath);
+      const fileId = fileIdOf(source, absPath, relPath);
       live.add(fileId);
       const v: Visit = { source, absPath, relPath, fileId, size, mtimeMs, entry: cache.get(fileId) };
-      if (!v.entry || v.entry.size !== size || v.entry.mtimeMs !== mtimeMs) {
+      // (a credential file listed by an earlier build and now included on purpose is read)
+      if (
+        !v.entry ||
+        v.entry.size !== size ||
+        v.entry.mtimeMs !== mtimeMs ||
+        v.entry.skip === 'credential-file'
+      ) {
         const keepText = pendingChars + size <= PENDING_CHARS;
         if (keepText) pendingChars += size;
         const job = { absPath, knownHash: v.entry?.contentHash, allow: allow[fileId], keepText };
@@ -255,8 +270,9 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
           onWarning: warn,
         });
         for (const f of scanner.files()) {
-          const byName = skipByName(f.relPath);
-          if (byName) countSkip(skipped, byName);
+          const byName = skipByName(f.relPath, f.onPurpose);
+          if (byName === 'credential-file') recordCredentialFile(source, f.relPath, f.size, f.mtimeMs);
+          else if (byName) countSkip(skipped, byName);
           else await visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
         }
         for (const [reason, n] of Object.entries(scanner.skips))

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { join, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { isCredentialFile, namesCredentialFile } from './filters';
 import { countSkip, type SkipCounts, type SkipReason } from './skips';
 
 export interface FileEntry {
@@ -20,6 +21,8 @@ export interface FileEntry {
   relPath: string;
   size: number;
   mtimeMs: number;
+  /** A key or credential file that an include pattern names: read it although its name says skip. */
+  onPurpose?: boolean;
 }
 
 export interface ScanOptions {
@@ -84,6 +87,8 @@ interface Rules {
 export class WorkspaceScanner {
   readonly skips: SkipCounts = {};
   private readonly include: Ignore | null;
+  /** The include patterns that name credential files (null when none do). */
+  private readonly credentialInclude: Ignore | null;
   /** Null when there are no exclude patterns (asking `ignore` about every path costs time). */
   private readonly exclude: Ignore | null;
   private readonly maxFileBytes: number;
@@ -96,6 +101,8 @@ export class WorkspaceScanner {
     private readonly opts: ScanOptions = {},
   ) {
     this.include = opts.include?.length ? ignore().add(opts.include) : null;
+    const naming = (opts.include ?? []).filter(namesCredentialFile);
+    this.credentialInclude = naming.length ? ignore().add(naming) : null;
     this.exclude = opts.exclude?.length ? ignore().add(opts.exclude) : null;
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.realRoot = realpathSync(root);
@@ -164,7 +171,9 @@ export class WorkspaceScanner {
         } else if (st.size > this.maxFileBytes) {
           countSkip(this.skips, 'too-large');
         } else {
-          yield { absPath, relPath, size: st.size, mtimeMs: st.mtimeMs };
+          const entry: FileEntry = { absPath, relPath, size: st.size, mtimeMs: st.mtimeMs };
+          if (this.credentialInclude?.ignores(relPath) && isCredentialFile(name)) entry.onPurpose = true;
+          yield entry;
         }
       }
     }

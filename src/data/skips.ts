@@ -9,6 +9,8 @@ export type SkipReason =
   | 'binary'
   | 'invalid-utf8'
   | 'lockfile'
+  /** A key or credential file by its name (.env*, *.pem, id_rsa, .npmrc…): never code. */
+  | 'credential-file'
   | 'minified'
   | 'long-lines'
   | 'generated'
