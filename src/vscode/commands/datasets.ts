@@ -8,9 +8,11 @@ import { existsSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { hubCacheDir } from '../../engine/hub/hub';
+import { DEFAULT_DATASET_OPTIONS } from '../../data/datasetConfig';
 import { MANIFEST_FILE } from '../../data/manifest';
 import { previewLines } from '../../jobs/datasetPreview';
 import {
+  builtForModel,
   datasetConfigOf,
   datasetsRoot,
   listDatasetDirs,
@@ -57,8 +59,11 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       const modelDir = await modelFolder(d, settings().defaultModel);
       if (!modelDir) return undefined;
       let outDir = join(datasetsRoot(ws), basename(ws));
+      // An existing dataset is never replaced: it is rebuilt with its own options and exclusions.
+      // When it has options of its own, or another model's tokenizer, the user says which.
+      if (existsSync(join(outDir, MANIFEST_FILE)) && !isPlain(readDatasetInfo(outDir), modelDir))
+        return rebuildDataset(d, outDir, { modelDir });
       if (existsSync(join(outDir, MANIFEST_FILE))) {
-        // Never overwrite silently: a rebuild keeps the dataset's options and exclusions.
         const name = basename(outDir);
         let fresh = 2;
         while (existsSync(`${outDir}-${fresh}`)) fresh++;
@@ -175,6 +180,21 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       await vscode.window.showTextDocument(doc, { preview: true });
     }),
   ];
+}
+
+/** Whether the dataset is what Build from Workspace makes (default options, this model): rebuilding it loses nothing. */
+function isPlain(info: DatasetInfo, modelDir: string): boolean {
+  const c = datasetConfigOf(info);
+  const o = DEFAULT_DATASET_OPTIONS;
+  return (
+    builtForModel(info.manifest, modelDir) &&
+    c.include.length === 0 &&
+    c.exclude.join('\n') === '.localtune/' &&
+    c.fimRate === o.fimRate &&
+    c.spmRate === o.spmRate &&
+    c.split === o.split &&
+    c.valFraction === o.valFraction
+  );
 }
 
 /** Takes an include or exclude pattern out of the dataset's config again and rebuilds. */

@@ -191,7 +191,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
       case 'source':
         return sourceItem(node);
       case 'skipped': {
-        const item = new vscode.TreeItem('Skipped', vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem('Skipped', vscode.TreeItemCollapsibleState.Expanded);
         item.description = `${node.files.length} files`;
         item.tooltip = 'Files and folders this build left out, each with the reason';
         item.iconPath = new vscode.ThemeIcon('circle-slash');

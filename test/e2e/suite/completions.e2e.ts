@@ -234,4 +234,48 @@ if (!afterReload())
       await sleep(2500);
       await screenshot('completions-dashboard-stats');
     });
+
+    it('after `return ` and at the start of a line: ghost text with no doubled space, accepted as one line', async function () {
+      const api = await localtune();
+      assert.equal(await vscode.commands.executeCommand('localtune.toggleCompletions'), true);
+      await waitFor('the worker again', () => api.completions.describe().state === 'ready', 60_000);
+      editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+      const last = editor.document.lineAt(editor.document.lineCount - 1);
+      editor.selection = new vscode.Selection(last.range.end, last.range.end);
+      if (last.text !== '') await vscode.commands.executeCommand('editor.action.insertLineAfter');
+
+      // The prompt ends in a space; the model's next token begins with one (token healing).
+      await typeText('def add_31(a, b): return ');
+      const lineNumber = editor.selection.active.line;
+      const o = await debugComplete();
+      assert.equal(o.items[0]?.insertText, 'a + b', JSON.stringify(o));
+      let before = await shown();
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await waitFor('the ghost text after the space', async () => (await shown()) > before, 10_000);
+      await sleep(800);
+      await screenshot('completions-after-space');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      await waitFor(
+        'Tab to insert it with one space',
+        () => editor.document.lineAt(lineNumber).text === 'def add_31(a, b): return a + b',
+      );
+
+      // The start of a new line: the prompt ends in a newline token, the suggestion is a whole line.
+      await vscode.commands.executeCommand('editor.action.insertLineAfter');
+      const next = editor.selection.active.line;
+      assert.equal(editor.document.lineAt(next).text, '');
+      const s = await debugComplete();
+      assert.match(s.items[0]?.insertText ?? '', /^def add_\d+\(a, b\): return a \+ b$/, JSON.stringify(s));
+      before = await shown();
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await waitFor('the ghost text at the start of the line', async () => (await shown()) > before, 10_000);
+      await sleep(800);
+      await screenshot('completions-start-of-line');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      await waitFor('Tab to insert the line', () =>
+        /^def add_\d+\(a, b\): return a \+ b$/.test(editor.document.lineAt(next).text),
+      );
+      await vscode.commands.executeCommand('localtune.toggleCompletions');
+      await editor.document.save();
+    });
   });
