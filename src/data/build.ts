@@ -32,6 +32,7 @@ import {
   type HeldOutFile,
   type StreamSegment,
 } from './manifest';
+import { FileListing } from './listing';
 import { PackWriter, SEGMENT_FILE, type SegmentShape } from './pack';
 import { defaultWorkers, prepareFile, PreparePool, sampleText, type Prepared } from './prepare';
 import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
@@ -90,6 +91,8 @@ interface Source {
 interface DocRef {
   fileId: string;
   source: Source;
+  /** Its index in the manifest's sources. */
+  index: number;
   absPath: string;
   relPath: string;
   doc: CachedDoc;
@@ -149,6 +152,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     let workerThreads = 0;
     let malformed = 0;
 
+    const listing = new FileListing();
     // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
     // Files to read go to worker threads when there are many; results are taken in scan order.
     interface Visit {
@@ -205,8 +209,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         const splitKey = doc.line === null ? v.fileId : `${v.fileId}:${doc.line}`;
         refs.push({
           fileId: v.fileId,
+        listing.skip(v.fileId, v.absPath, v.source.index, entry!.skip);
           source: v.source,
           absPath: v.absPath,
+      listing.findings(v.fileId, entry!.findings);
           relPath: v.relPath,
           doc,
           splitKey,
@@ -229,6 +235,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     };
 
     const visit = async (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
+      listing.skip(fileId, join(source.path, relPath), source.index, 'credential-file');
       const fileId = fileIdOf(source, absPath, relPath);
       live.add(fileId);
       const v: Visit = { source, absPath, relPath, fileId, size, mtimeMs, entry: cache.get(fileId) };
@@ -238,6 +245,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         v.entry.size !== size ||
         v.entry.mtimeMs !== mtimeMs ||
         v.entry.skip === 'credential-file'
+      listing.meet(fileId, absPath, source.index, { size, mtimeMs });
       ) {
         const keepText = pendingChars + size <= PENDING_CHARS;
         if (keepText) pendingChars += size;
@@ -272,9 +280,21 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         for (const f of scanner.files()) {
           const byName = skipByName(f.relPath, f.onPurpose);
           if (byName === 'credential-file') recordCredentialFile(source, f.relPath, f.size, f.mtimeMs);
-          else if (byName) countSkip(skipped, byName);
-          else await visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
+          else if (byName) {
+            countSkip(skipped, byName);
+            const id = fileIdOf(source, f.absPath, f.relPath);
+            listing.meet(id, f.absPath, source.index, f);
+            listing.skip(id, f.absPath, source.index, byName);
+          } else await visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
         }
+          onSkip: (relPath, reason, isDir) =>
+            listing.skip(
+              fileIdOf(source, '', relPath),
+              join(source.path, relPath),
+              source.index,
+              reason,
+              isDir,
+            ),
         for (const [reason, n] of Object.entries(scanner.skips))
           countSkip(skipped, reason as keyof SkipCounts, n);
       } else {
@@ -292,7 +312,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const sigs = cache.readSigs();
     const kept = refs.filter((r) => {
       const v = deduper.check(r.splitKey, r.doc.exact, signature(sigs, r.doc.sig));
-      if (v.duplicate) countSkip(skipped, v.duplicate);
+      if (v.duplicate) {
+        countSkip(skipped, v.duplicate);
+        listing.duplicate(r.fileId, r.doc.line, v.duplicate, v.of);
+      }
       return !v.duplicate;
     });
     if (kept.length === 0) throw emptyResult(opts.sources, skipped);
@@ -333,6 +356,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const contentHash = sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join(''));
     const segments = { train: train.segments(), validation: val.segments() };
     const writing = Promise.allSettled([train.write(), val.write()]);
+      listing.kept(ref.fileId, ref.doc.tokens.length, isVal ? 'validation' : 'train');
     try {
       cache.save(live);
     } finally {
@@ -380,6 +404,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     return { manifest, outDir, filesRead, documentsTokenized, workerThreads };
   } finally {
     cache.close();
+      listing: listing.list(),
     await threads.pool?.close();
   }
 }
@@ -410,7 +435,7 @@ function resolveSources(paths: string[]): Source[] {
       if (labels.has(label)) label = `${label}#${i}`;
       labels.add(label);
     }
-    return { path, kind: isDir ? 'workspace' : sourceKind(path), label, documents: 0 };
+    return { path, kind: isDir ? 'workspace' : sourceKind(path), label, index: i, documents: 0 };
   });
 }
 

@@ -35,6 +35,8 @@ export interface ScanOptions {
   /** Folders never to enter (absolute), e.g. the dataset being written inside the workspace. */
   skipDirs?: string[];
   onWarning?: (message: string) => void;
+  /** Called for each file or folder left out by a rule (not for .gitignore / include misses: counted only). */
+  onSkip?: (relPath: string, reason: SkipReason, isDir: boolean) => void;
 }
 
 /** Folders of other people's or generated code: never the user's own style. */
@@ -100,7 +102,10 @@ export class WorkspaceScanner {
     readonly root: string,
     private readonly opts: ScanOptions = {},
   ) {
-    this.include = opts.include?.length ? ignore().add(opts.include) : null;
+    // Patterns naming credential files ("Include anyway") add those files; they do not narrow the
+    // scan to themselves the way other include patterns do.
+    const narrowing = (opts.include ?? []).filter((p) => !namesCredentialFile(p));
+    this.include = narrowing.length ? ignore().add(narrowing) : null;
     const naming = (opts.include ?? []).filter(namesCredentialFile);
     this.credentialInclude = naming.length ? ignore().add(naming) : null;
     this.exclude = opts.exclude?.length ? ignore().add(opts.exclude) : null;
@@ -153,6 +158,8 @@ export class WorkspaceScanner {
       const reason = this.skipReason(relPath, isDir, name, rules);
       if (reason) {
         countSkip(this.skips, reason);
+        if (reason !== 'gitignored' && reason !== 'localtuneignored')
+          this.opts.onSkip?.(relPath, reason, isDir);
         continue;
       }
       if (isDir) {
@@ -166,10 +173,12 @@ export class WorkspaceScanner {
         this.visitedDirs.add(real);
         yield* this.walk(relPath, rules);
       } else if (st.isFile()) {
-        if (this.include && !this.include.ignores(relPath)) {
+        const named = this.credentialInclude?.ignores(relPath) ?? false;
+        if (this.include && !this.include.ignores(relPath) && !named) {
           countSkip(this.skips, 'not-included');
         } else if (st.size > this.maxFileBytes) {
           countSkip(this.skips, 'too-large');
+          this.opts.onSkip?.(relPath, 'too-large', false);
         } else {
           const entry: FileEntry = { absPath, relPath, size: st.size, mtimeMs: st.mtimeMs };
           if (this.credentialInclude?.ignores(relPath) && isCredentialFile(name)) entry.onPurpose = true;

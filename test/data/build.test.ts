@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildDataset, type BuildOptions } from '../../src/data/build';
@@ -438,4 +438,70 @@ test('worker threads build the same dataset as the build’s own thread, increme
   assert.equal(again.documentsTokenized, 1);
   const fresh = await buildDataset({ ...opts, outDir: tempDir('fresh'), workers: 0 });
   assert.equal(again.manifest.contentHash, fresh.manifest.contentHash);
+});
+
+test('the manifest lists files by name: skipped ones with their reason, a duplicate with the file it copies, findings per file', async () => {
+  const { root } = workspace();
+  writeTree(root, { id_rsa: '-----BEGIN KEY-----\nabc\n' });
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const r = await build({ sources: [root], modelDir, tokenizer, valFraction: 0.25 });
+  const byId = new Map((r.manifest.listing ?? []).map((f) => [f.id, f]));
+  const why = (id: string) => byId.get(id)?.skip;
+  assert.equal(why('node_modules'), 'vendored');
+  assert.equal(byId.get('node_modules')?.folder, true);
+  assert.equal(why('package-lock.json'), 'lockfile');
+  assert.equal(why('web/app.min.js'), 'minified');
+  assert.equal(why('gen/api.ts'), 'generated');
+  assert.equal(why('img.dat'), 'binary');
+  assert.equal(why('latin1.txt'), 'invalid-utf8');
+  assert.equal(why('id_rsa'), 'credential-file');
+  assert.equal(byId.has('secret.env'), false, 'a gitignored file is counted, not listed');
+  // One copy of an exact duplicate is kept, the other names it.
+  // (the scan goes in path order: src/copy.ts comes before src/mod3.ts and is the copy kept)
+  assert.equal(why('src/mod3.ts'), 'exact-duplicate');
+  assert.equal(byId.get('src/mod3.ts')?.duplicateOf, 'src/copy.ts');
+  assert.equal(byId.get('src/mod3.ts')?.tokens, 0);
+  assert.equal(why('src/copy.ts'), undefined);
+  assert.ok(byId.get('src/copy.ts')!.tokens > 0);
+  assert.equal(why('src/near.ts'), 'near-duplicate');
+  assert.equal(byId.get('src/near.ts')?.duplicateOf, 'src/mod4.ts');
+  assert.deepEqual(byId.get('src/config.ts')?.findings, { 'github-token': 1, email: 1 });
+  // The kept files' tokens add up to the streams', and each side is named.
+  const kept = [...byId.values()].filter((f) => !f.skip);
+  assert.equal(
+    kept.reduce((n, f) => n + f.tokens, 0),
+    r.manifest.tokens.train + r.manifest.tokens.validation,
+  );
+  assert.equal(kept.filter((f) => f.split === 'validation').length, r.manifest.files.validation);
+  // Every listed skip reason is counted in the totals too.
+  for (const f of byId.values()) if (f.skip) assert.ok((r.manifest.skipped[f.skip] ?? 0) > 0, f.id);
+  assert.equal(byId.get('src/mod1.ts')?.size, statSync(join(root, 'src/mod1.ts')).size);
+});
+
+test('the listing follows the files: a deleted or excluded file leaves it on the next build; an included key file is read', async () => {
+  const { root } = workspace();
+  writeTree(root, { '.env': 'MODE=dev\n' });
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const outDir = tempDir('out');
+  const first = await buildDataset({ sources: [root], outDir, modelDir, tokenizer, fimRate: 0 });
+  const ids = (m: typeof first.manifest) => (m.listing ?? []).map((f) => f.id);
+  assert.ok(ids(first.manifest).includes('src/mod7.ts'));
+  assert.equal(first.manifest.listing?.find((f) => f.id === '.env')?.skip, 'credential-file');
+  rmSync(join(root, 'src/mod7.ts'));
+  const second = await buildDataset({
+    sources: [root],
+    outDir,
+    modelDir,
+    tokenizer,
+    fimRate: 0,
+    exclude: ['/src/mod8.ts'],
+    include: ['/.env'],
+  });
+  assert.equal(ids(second.manifest).includes('src/mod7.ts'), false, 'a deleted file is gone');
+  assert.equal(second.manifest.listing?.find((f) => f.id === 'src/mod8.ts')?.skip, 'excluded');
+  const env = second.manifest.listing?.find((f) => f.id === '.env');
+  assert.equal(env?.skip, undefined, 'an include pattern naming a key file reads it');
+  assert.ok(env!.tokens > 0);
+  // The pattern naming .env adds it; it does not narrow the scan to it.
+  assert.ok(second.manifest.listing?.find((f) => f.id === 'src/mod1.ts')!.tokens > 0);
 });
