@@ -3,8 +3,8 @@
  * line and exits with code 2; `--json` prints machine-readable lines (the worker protocol's events).
  */
 import { spawn } from 'node:child_process';
-import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { UserError } from '../engine/errors';
 import { type CliIo, oneLineErrors } from './command';
 import { internalErrorLine, internalErrorsLogged } from './internalErrors';
@@ -93,16 +93,26 @@ function relaunchWithTunedMalloc(argv: string[]): Promise<number> | null {
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const PARENT_PIPE_ENV = 'LOCALTUNE_PARENT_PIPE';
 
-/** In the relaunched child: exit as soon as the parent's end of the pipe closes (the parent died). */
+/**
+ * In the relaunched child: end as soon as the parent's end of the pipe closes (the parent died).
+ * Watched from a worker thread, whose event loop runs while the main thread is busy building a
+ * graph or tokenizing (seconds on a big model); checkpoints are written atomically, so a kill
+ * at any moment loses at most the steps since the last one.
+ */
 function exitWithParent(): void {
   const fd = process.env[PARENT_PIPE_ENV];
   if (fd === undefined) return;
   delete process.env[PARENT_PIPE_ENV]; // not for processes this one starts
-  const pipe = new Socket({ fd: Number(fd), readable: true, writable: false });
-  pipe.on('error', () => process.exit(129));
-  pipe.on('close', () => process.exit(129));
-  pipe.resume();
-  pipe.unref();
+  const watcher = new Worker(
+    `const { Socket } = require('node:net');
+     const pipe = new Socket({ fd: ${Number(fd)}, readable: true, writable: false });
+     const end = () => process.kill(process.pid, 'SIGKILL');
+     pipe.on('close', end);
+     pipe.on('error', end);
+     pipe.resume();`,
+    { eval: true },
+  );
+  watcher.unref();
 }
 
 /** Writes to a stream that may close early (`localtune train | head -1`): the run goes on, quietly. */
