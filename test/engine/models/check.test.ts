@@ -18,6 +18,7 @@ import { loadModel } from '../../../src/engine/models';
 import { checkModelFolder, findNonFiniteWeight } from '../../../src/engine/models/check';
 import { scoreIds } from '../../../src/engine/train/score';
 import { train } from '../../../src/engine/train/trainer';
+import { shortRun } from '../realLayouts/oneStep';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-check-'));
 let n = 0;
@@ -138,28 +139,16 @@ test('a full fine-tune of the official GPT-2 layout writes save_pretrained names
   const model = loadModel(dir);
   const ids = Array.from({ length: 64 }, (_, i) => (i * 37) % 500);
   const out = join(tmp, 'full-run');
-  const done = await train({
-    model,
-    baseModelName: 'openai-community/gpt2',
-    train: { ids: Uint32Array.from(ids), weights: new Uint8Array(ids.length).fill(1) },
-    mode: 'full',
-    lora: { r: 4, alpha: 8, targets: [], dropout: 0, rslora: false },
-    steps: 1,
-    lr: 1e-2,
-    warmupSteps: 0,
-    minLrRatio: 1,
-    weightDecay: 0,
-    clipNorm: 1,
-    batchTokens: 32,
-    seqLen: 16,
-    microBatchTokens: 32,
-    evalEvery: 1000,
-    evalTokens: 32,
-    checkpointEvery: 1000,
-    seed: 1,
-    outDir: out,
-    threads: 1,
-  });
+  const done = await train(
+    shortRun(model, {
+      baseModelName: 'openai-community/gpt2',
+      ids,
+      mode: 'full',
+      steps: 1,
+      lr: 1e-2,
+      outDir: out,
+    }),
+  );
   const r = SafetensorsReader.open(join(done.finalDir, 'model.safetensors'));
   const written = r.names().sort();
   r.close();

@@ -21,6 +21,7 @@ import { loadTokenizer, type Tokenizer } from '../../../src/engine/tokenizer/tok
 import { scoreIds } from '../../../src/engine/train/score';
 import { train } from '../../../src/engine/train/trainer';
 import { CompletionClient } from '../../../src/jobs/completionClient';
+import { shortRun } from './oneStep';
 import { logprobAt, maxAbsDiff, transformersJs } from '../generate/fixtures';
 
 const PYTHON = '/usr/bin/python3';
@@ -77,29 +78,9 @@ for (const m of HUB_MODELS) {
     });
 
     await t.test('a LoRA training step runs and writes a PEFT adapter', async () => {
-      const stream = Array.from({ length: 8 }, () => ids).flat();
-      const done = await train({
-        model,
-        baseModelName: m.id,
-        train: { ids: Uint32Array.from(stream), weights: new Uint8Array(stream.length).fill(1) },
-        mode: 'lora',
-        lora: { r: 4, alpha: 8, targets: model.family.defaultLoraTargets, dropout: 0, rslora: false },
-        steps: 2,
-        lr: 5e-2,
-        warmupSteps: 0,
-        minLrRatio: 1,
-        weightDecay: 0,
-        clipNorm: 1,
-        batchTokens: 32,
-        seqLen: 16,
-        microBatchTokens: 32,
-        evalEvery: 1000,
-        evalTokens: 32,
-        checkpointEvery: 1000,
-        seed: 1,
-        outDir: run,
-        threads: 1,
-      });
+      const done = await train(
+        shortRun(model, { baseModelName: m.id, ids, mode: 'lora', steps: 2, lr: 5e-2, outDir: run }),
+      );
       assert.equal(done.finalDir, join(run, 'adapter'));
       const adapter = loadAdapter(done.finalDir);
       assert.equal(adapter.baseModel, m.id);
