@@ -14,7 +14,15 @@ export interface DatasetSample {
   tokens: number;
   /** How many of them carry loss. */
   lossTokens: number;
+  /**
+   * The text in runs of tokens with and without loss, when it has both (a chat rendered through its
+   * template: the assistant turns are what the model learns to say).
+   */
+  spans?: { text: string; loss: boolean }[];
 }
+
+/** Around the text a model is trained to produce, in a preview. */
+export const TRAINED_MARKS = ['⟦', '⟧'] as const;
 
 export interface DatasetPreview {
   datasetDir: string;
@@ -52,9 +60,17 @@ export function previewLines(p: DatasetPreview): string[] {
   const lines = datasetSummaryLines(p.manifest);
   if (p.requested > 0 && p.samples.length === 0)
     lines.push(`(no samples: model folder ${p.modelDir} not found)`);
+  if (p.samples.some((s) => s.spans))
+    lines.push(`(${TRAINED_MARKS.join('…')} marks what the model is trained to say: the assistant's turns)`);
   for (const [i, s] of p.samples.entries()) {
     lines.push(`--- sample ${i + 1}: ${s.tokens} tokens, ${s.lossTokens} with loss`);
-    lines.push(s.text.length > 400 ? `${s.text.slice(0, 400)}…` : s.text);
+    const text = s.spans ? markedText(s.spans) : s.text;
+    lines.push(text.length > 400 ? `${text.slice(0, 400)}…` : text);
   }
   return lines;
+}
+
+/** The sample's text with the trained spans between TRAINED_MARKS. */
+export function markedText(spans: { text: string; loss: boolean }[]): string {
+  return spans.map((s) => (s.loss ? `${TRAINED_MARKS[0]}${s.text}${TRAINED_MARKS[1]}` : s.text)).join('');
 }

@@ -39,12 +39,32 @@ export async function decodeSamples(
     if (train.ids[i] !== manifest.tokenizer.eosId) continue;
     let loss = 0;
     for (let j = start; j <= i; j++) loss += train.weights[j];
+    const ids = [...train.ids.subarray(start, i)];
+    const weights = train.weights.subarray(start, i);
+    const mixed = weights.some((w) => w > 0) && weights.some((w) => w === 0);
     samples.push({
-      text: tokenizer.decode([...train.ids.subarray(start, i)]),
+      text: tokenizer.decode(ids),
       tokens: i + 1 - start,
       lossTokens: loss,
+      spans: mixed ? lossSpans(ids, weights, tokenizer.decode) : undefined,
     });
     start = i + 1;
   }
   return samples;
+}
+
+/** Runs of tokens with and without loss, each decoded. */
+export function lossSpans(
+  ids: number[],
+  weights: ArrayLike<number>,
+  decode: (ids: number[]) => string,
+): { text: string; loss: boolean }[] {
+  const spans: { text: string; loss: boolean }[] = [];
+  let from = 0;
+  for (let j = 1; j <= ids.length; j++) {
+    if (j < ids.length && weights[j] > 0 === weights[from] > 0) continue;
+    spans.push({ text: decode(ids.slice(from, j)), loss: weights[from] > 0 });
+    from = j;
+  }
+  return spans;
 }
