@@ -39,7 +39,13 @@ import { DEFAULT_MAX_FILE_BYTES, WorkspaceScanner } from './scan';
 import type { ScrubAllow, ScrubFinding, SecretKind } from './scrub';
 import { countSkip, type SkipCounts } from './skips';
 import { processFile, readSourceFile, sourceKind, type SourceDoc, type SourceKind } from './sources';
-import { splitByFile, splitByRecency, type SplitMethod } from './split';
+import {
+  DEFAULT_HOLDOUT_FLOOR,
+  splitByFile,
+  splitByRecency,
+  withHoldOutFloor,
+  type SplitMethod,
+} from './split';
 import { SampleEncoder } from './tokenize';
 
 export interface BuildOptions {
@@ -461,9 +467,32 @@ function renderAgain(
   return doc;
 }
 
+/**
+ * Tokens per split key, estimated before tokenizing (a file's bytes / 4; a record 64): the same for
+ * a fresh and an incremental build, so both split alike.
+ */
+function approximateTokens(kept: DocRef[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const r of kept) {
+    let n: number;
+    try {
+      n = r.doc.line === null ? Math.ceil(statSync(r.absPath).size / 4) : 64;
+    } catch {
+      n = 0;
+    }
+    sizes.set(r.splitKey, (sizes.get(r.splitKey) ?? 0) + n);
+  }
+  return sizes;
+}
+
 function splitKept(kept: DocRef[], method: SplitMethod, valFraction: number, seed: number): Set<string> {
   const keys = [...new Set(kept.map((r) => r.splitKey))];
-  if (method === 'file') return splitByFile(keys, valFraction, seed);
+  if (method === 'file')
+    // Sized by tokens: a floor of held-out tokens and files, topped up in the draw's stable order.
+    return withHoldOutFloor(splitByFile(keys, valFraction, seed), keys, seed, {
+      sizes: approximateTokens(kept),
+      ...DEFAULT_HOLDOUT_FLOOR,
+    });
   // Recency applies to workspace files (git knows them); records and loose files split by draw.
   const val = new Set<string>();
   const byRoot = new Map<string, Map<string, string>>();

@@ -89,3 +89,45 @@ function git(cwd: string, args: string[]): string {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
 }
+
+/** The held-out set's floor: enough tokens and files to judge a run on (DEFAULT_HOLDOUT_FLOOR). */
+export interface HoldOutFloor {
+  /** Each key's size in tokens (estimated where not tokenized yet). */
+  sizes: Map<string, number>;
+  minTokens: number;
+  minFiles: number;
+  /** The held-out side never takes more than this share of all tokens (train keeps the rest). */
+  maxShare: number;
+}
+
+/** One file of a few hundred tokens judges nothing: at least ~4k tokens over 3 files, at most 30%. */
+export const DEFAULT_HOLDOUT_FLOOR = { minTokens: 4096, minFiles: 3, maxShare: 0.3 };
+
+/**
+ * Tops up a drawn held-out set to the floor, taking keys in the order of their seeded draw (the same
+ * per key whatever else exists), so adding a file moves at most the file at the margin.
+ */
+export function withHoldOutFloor(
+  val: Set<string>,
+  keys: string[],
+  seed: number,
+  floor: HoldOutFloor,
+): Set<string> {
+  const size = (k: string) => floor.sizes.get(k) ?? 0;
+  const total = keys.reduce((s, k) => s + size(k), 0);
+  const cap = total * floor.maxShare;
+  let tokens = [...val].reduce((s, k) => s + size(k), 0);
+  const split = new Rng(seed).fork('split');
+  const ranked = keys
+    .filter((k) => !val.has(k))
+    .map((key) => ({ key, u: split.fork(key).next() }))
+    .sort((a, b) => a.u - b.u || (a.key < b.key ? -1 : 1));
+  const out = new Set(val);
+  for (const { key } of ranked) {
+    if (tokens >= floor.minTokens && out.size >= floor.minFiles) break;
+    if (tokens + size(key) > cap || out.size + 1 >= keys.length) break;
+    out.add(key);
+    tokens += size(key);
+  }
+  return out;
+}
