@@ -8,7 +8,7 @@
  * checkpoints carry (GPT-2's causal masks, rotary `inv_freq`) are never asked for, and are listed
  * so a folder check can tell them from tensors it does not know.
  */
-import type { ModelWeights, TensorHeader } from '../formats/weights';
+import type { ModelWeights } from '../formats/weights';
 
 export interface WeightNaming {
   /** The base model's attribute name, with its dot: `transformer.` (GPT-2, GPTBigCode), `model.`. */
@@ -33,27 +33,23 @@ export function resolveWeights(weights: ModelWeights, naming: WeightNaming): Res
   const { basePrefix } = naming;
   const stored = weights.names();
   const prefixed = stored.some((n) => n.startsWith(basePrefix));
-  const fileName = (name: string): string | undefined => {
-    const candidate = !prefixed && name.startsWith(basePrefix) ? name.slice(basePrefix.length) : name;
-    return weights.header(candidate) ? candidate : undefined;
-  };
-  /** The file's own name when it does not resolve, so the reader's error lists what the file has. */
-  const orStored = (name: string) =>
-    fileName(name) ?? (!prefixed && name.startsWith(basePrefix) ? name.slice(basePrefix.length) : name);
+  /** Where a save_pretrained name would sit in this file (whether or not it is there). */
+  const inFile = (name: string) =>
+    !prefixed && name.startsWith(basePrefix) ? name.slice(basePrefix.length) : name;
+  const fileName = (name: string) => (weights.header(inFile(name)) ? inFile(name) : undefined);
+  const isIgnored = (n: string) => naming.ignored.some((re) => re.test(n));
   return {
     prefixed,
     fileName,
     storedNames: () => stored,
-    isIgnored: (n) => naming.ignored.some((re) => re.test(n)),
-    read: (name) => weights.read(orStored(name)),
-    header: (name): TensorHeader | undefined => {
-      const f = fileName(name);
-      return f === undefined ? undefined : weights.header(f);
-    },
+    isIgnored,
+    // An absent name reaches the reader as the file would spell it, so its error lists the file's.
+    read: (name) => weights.read(inFile(name)),
+    header: (name) => weights.header(inFile(name)),
     // save_pretrained names: what a full fine-tune writes back.
     names: () =>
       stored
-        .filter((n) => !naming.ignored.some((re) => re.test(n)))
+        .filter((n) => !isIgnored(n))
         .map((n) => (prefixed || n.startsWith('lm_head.') ? n : basePrefix + n)),
     close: () => weights.close(),
   };
