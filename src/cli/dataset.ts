@@ -2,7 +2,8 @@
  * `localtune dataset build|show`: builds a dataset folder from workspace folders and files, and
  * shows a built one (stats and a few decoded samples). Routed here by main.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { buildDataset } from '../data/build';
 import type { ScrubAllow } from '../data/scrub';
 import { SPLIT_METHODS, type SplitMethod } from '../data/split';
@@ -81,8 +82,17 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
     throw new UserError(`--split ${split}: use ${SPLIT_METHODS.map((m) => `"${m}"`).join(', ')}`);
 
   const json = values.json === true;
-  const warn = (message: string) =>
-    json ? io.out(JSON.stringify({ type: 'warning', message })) : io.err(`warning: ${message}`);
+  // A record of a file named in --from that cannot be read is an error (`file:line: reason`), as in
+  // train; in a scanned folder it is skipped and counted (the manifest lists it).
+  const named = new Set(
+    values.from.filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile()).map((f) => resolve(f)),
+  );
+  const warn = (message: string) => {
+    const at = /^(.+):\d+: /.exec(message);
+    if (at && named.has(resolve(at[1]))) throw new UserError(message);
+    if (json) io.out(JSON.stringify({ type: 'warning', message }));
+    else io.err(`warning: ${message}`);
+  };
   const sources = values.from;
   const result = await withOutputFolder(out, 'localtune dataset build', () =>
     buildDataset({

@@ -7,7 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockFileOf } from '../../src/engine/formats/lock';
@@ -19,7 +27,7 @@ interface Case {
   argv: string[];
   /** A folder the command would write: it must not exist afterwards (nor its lock). */
   out?: string;
-  /** A file given where a folder is wanted: it must be unchanged afterwards. */
+  /** A file given where a folder is wanted, or an existing output folder: unchanged afterwards. */
   untouched?: string;
 }
 
@@ -210,7 +218,34 @@ function pathCases(): Case[] {
   );
   add('export --out a file', ['export', '--model', c.model, '--out', outFile], { untouched: outFile });
   add('export --out an existing folder', ['export', '--model', c.model, '--out', c.dataset]);
+  // A JSONL file named in --from with a malformed line: file:line, exit 2 (as in train).
   let out = freshOut();
+  add(
+    'dataset build --from a malformed JSONL file',
+    ['dataset', 'build', '--from', malformedJsonl(), '--model', c.model, '--out', out],
+    { out },
+  );
+  const unusable = join(root, 'unusable');
+  mkdirSync(unusable, { recursive: true });
+  writeFileSync(join(unusable, 'blob.bin'), readFileSync(binaryFile()));
+  out = freshOut();
+  add(
+    'dataset build --from nothing usable',
+    ['dataset', 'build', '--from', unusable, '--model', c.model, '--out', out],
+    { out },
+  );
+  // A failed rebuild of an existing dataset leaves it as it was (cache/ included).
+  add(
+    'dataset build over an existing dataset, failing',
+    ['dataset', 'build', '--from', unusable, '--model', c.model, '--out', c.dataset],
+    { untouched: c.dataset },
+  );
+  add(
+    'dataset build over an existing dataset, a malformed JSONL file',
+    ['dataset', 'build', '--from', malformedJsonl(), '--model', c.model, '--out', c.dataset],
+    { untouched: c.dataset },
+  );
+  out = freshOut();
   add(
     'dataset build --from missing',
     ['dataset', 'build', '--from', missing, '--model', c.model, '--out', out],
@@ -410,11 +445,20 @@ function badTokenizerModel(): string {
   return dir;
 }
 
+/** Every file under `path` (or the file) with its bytes, as one string to compare. */
+function snapshot(path: string): string {
+  if (!statSync(path).isDirectory()) return readFileSync(path, 'base64');
+  return readdirSync(path, { recursive: true, encoding: 'utf8' })
+    .sort()
+    .map((f) => (statSync(join(path, f)).isDirectory() ? f : `${f}:${readFileSync(join(path, f), 'base64')}`))
+    .join('\n');
+}
+
 /** Runs each case and lists every one that broke a rule (all of them, not just the first). */
 async function runCases(cases: Case[]): Promise<void> {
   const broken: string[] = [];
   for (const k of cases) {
-    const before = k.untouched ? readFileSync(k.untouched, 'utf8') : undefined;
+    const before = k.untouched ? snapshot(k.untouched) : undefined;
     const r = await cli(...k.argv);
     const why: string[] = [];
     if (r.code !== 2) why.push(`exit ${r.code}`);
@@ -423,7 +467,7 @@ async function runCases(cases: Case[]): Promise<void> {
       why.push('a stack trace or internal error');
     if (k.out && existsSync(k.out)) why.push(`${k.out} was written`);
     if (k.out && existsSync(lockFileOf(k.out))) why.push('its lock was left');
-    if (k.untouched && readFileSync(k.untouched, 'utf8') !== before) why.push(`${k.untouched} changed`);
+    if (k.untouched && snapshot(k.untouched) !== before) why.push(`${k.untouched} changed`);
     if (why.length) broken.push(`${k.name}: ${why.join(', ')} — ${r.err.join(' | ').slice(0, 300)}`);
   }
   assert.deepEqual(broken, [], `\n${broken.join('\n')}`);
