@@ -59,6 +59,21 @@ export interface EvalReport {
   /** The dataset in one line, for the model card (sources, split, scrubbing). */
   dataSummary: string;
   seconds: number;
+  /** For chat runs: held-out conversations, base vs tuned (src/jobs/chatEval.ts). */
+  chat?: ChatFigures;
+}
+
+/** Held-out conversations: the loss on the assistant's turns, and each model's reply to the prompts. */
+export interface ChatFigures {
+  /** The file the conversations came from, and how many. */
+  file: string;
+  conversations: number;
+  base: { loss: number | null; perplexity: number | null; tokens: number };
+  tuned: { loss: number | null; perplexity: number | null; tokens: number } | null;
+  /** Side by side: the conversation's last user turn, the reply it had, and what each model said (masked). */
+  samples: { prompt: string; expected: string; base: string; tuned: string | null }[];
+  /** Secrets masked in the models' replies. */
+  masked: number;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -89,6 +104,21 @@ export function figureRows(r: EvalReport): { label: string; base: string; tuned:
     row('completion edit similarity', 'sim'),
     row('accepted characters per completion', 'acc'),
     row('completion latency p50 / p90', 'lat'),
+    ...chatRows(r.chat),
+  ];
+}
+
+/** The chat figures as rows (none for runs without them). */
+function chatRows(c: ChatFigures | undefined): { label: string; base: string; tuned: string | null }[] {
+  if (!c) return [];
+  const tuned = (f: (s: NonNullable<ChatFigures['tuned']>) => string) => (c.tuned ? f(c.tuned) : null);
+  return [
+    { label: 'held-out conversations loss', base: fixed(c.base.loss), tuned: tuned((t) => fixed(t.loss)) },
+    {
+      label: 'held-out conversations perplexity',
+      base: fixed(c.base.perplexity, 2),
+      tuned: tuned((t) => fixed(t.perplexity, 2)),
+    },
   ];
 }
 
