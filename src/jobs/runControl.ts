@@ -4,8 +4,10 @@
  * the attached host keeps touching. A worker whose lease goes stale — the editor was closed, not
  * reloaded — stops by itself with a checkpoint. A reloaded window renews the lease within seconds.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WORKER_ENV } from './fork';
 
 export const STOP_FILE = 'stop.request';
 export const LEASE_FILE = 'host.lease';
@@ -76,4 +78,43 @@ export class HostLease {
   dispose(): void {
     clearInterval(this.timer);
   }
+}
+
+/** The training worker's arguments: run detached on a run folder, or launch such a run and exit. */
+export const DETACHED_TRAIN_ARG = '--detached-train';
+export const LAUNCH_ARG = '--launch-detached';
+
+/**
+ * Starts a detached training worker on `runDir` (its run.json holds the spec) that no host's process
+ * tree contains: a launcher process starts it and exits at once, so an editor that kills its
+ * extension host's whole tree on reload leaves the training alone. Returns the trainer's pid.
+ */
+export function startDetachedTraining(
+  workerPath: string,
+  runDir: string,
+  o: { leaseMs: number; env?: NodeJS.ProcessEnv; execArgv?: string[] },
+): number {
+  const execArgv = o.execArgv ?? (workerPath.endsWith('.ts') ? ['--import', 'tsx'] : []);
+  const r = spawnSync(process.execPath, [...execArgv, workerPath, LAUNCH_ARG, runDir], {
+    env: { ...process.env, ...o.env, ...WORKER_ENV, [LEASE_ENV]: String(o.leaseMs) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const pid = Number(r.stdout?.trim().split('\n').at(-1));
+  if (r.status !== 0 || !Number.isInteger(pid) || pid <= 0)
+    throw new Error(`the training worker did not start: ${(r.stderr || r.error?.message || '').slice(-500)}`);
+  return pid;
+}
+
+/** In the launcher: the trainer itself, detached, its output appended to the run's worker.log. */
+export function launchDetached(runDir: string): number {
+  const log = openSync(join(runDir, WORKER_LOG), 'a');
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], DETACHED_TRAIN_ARG, runDir], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+  });
+  closeSync(log);
+  child.unref();
+  return child.pid!;
 }

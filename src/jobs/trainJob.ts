@@ -18,7 +18,7 @@ import {
   type WorkerMessage,
 } from './protocol';
 import { isProcessAlive, writeRunRecord } from './runs';
-import { HostLease, LEASE_ENV, WORKER_LOG } from './runControl';
+import { startDetachedTraining, touchLease } from './runControl';
 import type { TrainSpec } from './trainSpec';
 
 export { WORKER_ENV } from './fork';
@@ -48,7 +48,7 @@ export interface WorkerJobOptions {
   stopTimeoutMs?: number;
   /** Silence after which listeners hear `onStall` (default 60 s; the worker heartbeats every 2 s). */
   stallMs?: number;
-  /** Run detached (outliving the host), its output appended to this file (fork.ts). */
+  /** Run detached, its output appended to this file (fork.ts). */
   detachedLog?: string;
 }
 
@@ -266,37 +266,15 @@ export class TrainingSlot {
 
   /**
    * Starts a training job for `runDir` and records it in run.json, or throws JobBusyError.
-   * run.json is kept current as the job ends, whoever watches it. `leaseMs`: the worker runs
-   * detached and outlives this host (runControl.ts); this host holds its lease while it watches.
+   * run.json is kept current as the job ends, whoever watches it.
    */
-  start(
-    runDir: string,
-    title: string,
-    spec: TrainSpec,
-    o: Omit<WorkerJobOptions, 'job'> & { leaseMs?: number },
-  ): WorkerJob {
-    const busy = this.active?.runDir ?? this.foreignRun();
-    if (busy)
-      throw new JobBusyError(
-        `A fine-tuning job is already running in this workspace (${busy.split(/[\\/]/).pop()}). Stop it first, or wait for it to finish.`,
-      );
-    const { leaseMs, ...options } = o;
-    let lease: HostLease | undefined;
-    if (leaseMs !== undefined) {
-      lease = new HostLease(runDir, leaseMs);
-      options.env = { ...options.env, [LEASE_ENV]: String(leaseMs) };
-      options.detachedLog = join(runDir, WORKER_LOG);
-    }
-    const job = new WorkerJob({ ...options, job: { kind: 'train', spec } });
+  start(runDir: string, title: string, spec: TrainSpec, o: Omit<WorkerJobOptions, 'job'>): WorkerJob {
+    this.refuseIfBusy();
+    const job = new WorkerJob({ ...o, job: { kind: 'train', spec } });
     this.current = { job, runDir };
     writeRunRecord(runDir, { title, spec, status: 'running', pid: job.pid });
-    mkdirSync(dirname(this.lockPath), { recursive: true });
-    writeFileSync(
-      this.lockPath,
-      JSON.stringify({ pid: job.pid ?? 0, hostPid: this.hostPid, runDir } satisfies LockFile),
-    );
+    this.lock(job.pid ?? 0, runDir);
     void job.outcome.then((outcome) => {
-      lease?.dispose();
       if (outcome.status === 'failed')
         writeRunRecord(runDir, {
           status: 'failed',
@@ -312,6 +290,39 @@ export class TrainingSlot {
       if (this.current?.job === job) rmSync(this.lockPath, { force: true });
     });
     return job;
+  }
+
+  /**
+   * Starts a training worker that outlives this host (runControl.ts: outside its process tree,
+   * leased, followed through the run folder) and records it; returns its pid. The worker writes
+   * run.json as it ends; follow it with AttachedRun.
+   */
+  startDetached(
+    runDir: string,
+    title: string,
+    spec: TrainSpec,
+    o: { workerPath: string; leaseMs: number; env?: NodeJS.ProcessEnv; execArgv?: string[] },
+  ): number {
+    this.refuseIfBusy();
+    writeRunRecord(runDir, { title, spec, status: 'running' });
+    touchLease(runDir); // held from the start: the worker must not find a lapsed lease
+    const pid = startDetachedTraining(o.workerPath, runDir, o);
+    writeRunRecord(runDir, { pid });
+    this.lock(pid, runDir);
+    return pid;
+  }
+
+  private refuseIfBusy(): void {
+    const busy = this.active?.runDir ?? this.runningJob()?.runDir;
+    if (busy)
+      throw new JobBusyError(
+        `A fine-tuning job is already running in this workspace (${busy.split(/[\\/]/).pop()}). Stop it first, or wait for it to finish.`,
+      );
+  }
+
+  private lock(pid: number, runDir: string): void {
+    mkdirSync(dirname(this.lockPath), { recursive: true });
+    writeFileSync(this.lockPath, JSON.stringify({ pid, hostPid: this.hostPid, runDir } satisfies LockFile));
   }
 }
 

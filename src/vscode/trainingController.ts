@@ -84,14 +84,15 @@ export class TrainingController implements vscode.Disposable {
   ): string | undefined {
     const runDir = spec.outDir ?? join(runsRoot(workspace), newRunId());
     const full: TrainSpec = { ...spec, outDir: runDir };
-    let job: WorkerJob;
+    let job: TrainingJob;
     try {
-      // Leased: the worker outlives a window reload, and this window re-attaches (reattach()).
-      job = this.slot(workspace).start(runDir, title, full, {
+      // Detached and leased: the worker outlives a window reload; this window follows it through
+      // the run folder, and so does the window after a reload (reattach()).
+      const pid = this.slot(workspace).startDetached(runDir, title, full, {
         workerPath: this.host.workerPath,
-        stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
         leaseMs: DEFAULT_LEASE_MS,
       });
+      job = this.follow(runDir, pid);
     } catch (err) {
       if (err instanceof JobBusyError) {
         void vscode.window.showWarningMessage(err.message, 'Show dashboard').then((pick) => {
@@ -120,16 +121,20 @@ export class TrainingController implements vscode.Disposable {
     const found = this.slot(workspace).runningJob();
     if (!found) return undefined;
     const title = readRunRecord(found.runDir)?.title ?? found.runDir;
-    const job = new AttachedRun(found.runDir, found.pid, {
-      stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
-      leaseMs: DEFAULT_LEASE_MS,
-    });
+    const job = this.follow(found.runDir, found.pid);
     this.current = { job, runDir: found.runDir, title };
     this.host.log.info(`re-attached to ${title} in ${found.runDir} (worker pid ${found.pid})`);
     this.changed.fire();
     void vscode.commands.executeCommand('setContext', 'localtune.training', true);
     this.watch(job, found.runDir, title);
     return found.runDir;
+  }
+
+  private follow(runDir: string, pid: number): AttachedRun {
+    return new AttachedRun(runDir, pid, {
+      stopTimeoutMs: settings().training.stopTimeoutSeconds * 1000,
+      leaseMs: DEFAULT_LEASE_MS,
+    });
   }
 
   /** Continues a stopped (or crashed) run from its newest checkpoint. */

@@ -1,5 +1,5 @@
-// Training that survives its host: a real leased worker (detached, output to worker.log) keeps
-// stepping after its host's IPC channel closes (a window reload), a second host re-attaches through
+// Training that survives its host: a real leased worker, started outside this process's tree
+// (output to worker.log), keeps stepping once its host lets go (a window reload), a host re-attaches through
 // the run folder (AttachedRun: new metrics lines become events, Stop is the stop file, run.json says
 // how it ended), and a worker whose lease nobody renews (the editor closed) stops by itself with a
 // checkpoint.
@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { AttachedRun } from '../../src/jobs/attachedRun';
-import { forkWorker } from '../../src/jobs/fork';
-import { PROTOCOL_VERSION, type WorkerMessage } from '../../src/jobs/protocol';
-import { HostLease, LEASE_ENV, STOP_FILE, WORKER_LOG } from '../../src/jobs/runControl';
-import { isProcessAlive, readRunRecord, summarizeRun, writeRunRecord } from '../../src/jobs/runs';
+import { HostLease, STOP_FILE } from '../../src/jobs/runControl';
+import { isProcessAlive, readMetrics, readRunRecord, summarizeRun } from '../../src/jobs/runs';
+import { JobBusyError, TrainingSlot } from '../../src/jobs/trainJob';
 import type { TrainSpec } from '../../src/jobs/trainSpec';
 
 const WORKER = join(__dirname, '../../src/jobs/workers/train.ts');
@@ -43,27 +42,29 @@ function spec(name: string): TrainSpec {
   };
 }
 
-/** Starts a leased worker the way TrainingSlot does, waits for `steps` steps, then drops the IPC channel. */
+/**
+ * Starts a detached worker as the editor does (TrainingSlot.startDetached: a launcher starts it
+ * outside this process's tree), holds its lease until it has taken `steps` steps, then lets go —
+ * this host is gone (its window reloads or closes).
+ */
 async function startAndLeave(s: TrainSpec, leaseMs: number, steps: number): Promise<number> {
-  writeRunRecord(s.outDir, { title: s.outDir, spec: s, status: 'running' });
-  const lease = new HostLease(s.outDir, leaseMs); // held while this host is there
-  const child = forkWorker(WORKER, {
-    env: { [LEASE_ENV]: String(leaseMs) },
-    detachedLog: join(s.outDir, WORKER_LOG),
-  });
-  writeRunRecord(s.outDir, { pid: child.pid });
-  await new Promise<void>((resolve) => {
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'ready')
-        child.send({ v: PROTOCOL_VERSION, type: 'start', job: { kind: 'train', spec: s } });
-      if (m.type === 'step' && m.step >= steps) resolve();
-    });
-  });
-  child.disconnect(); // the host is gone (its window reloads or closes)
+  const slot = TrainingSlot.forWorkspace(join(s.outDir, 'ws'));
+  const lease = new HostLease(s.outDir, leaseMs);
+  const pid = slot.startDetached(s.outDir, s.outDir, s, { workerPath: WORKER, leaseMs });
+  assert.equal(readRunRecord(s.outDir)?.pid, pid);
+  assert.deepEqual(slot.runningJob(), { runDir: s.outDir, pid });
+  assert.throws(
+    () => slot.startDetached(s.outDir, 'again', s, { workerPath: WORKER, leaseMs }),
+    JobBusyError,
+  );
+  const deadline = Date.now() + 90_000;
+  while (lastStep(s.outDir) < steps && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   lease.dispose();
-  child.unref();
-  return child.pid!;
+  return pid;
 }
+
+const lastStep = (runDir: string) =>
+  readMetrics(runDir).reduce((m, e) => (e.type === 'step' ? Math.max(m, e.step) : m), 0);
 
 test('a leased worker outlives its host; a new host re-attaches, sees new steps, and stops it with a checkpoint', async () => {
   const s = spec('run-reattach');

@@ -21,7 +21,15 @@ import {
 } from '../protocol';
 import { previewDataset } from '../datasetSamples';
 import { readRunRecord, writeRunRecord } from '../runs';
-import { clearStopRequest, isLeaseExpired, isStopRequested, LEASE_ENV } from '../runControl';
+import {
+  clearStopRequest,
+  DETACHED_TRAIN_ARG,
+  isLeaseExpired,
+  isStopRequested,
+  launchDetached,
+  LAUNCH_ARG,
+  LEASE_ENV,
+} from '../runControl';
 import { calibrate } from '../estimate';
 import { trainOptionsFrom } from '../trainSpec';
 
@@ -147,12 +155,15 @@ function onMessage(m: unknown): void {
     return;
   }
   current = m.job.kind;
-  const job = m.job;
+  start(m.job);
+}
+
+function start(job: JobRequest): void {
   run(job).then(
     () => finish(0),
     (err) => {
       fail(err);
-      // A detached worker may have no host left to record the failure: the run folder says it.
+      // A detached worker has no host to record the failure: the run folder says it.
       if (job.kind === 'train' && readRunRecord(job.spec.outDir)) {
         const e = err as Error;
         writeRunRecord(job.spec.outDir, {
@@ -178,7 +189,23 @@ const heartbeat = setInterval(() => {
   send(tag({ type: 'heartbeat', rss: mem.rss, heapUsed: mem.heapUsed, uptime: process.uptime() }));
 }, HEARTBEAT_MS);
 
-if (!process.send) {
+const detached = process.argv.indexOf(DETACHED_TRAIN_ARG);
+const launch = process.argv.indexOf(LAUNCH_ARG);
+if (launch > 0) {
+  // The first of a double fork: start the trainer outside the host's process tree, say its pid, go.
+  process.stdout.write(`${launchDetached(process.argv[launch + 1])}\n`);
+  process.exit(0);
+} else if (detached > 0) {
+  // The detached trainer: the run folder's run.json holds the spec; metrics, run.json and the
+  // stop and lease files are all it shares with whichever window follows it.
+  current = 'train';
+  const record = readRunRecord(process.argv[detached + 1]);
+  if (!record) {
+    process.stderr.write(`localtune worker: no run.json in ${process.argv[detached + 1]}\n`);
+    process.exit(2);
+  }
+  start({ kind: 'train', spec: record.spec });
+} else if (!process.send) {
   process.stderr.write('localtune worker: start me with child_process.fork (no IPC channel)\n');
   process.exit(2);
 }
@@ -194,4 +221,4 @@ process.on('uncaughtException', (err) => {
   fail(err);
   finish(1);
 });
-send(tag({ type: 'ready', pid: process.pid }));
+if (process.send) send(tag({ type: 'ready', pid: process.pid }));

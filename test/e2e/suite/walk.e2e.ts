@@ -132,7 +132,14 @@ describe('LocalTune new-user walk', function () {
       await waitFor(
         'the re-attached run',
         () => api.training.activeRun === run || summarizeRun(run).status === 'finished',
-      );
+      ).catch((err: Error) => {
+        // What the run folder says, for the failure message.
+        const lock = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.localtune', 'train.lock');
+        const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').slice(-1500) : '(none)');
+        throw new Error(
+          `${err.message}; activeRun ${api.training.activeRun}; run.json ${read(join(run, 'run.json'))}; lock ${read(lock)}; worker.log ${read(join(run, 'worker.log'))}`,
+        );
+      });
       await vscode.commands.executeCommand('localtune.showDashboard', run);
       const shown = await waitFor(
         'the dashboard to draw steps past the reload',
