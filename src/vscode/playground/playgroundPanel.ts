@@ -18,7 +18,7 @@ import type {
 } from '../../../webview/protocol';
 import type { ChatService } from '../chat/chatService';
 import { readConversation, saveConversation } from './conversations';
-import { playgroundHtml } from './html';
+import { dashboardHtml, makeNonce } from '../dashboard/html';
 
 /** The models a Playground compares (either may be absent: a model alone answers alone). */
 export interface PlaygroundModels {
@@ -88,10 +88,13 @@ export class PlaygroundPanel {
     };
     const web = panel.webview;
     const uri = (...p: string[]) => web.asWebviewUri(vscode.Uri.joinPath(o.extensionUri, ...p)).toString();
-    web.html = playgroundHtml({
+    // Strict CSP: script and styles only from the extension's folders, with a nonce.
+    web.html = dashboardHtml({
       cspSource: web.cspSource,
+      nonce: makeNonce(),
       script: uri('dist', 'webview', 'playground.js'),
       styles: [uri('media', 'playground.css')],
+      title: 'Playground',
     });
     this.disposables.push(
       web.onDidReceiveMessage((m: PlaygroundPageMessage) => void this.onMessage(m)),
