@@ -158,6 +158,7 @@ function pathCases(): Case[] {
     ['a folder that is not an adapter', folder],
     ['an adapter of another model', c.otherAdapter],
     ['a run folder, not its adapter', c.otherRun],
+    ['an adapter holding NaN', c.nanAdapter],
   ] as const) {
     let out = freshOut();
     add(`train --adapter ${what}`, [...train(out), '--model', c.model, '--adapter', p], { out });
@@ -391,6 +392,16 @@ function badModelCases(): Case[] {
       },
     );
   }
+  // Finite weights whose logits overflow: score refuses NaN, export's check of the exported graph refuses.
+  const overflowOut = freshOut();
+  cases.push(
+    { name: 'score: logits overflow', argv: ['score', '--model', c.overflowModel, '--ids', '1,2,3'] },
+    {
+      name: 'export: logits overflow',
+      argv: ['export', '--model', c.overflowModel, '--out', overflowOut],
+      out: overflowOut,
+    },
+  );
   // A tokenizer.json that does not load is not copied into an export.
   const out = freshOut();
   cases.push({

@@ -29,6 +29,10 @@ export interface Corpus {
   otherAdapter: string;
   /** A LoRA run on `model` with one checkpoint. */
   run: string;
+  /** `run`'s adapter with NaN values. */
+  nanAdapter: string;
+  /** Finite weights so large that the logits overflow: only running the model shows it. */
+  overflowModel: string;
   /** Damaged copies of `model`, by what is wrong. */
   badModels: Record<string, string>;
   /** Damaged copies of `dataset`, by what is wrong. */
@@ -67,6 +71,14 @@ export async function makeCorpus(root: string): Promise<Corpus> {
     otherRun,
     otherAdapter: join(otherRun, 'adapter'),
     run,
+    nanAdapter: copy(join(run, 'adapter'), join(root, 'nan-adapter'), (d) =>
+      rewriteTensors(join(d, 'adapter_model.safetensors'), (t) => {
+        for (const v of Object.values(t)) (v.data as Float32Array).fill(NaN);
+      }),
+    ),
+    overflowModel: copy(model, join(root, 'model-overflow'), (d) =>
+      rewriteWeights(d, (t) => (t['transformer.h.0.attn.c_attn.weight'].data as Float32Array).fill(3e38)),
+    ),
     badModels: badModels(root, model),
     badDatasets: badDatasets(root, dataset),
   };
@@ -85,7 +97,10 @@ function copy(from: string, to: string, damage: (dir: string) => void): string {
 
 /** Rewrites model.safetensors with `change` applied to its tensors. */
 function rewriteWeights(dir: string, change: (t: Record<string, WritableTensor>) => void): void {
-  const file = join(dir, 'model.safetensors');
+  rewriteTensors(join(dir, 'model.safetensors'), change);
+}
+
+function rewriteTensors(file: string, change: (t: Record<string, WritableTensor>) => void): void {
   const r = SafetensorsReader.open(file);
   const tensors: Record<string, WritableTensor> = {};
   for (const n of r.names()) tensors[n] = { dtype: 'F32', shape: r.info(n).shape, data: r.readFloat32(n) };

@@ -223,6 +223,10 @@ async function checkExported(
     const diff = Math.abs(got - expected[t]);
     worst = Number.isNaN(diff) ? Infinity : Math.max(worst, diff / Math.max(1, Math.abs(expected[t])));
   }
+  if (worst === Infinity)
+    throw new UserError(
+      `${model.dir}: the model gives NaN or infinite log-probabilities (weights that overflow, or are not finite); nothing was written`,
+    );
   if (!(worst <= tolerance))
     throw new UserError(
       `${model.dir}: the exported graph disagrees with the training graph (log-probability off by ${worst.toPrecision(3)}, allowed ${tolerance.toPrecision(3)}); nothing was written — are its weights finite and as config.json says?`,

@@ -51,5 +51,8 @@ function baseShape(model: LoadedModel, weight: string, where: string, name: stri
 export function loadAdapterFor(model: LoadedModel, dir: string): Adapter {
   const adapter = loadAdapter(dir);
   checkAdapterFits(model, adapter.values, adapter.settings.r, dir);
+  for (const [name, { data }] of adapter.values)
+    if (!data.every(Number.isFinite))
+      throw new UserError(`${dir}: ${name} holds NaN or infinite values; the adapter is damaged`);
   return adapter;
 }
