@@ -34,7 +34,7 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
   const bad = logprobs.find((p) => !Number.isFinite(p));
   if (bad !== undefined)
     throw new UserError(
-      `${modelDir}: the model's log-probabilities came out ${bad}: its weights${values.adapter ? " (or the adapter's)" : ''} hold NaN or infinite values`,
+      `${modelDir}: the model's log-probabilities came out ${bad}: its weights${values.adapter ? " (or the adapter's)" : ''} hold NaN or infinite values, or overflow`,
     );
   if (values.json) io.out(JSON.stringify({ ids, logprobs }));
   else {
