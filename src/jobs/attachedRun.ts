@@ -4,7 +4,7 @@
  * Stop writes the stop file the trainer polls, and run.json says how it ended. While attached the
  * host holds the run's lease (runControl.ts), so the worker keeps going.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent } from '../engine/train/events';
 import { PROTOCOL_VERSION, tag, type WorkerMessage } from './protocol';
@@ -13,6 +13,8 @@ import { isProcessAlive, METRICS_FILE, readRunRecord, summarizeRun } from './run
 import { logTail, type JobOutcome, type TrainingJob } from './trainJob';
 
 type Listener<T> = (value: T) => void;
+
+const HEARTBEAT_MS = 2000;
 
 export interface AttachOptions {
   /** How often the folder and the pid are read (default 500 ms). */
@@ -33,6 +35,7 @@ export class AttachedRun implements TrainingJob {
   private exited = false;
   private stopTimer: NodeJS.Timeout | undefined;
   private settle!: (o: JobOutcome) => void;
+  private lastHeartbeat = 0;
 
   constructor(
     readonly runDir: string,
@@ -83,7 +86,7 @@ export class AttachedRun implements TrainingJob {
   private poll(): void {
     const alive = isProcessAlive(this.pid);
     this.readNewLines();
-    if (alive) return;
+    if (alive) return this.heartbeat();
     this.exited = true;
     this.detach();
     if (this.stopTimer) clearTimeout(this.stopTimer);
@@ -112,6 +115,19 @@ export class AttachedRun implements TrainingJob {
       }
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** The worker's memory for the dashboard, as its heartbeat reported it over IPC (Linux: /proc). */
+  private heartbeat(): void {
+    const now = Date.now();
+    if (now - this.lastHeartbeat < HEARTBEAT_MS) return;
+    this.lastHeartbeat = now;
+    try {
+      const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1];
+      if (kib) this.emit(tag({ type: 'heartbeat', rss: Number(kib) * 1024, heapUsed: 0, uptime: 0 }));
+    } catch {
+      // no /proc here: the dashboard shows no memory figure
     }
   }
 

@@ -71,14 +71,17 @@ test('a leased worker outlives its host; a new host re-attaches, sees new steps,
   const pid = await startAndLeave(s, 60_000, 2);
   const attached = new AttachedRun(s.outDir, pid, { pollMs: 100 });
   const seen: number[] = [];
+  let rss = 0;
   attached.onMessage((m) => {
     if (m.type === 'step') seen.push(m.step);
+    if (m.type === 'heartbeat') rss = m.rss;
   });
   const deadline = Date.now() + 60_000;
   while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.ok(seen.length >= 3, `steps after the host left reach the new host (${seen.length})`);
   assert.ok(seen[0] > 2, 'only news: the steps before attaching are history');
   assert.ok(isProcessAlive(pid));
+  assert.ok(rss > 10 * 2 ** 20, `the worker's memory reaches the dashboard (${rss})`);
   const outcome = await attached.stop();
   assert.equal(outcome.status, 'stopped');
   assert.ok(!isProcessAlive(pid));
