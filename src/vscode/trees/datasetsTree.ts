@@ -138,10 +138,11 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
     if (node.kind === 'source') {
       const kept = node.source.files.filter((f) => !f.skip);
       const skipped = node.source.files.filter((f) => f.skip);
-      const rows: DatasetNode[] = kept.map((file) => ({ kind: 'file', dataset: node.dataset, file }));
-      if (skipped.length)
-        rows.push({ kind: 'skipped', dataset: node.dataset, source: node.source, files: skipped });
-      return rows;
+      // The Skipped group first: what was left out is what a user looks for; the kept files follow.
+      const rows: DatasetNode[] = skipped.length
+        ? [{ kind: 'skipped', dataset: node.dataset, source: node.source, files: skipped }]
+        : [];
+      return [...rows, ...kept.map((file) => ({ kind: 'file' as const, dataset: node.dataset, file }))];
     }
     if (node.kind === 'skipped')
       return node.files.map((file) => ({ kind: 'file', dataset: node.dataset, file }));

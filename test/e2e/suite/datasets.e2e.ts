@@ -19,6 +19,13 @@ import { screenshot, waitFor } from './helpers';
 import { afterReload, localtune } from './localtuneHelpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The Datasets view focused, the side bar widened (the rows' descriptions readable). */
+async function showDatasets(): Promise<void> {
+  await vscode.commands.executeCommand('localtune.datasets.focus');
+  for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.increaseViewSize');
+  await sleep(1000);
+}
 const DUPLICATE = 'export function sameTwice(x: number): number {\n  return x * 2 + 1;\n}\n';
 
 if (!afterReload())
@@ -108,8 +115,7 @@ if (!afterReload())
         m.tokens.train + m.tokens.validation,
       );
       assert.deepEqual(config().exclude, ['.localtune/']);
-      await vscode.commands.executeCommand('localtune.datasets.focus');
-      await sleep(1000);
+      await showDatasets();
       await screenshot('datasets-skipped-files');
     });
 
@@ -124,7 +130,7 @@ if (!afterReload())
       );
       assert.match(String(label(api, mark!).label), /^Out of date: 1 removed/);
       assert.match(String(label(api, rows(api).dataset).description), /^out of date/);
-      await sleep(800);
+      await showDatasets();
       await screenshot('datasets-out-of-date');
 
       const target = rows(api).kept.find((n) => n.file.id === 'src/to_exclude.ts')!;
@@ -145,7 +151,7 @@ if (!afterReload())
       );
       assert.equal(r.actions.length, 0, 'current again');
       assert.deepEqual(config().exclude, ['.localtune/', '/src/to_exclude.ts']);
-      await sleep(800);
+      await showDatasets();
       await screenshot('datasets-after-delete-and-exclude');
     });
 
@@ -166,7 +172,7 @@ if (!afterReload())
       assert.equal(manifest().fim.rate, 0.2);
       // Build from Workspace again: the dataset has options of its own, so it asks; Enter rebuilds it.
       const building = vscode.commands.executeCommand<string | undefined>('localtune.buildDataset');
-      await sleep(1500);
+      await sleep(2500);
       await screenshot('datasets-build-asks');
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
       assert.equal(await building, dir);
@@ -206,7 +212,7 @@ if (!afterReload())
       const name = otherModel.split('/').pop()!;
       assert.equal(String(label(api, offer!).label), `Rebuild for ${name}`);
       assert.match(String(label(api, rows(api).dataset).description), /built for another model/);
-      await sleep(800);
+      await showDatasets();
       await screenshot('datasets-rebuild-for-model');
 
       const started = await vscode.commands.executeCommand<string | undefined>('localtune.startFineTuning', {
