@@ -114,6 +114,35 @@ test(
 );
 
 test(
+  'two dataset builds into one --out: the second is refused naming the first, which finishes',
+  { timeout: 300_000 },
+  async () => {
+    const big = join(root, 'big-workspace');
+    spawnSync('mkdir', ['-p', big]);
+    for (let i = 0; i < 1500; i++)
+      writeFileSync(
+        join(big, `f${i}.py`),
+        `def g${i}(items):\n    return [x * ${i} for x in items if x > ${i % 7}]\n`.repeat(30),
+      );
+    const out = join(root, 'shared-dataset');
+    const args = [CLI, 'dataset', 'build', '--from', big, '--model', model, '--out', out];
+    const first = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const firstDone = new Promise<number | null>((done) => first.on('exit', done));
+    await until(() => existsSync(lockFileOf(out)), 60_000, 'the first build’s lock');
+    const second = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+    const stillRunning = first.exitCode === null;
+    assert.equal(second.status, 2, second.stderr);
+    assert.match(
+      second.stderr.trim(),
+      new RegExp(`^error: .*in use by process ${first.pid} \\(localtune dataset build`),
+    );
+    assert.ok(stillRunning, 'the first build was still running when the second was refused');
+    assert.equal(await firstDone, 0);
+    assert.ok(existsSync(join(out, 'manifest.json')));
+  },
+);
+
+test(
   'dataset build into a folder another live process holds is refused; once it is gone, its stale lock is taken over',
   { timeout: 120_000 },
   async () => {
