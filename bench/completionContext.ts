@@ -39,37 +39,41 @@ const spans = withWorkspaceContext(
     }
   },
 );
-const model = loadModel(modelDir);
-const decoder = await Decoder.fromModel(model);
-model.weights.close();
-const completer = new Completer(decoder, await loadTokenizer(modelDir), { timeBudgetMs: 600_000 });
-await completer.warmUp();
-const figures = await compareContext(spans, async (span) => {
-  const c = await completer.complete({
-    prefix: span.prefix,
-    suffix: span.suffix,
-    languageId: span.languageId,
-    multiline: span.kind === 'block' ? 'multi' : 'single',
-    context: span.context,
+async function main(): Promise<void> {
+  const model = loadModel(modelDir!);
+  const decoder = await Decoder.fromModel(model);
+  model.weights.close();
+  const completer = new Completer(decoder, await loadTokenizer(modelDir!), { timeBudgetMs: 600_000 });
+  await completer.warmUp();
+  const figures = await compareContext(spans, async (span) => {
+    const c = await completer.complete({
+      prefix: span.prefix,
+      suffix: span.suffix,
+      languageId: span.languageId,
+      multiline: span.kind === 'block' ? 'multi' : 'single',
+      context: span.context,
+    });
+    return { text: c.text, latencyMs: c.latencyMs };
   });
-  return { text: c.text, latencyMs: c.latencyMs };
-});
-const brief = (f: typeof figures.with) => ({
-  spans: f.spans,
-  exactMatch: +f.exactMatch.toFixed(3),
-  editSimilarity: +f.editSimilarity.toFixed(3),
-  latencyP50Ms: +f.latencyMs.p50.toFixed(1),
-});
-console.log(
-  JSON.stringify(
-    {
-      model: modelDir,
-      dataset: manifest.name,
-      spansWithContext: figures.spansWithContext,
-      without: brief(figures.without),
-      with: brief(figures.with),
-    },
-    null,
-    2,
-  ),
-);
+  const brief = (f: typeof figures.with) => ({
+    spans: f.spans,
+    exactMatch: +f.exactMatch.toFixed(3),
+    editSimilarity: +f.editSimilarity.toFixed(3),
+    latencyP50Ms: +f.latencyMs.p50.toFixed(1),
+  });
+  console.log(
+    JSON.stringify(
+      {
+        model: modelDir,
+        dataset: manifest.name,
+        spansWithContext: figures.spansWithContext,
+        without: brief(figures.without),
+        with: brief(figures.with),
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+void main();
