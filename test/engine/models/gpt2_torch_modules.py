@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from hf_reference import load_state_dict, with_base_prefix
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
+from hf_reference import load_state_dict, with_base_prefix  # noqa: E402
 
 
 def logits(cfg, W, ids):
