@@ -167,3 +167,25 @@ test('a full fine-tune of the official GPT-2 layout writes save_pretrained names
     'the step changed the weights',
   );
 });
+
+test('a sharded folder (index + shards) is checked from the shard headers, and loads', async () => {
+  const dir = folder('openai-community/gpt2');
+  const single = join(dir, 'model.safetensors');
+  const r = SafetensorsReader.open(single);
+  const shards: Record<string, WritableTensor>[] = [{}, {}];
+  const weightMap: Record<string, string> = {};
+  r.names().forEach((name, i) => {
+    shards[i % 2][name] = { dtype: 'F32', shape: r.info(name).shape, data: r.readFloat32(name) };
+    weightMap[name] = `model-0000${(i % 2) + 1}-of-00002.safetensors`;
+  });
+  r.close();
+  const ids = [11, 22, 33, 44, 55];
+  const before = await scoreIds(loadModel(dir), ids);
+  rmSync(single);
+  shards.forEach((t, i) => writeSafetensors(join(dir, `model-0000${i + 1}-of-00002.safetensors`), t));
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  assert.equal(checkModelFolder(dir).prefixed, false);
+  assert.deepEqual(await scoreIds(loadModel(dir), ids), before);
+  rmSync(join(dir, 'model-00002-of-00002.safetensors'));
+  assert.throws(() => checkModelFolder(dir), /shard "model-00002-of-00002.safetensors" listed in/);
+});
