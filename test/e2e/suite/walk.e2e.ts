@@ -24,17 +24,7 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
-
-/** What the reload marker carries between the two passes (zz-reload.e2e.ts reads it too). */
-export interface ReloadMarker {
-  finished: string;
-  points: number;
-  /** The run left training across the reload, and its last step before it. */
-  training: string;
-  stepBefore: number;
-  /** Written by the walk (the run came from the form) rather than by zz-reload alone. */
-  walk?: boolean;
-}
+import { showRestoredTab, type ReloadMarker } from './reloadHelpers';
 
 type FormState = { values?: FinetuneValues; estimate: FinetuneEstimate | null; error?: string };
 
@@ -140,7 +130,8 @@ describe('LocalTune new-user walk', function () {
           `${err.message}; activeRun ${api.training.activeRun}; run.json ${read(join(run, 'run.json'))}; lock ${read(lock)}; worker.log ${read(join(run, 'worker.log'))}`,
         );
       });
-      await vscode.commands.executeCommand('localtune.showDashboard', run);
+      if (!(await showRestoredTab('e2e walk')))
+        await vscode.commands.executeCommand('localtune.showDashboard', run);
       const shown = await waitFor(
         'the dashboard to draw steps past the reload',
         async () => {

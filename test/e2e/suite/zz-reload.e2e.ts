@@ -22,7 +22,7 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
-import type { ReloadMarker } from './walk.e2e';
+import { showRestoredTab, type ReloadMarker } from './reloadHelpers';
 
 const lastStep = (runDir: string) => stepsIn(runDir).reduce((m, e) => Math.max(m, e.step), 0);
 
@@ -84,6 +84,8 @@ describe('LocalTune window reload', function () {
       const marker = JSON.parse(readFileSync(reloadMarker(), 'utf8')) as ReloadMarker;
       rmSync(reloadMarker());
       const api = await localtune();
+      // The restored tab comes back when shown (VS Code revives hidden webviews lazily).
+      assert.ok(await showRestoredTab('e2e reload'), 'the finished run’s dashboard tab was restored');
       const state = await waitFor(
         'the restored dashboard to acknowledge its points',
         async () => {

@@ -1,0 +1,30 @@
+// What walk.e2e.ts and zz-reload.e2e.ts share across the window reload (not a suite itself).
+import * as vscode from 'vscode';
+
+/** What the reload marker carries between the two passes (zz-reload.e2e.ts reads it too). */
+export interface ReloadMarker {
+  finished: string;
+  points: number;
+  /** The run left training across the reload, and its last step before it. */
+  training: string;
+  stepBefore: number;
+  /** Written by the walk (the run came from the form) rather than by zz-reload alone. */
+  walk?: boolean;
+}
+
+/**
+ * Brings a dashboard tab the reload restored to the front: VS Code revives a hidden webview only
+ * when it is shown, and Show Dashboard would open a second one before the first came back.
+ */
+export async function showRestoredTab(title: string): Promise<boolean> {
+  for (const group of vscode.window.tabGroups.all) {
+    const i = group.tabs.findIndex((t) => t.label === title && t.input instanceof vscode.TabInputWebview);
+    if (i < 0) continue;
+    await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
+    for (let g = 1; g < group.viewColumn; g++)
+      await vscode.commands.executeCommand('workbench.action.focusNextGroup');
+    await vscode.commands.executeCommand(`workbench.action.openEditorAtIndex${i + 1}`);
+    return true;
+  }
+  return false;
+}
