@@ -486,43 +486,26 @@ async function runCases(cases: Case[]): Promise<void> {
 
 const all: Case[] = [];
 
-test(
-  'numeric flags of every command refuse 0, -1, NaN, 1e99, "abc" and "" where those are invalid',
-  { timeout: 600_000 },
-  async () => {
-    const cases = numericCases();
+const GROUPS: [string, () => Case[]][] = [
+  [
+    'numeric flags of every command refuse 0, -1, NaN, 1e99, "abc" and "" where those are invalid',
+    numericCases,
+  ],
+  [
+    'path flags given something missing, a file for a folder, a folder for a file, another model’s adapter or run',
+    pathCases,
+  ],
+  ['options that contradict each other or the model, and usage errors', optionCases],
+  ['damaged model folders in every command that loads a model', badModelCases],
+  ['damaged datasets in every command that reads one', badDatasetCases],
+];
+
+for (const [name, make] of GROUPS)
+  test(name, { timeout: 600_000 }, async () => {
+    const cases = make();
     all.push(...cases);
     await runCases(cases);
-  },
-);
-
-test(
-  'path flags given something missing, a file for a folder, a folder for a file, another model’s adapter or run',
-  { timeout: 600_000 },
-  async () => {
-    const cases = pathCases();
-    all.push(...cases);
-    await runCases(cases);
-  },
-);
-
-test('options that contradict each other or the model, and usage errors', { timeout: 600_000 }, async () => {
-  const cases = optionCases();
-  all.push(...cases);
-  await runCases(cases);
-});
-
-test('damaged model folders in every command that loads a model', { timeout: 600_000 }, async () => {
-  const cases = badModelCases();
-  all.push(...cases);
-  await runCases(cases);
-});
-
-test('damaged datasets in every command that reads one', { timeout: 600_000 }, async () => {
-  const cases = badDatasetCases();
-  all.push(...cases);
-  await runCases(cases);
-});
+  });
 
 test('the corpus holds at least 300 bad inputs', () => {
   assert.ok(all.length >= 300, `${all.length} cases`);

@@ -17,6 +17,8 @@ test('every message type the page sends is accepted as the page sends it', () =>
     })),
     { type: 'removeRun', runDir: '/w/.localtune/runs/a' },
     { type: 'saveCsv', csv: CSV, fileName: 'run-1-metrics.csv' },
+    // The page makes the name from the run's title: `(copy)` becomes `-copy-`.
+    { type: 'saveCsv', csv: 'run,step\n-copy-,1\n', fileName: '-copy--metrics.csv' },
   ];
   for (const m of good) assert.deepEqual(checkPageMessage(m), { message: m }, JSON.stringify(m));
   assert.deepEqual(new Set(good.map((m) => m.type)), new Set(PAGE_MESSAGE_TYPES));

@@ -28,7 +28,7 @@ const everyType: Exclude<PageMessageType, (typeof PAGE_MESSAGE_TYPES)[number]> e
 void everyType;
 
 const MAX_CSV_CHARS = 64 * 1024 * 1024;
-const CSV_FILE_NAME = /^[\w][\w.-]{0,200}\.csv$/;
+const CSV_FILE_NAME = /^[\w-][\w.-]{0,200}\.csv$/;
 const NUMBER_CELL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 /** The message when it is one the host accepts, else why not (for the log line). */
@@ -84,7 +84,7 @@ function csvProblem(csv: string): string | undefined {
     const cells = splitRow(lines[i]);
     if (!cells || cells.length !== header.length)
       return `csv line ${i + 1} does not have ${header.length} cells`;
-    if (/^[=+\-@\t\r]/.test(cells[0])) return `csv line ${i + 1}: the run name starts like a formula`;
+    if (/^[=+@\t\r]/.test(cells[0])) return `csv line ${i + 1}: the run name starts like a formula`;
     if (cells.slice(1).some((c) => c !== '' && !NUMBER_CELL.test(c)))
       return `csv line ${i + 1}: a value is not a number`;
   }
