@@ -8,8 +8,8 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent } from '../engine/train/events';
 import { PROTOCOL_VERSION, tag, type WorkerMessage } from './protocol';
-import { HostLease, requestStop, WORKER_LOG } from './runControl';
-import { isProcessAlive, METRICS_FILE, readRunRecord, summarizeRun } from './runs';
+import { EVENTS_FILE, HostLease, requestStop, WORKER_LOG } from './runControl';
+import { isProcessAlive, METRICS_FILE, readRunRecord, summarizeRun, writeRunRecord } from './runs';
 import { logTail, type JobOutcome, type TrainingJob } from './trainJob';
 
 type Listener<T> = (value: T) => void;
@@ -29,9 +29,10 @@ export class AttachedRun implements TrainingJob {
   private readonly listeners = new Set<Listener<WorkerMessage>>();
   private readonly lease: HostLease;
   private readonly timer: NodeJS.Timeout;
-  /** Bytes of metrics.jsonl already read (what was there on attach is history, not news). */
-  private offset: number;
-  private partial = '';
+  /** metrics.jsonl and events.jsonl: bytes already read (what was there on attach is history, not news). */
+  private readonly tails: { path: string; offset: number; partial: string }[];
+  /** The trainer's own `done`, when events.jsonl brought it. */
+  private done: (TrainEvent & { type: 'done' }) | undefined;
   private exited = false;
   private stopTimer: NodeJS.Timeout | undefined;
   private settle!: (o: JobOutcome) => void;
@@ -43,7 +44,10 @@ export class AttachedRun implements TrainingJob {
     private readonly o: AttachOptions = {},
   ) {
     this.lease = new HostLease(runDir, o.leaseMs);
-    this.offset = fileSize(join(runDir, METRICS_FILE));
+    this.tails = [METRICS_FILE, EVENTS_FILE].map((f) => {
+      const path = join(runDir, f);
+      return { path, offset: fileSize(path), partial: '' };
+    });
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.timer = setInterval(() => this.poll(), o.pollMs ?? 500);
   }
@@ -94,27 +98,31 @@ export class AttachedRun implements TrainingJob {
   }
 
   private readNewLines(): void {
-    const path = join(this.runDir, METRICS_FILE);
-    const size = fileSize(path);
-    if (size < this.offset) this.offset = 0; // rewritten (a resume drops later metrics)
-    if (size === this.offset) return;
-    const fd = openSync(path, 'r');
-    try {
-      const buf = Buffer.alloc(size - this.offset);
-      readSync(fd, buf, 0, buf.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + buf.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          this.emit(tag(JSON.parse(line) as TrainEvent));
-        } catch {
-          // not an event line
+    for (const t of this.tails) {
+      const size = fileSize(t.path);
+      if (size < t.offset) t.offset = 0; // rewritten (a resume drops later metrics)
+      if (size === t.offset) continue;
+      const fd = openSync(t.path, 'r');
+      try {
+        const buf = Buffer.alloc(size - t.offset);
+        readSync(fd, buf, 0, buf.length, t.offset);
+        t.offset = size;
+        const lines = (t.partial + buf.toString('utf8')).split('\n');
+        t.partial = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          let e: TrainEvent;
+          try {
+            e = JSON.parse(line) as TrainEvent;
+          } catch {
+            continue; // not an event line
+          }
+          if (e.type === 'done') this.done = e;
+          this.emit(tag(e));
         }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
     }
   }
 
@@ -139,6 +147,7 @@ export class AttachedRun implements TrainingJob {
   private ending(): JobOutcome {
     const record = readRunRecord(this.runDir);
     const r = summarizeRun(this.runDir);
+    if (this.done && this.done.reason !== 'failed') return { status: this.done.reason, done: this.done };
     if (record?.status === 'finished' || record?.status === 'stopped') {
       const done: TrainEvent & { type: 'done' } = {
         type: 'done',
@@ -151,12 +160,17 @@ export class AttachedRun implements TrainingJob {
       this.emit({ v: PROTOCOL_VERSION, ...done });
       return { status: record.status, done };
     }
+    const error = record?.error ?? {
+      cause: 'killed' as const,
+      message:
+        'the worker was killed (out of memory, or ended by another program); the last checkpoint is kept',
+    };
+    // It died without a word: run.json says so, for the Runs view and for the next window.
+    if (record?.status === 'running') writeRunRecord(this.runDir, { status: 'failed', error });
     return {
       status: 'failed',
-      cause: record?.error?.cause ?? 'killed',
-      message:
-        record?.error?.message ??
-        'the worker ended without recording how (killed, or out of memory); the last checkpoint is kept',
+      cause: error.cause,
+      message: error.message,
       exitCode: null,
       signal: null,
       stderrTail: logTail(join(this.runDir, WORKER_LOG)),

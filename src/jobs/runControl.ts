@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { WORKER_ENV } from './fork';
 
 export const STOP_FILE = 'stop.request';
+/** A detached trainer's events that metrics.jsonl does not hold (start, log, checkpoint, done). */
+export const EVENTS_FILE = 'events.jsonl';
 export const LEASE_FILE = 'host.lease';
 /** The worker's output when it runs detached (a native crash prints there). */
 export const WORKER_LOG = 'worker.log';

@@ -84,6 +84,8 @@ test('a leased worker outlives its host; a new host re-attaches, sees new steps,
   assert.ok(rss > 10 * 2 ** 20, `the worker's memory reaches the dashboard (${rss})`);
   const outcome = await attached.stop();
   assert.equal(outcome.status, 'stopped');
+  // The trainer's own done event came through the run folder's events.jsonl.
+  assert.ok(outcome.status === 'stopped' && outcome.done?.finalIs, JSON.stringify(outcome));
   assert.ok(!isProcessAlive(pid));
   assert.ok(!existsSync(join(s.outDir, STOP_FILE)), 'the worker clears the stop request');
   const r = summarizeRun(s.outDir);
@@ -100,4 +102,15 @@ test('a worker whose lease nobody renews (the editor closed) stops by itself wit
   assert.ok(!isProcessAlive(pid), 'the worker ended once the lease lapsed');
   assert.equal(readRunRecord(s.outDir)?.status, 'stopped');
   assert.ok(summarizeRun(s.outDir).checkpoints.length >= 1);
+});
+
+test('a detached worker killed outright is reported as killed, and run.json says failed', async () => {
+  const s = spec('run-killed');
+  const pid = await startAndLeave(s, 60_000, 1);
+  const attached = new AttachedRun(s.outDir, pid, { pollMs: 100 });
+  process.kill(pid, 'SIGKILL');
+  const outcome = await attached.outcome;
+  assert.ok(outcome.status === 'failed' && outcome.cause === 'killed', JSON.stringify(outcome));
+  assert.equal(readRunRecord(s.outDir)?.status, 'failed');
+  assert.equal(summarizeRun(s.outDir).status, 'failed');
 });

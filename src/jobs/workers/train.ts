@@ -6,6 +6,7 @@
  */
 import { exportModel } from '../../engine/generate/export';
 import { buildDataset } from '../../data/build';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../eval/evaluate';
 import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../eval/report';
@@ -24,6 +25,7 @@ import { readRunRecord, writeRunRecord } from '../runs';
 import {
   clearStopRequest,
   DETACHED_TRAIN_ARG,
+  EVENTS_FILE,
   isLeaseExpired,
   isStopRequested,
   launchDetached,
@@ -38,6 +40,8 @@ const HEARTBEAT_MS = Number(process.env.LOCALTUNE_HEARTBEAT_MS ?? 2000);
 const LEASE_MS = Number(process.env[LEASE_ENV] ?? 0);
 
 let stopRequested = false;
+/** Started detached on a run folder (no IPC): events go to the folder. */
+let DETACHED = false;
 let current: JobRequest['kind'] | undefined;
 
 function send(m: WorkerMessage): void {
@@ -56,7 +60,12 @@ async function run(job: JobRequest): Promise<void> {
     const runDir = options.outDir;
     clearStopRequest(runDir); // an old request must not stop a resumed run
     const done = await train(options, {
-      onEvent: (e) => send(tag(e)),
+      onEvent: (e) => {
+        send(tag(e));
+        // Detached, the run folder is the only channel: what metrics.jsonl does not hold goes here.
+        if (DETACHED && e.type !== 'step' && e.type !== 'eval')
+          appendFileSync(join(runDir, EVENTS_FILE), JSON.stringify(e) + '\n');
+      },
       // The run folder carries Stop after a window reload, and a lapsed lease after the editor closed.
       shouldStop: () =>
         stopRequested || isStopRequested(runDir) || (LEASE_MS > 0 && isLeaseExpired(runDir, LEASE_MS)),
@@ -190,6 +199,7 @@ const heartbeat = setInterval(() => {
 }, HEARTBEAT_MS);
 
 const detached = process.argv.indexOf(DETACHED_TRAIN_ARG);
+DETACHED = detached > 0;
 const launch = process.argv.indexOf(LAUNCH_ARG);
 if (launch > 0) {
   // The first of a double fork: start the trainer outside the host's process tree, say its pid, go.
