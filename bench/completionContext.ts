@@ -14,7 +14,7 @@ import { loadModel } from '../src/engine/models';
 import { loadTokenizer } from '../src/engine/tokenizer/tokenizer';
 import { compareContext } from '../src/eval/contextBenchmark';
 import { benchmarkSpans } from '../src/eval/evaluate';
-import { withWorkspaceContext } from '../src/eval/spans';
+import { spanRequest, withWorkspaceContext } from '../src/eval/spans';
 
 const arg = (f: string) => {
   const i = process.argv.indexOf(f);
@@ -46,13 +46,7 @@ async function main(): Promise<void> {
   const completer = new Completer(decoder, await loadTokenizer(modelDir!), { timeBudgetMs: 600_000 });
   await completer.warmUp();
   const figures = await compareContext(spans, async (span) => {
-    const c = await completer.complete({
-      prefix: span.prefix,
-      suffix: span.suffix,
-      languageId: span.languageId,
-      multiline: span.kind === 'block' ? 'multi' : 'single',
-      context: span.context,
-    });
+    const c = await completer.complete(spanRequest(span));
     return { text: c.text, latencyMs: c.latencyMs };
   });
   const brief = (f: typeof figures.with) => ({

@@ -20,7 +20,7 @@ import { loadModel, type LoadedModel } from '../engine/models';
 import { runBenchmark, summarize, type SpanResult } from './benchmark';
 import { validationLoss } from './perplexity';
 import type { EvalReport, EvalSample, ModelFigures } from './report';
-import { maskSpans, SPAN_KINDS, type MaskedSpan } from './spans';
+import { maskSpans, SPAN_KINDS, spanRequest, type MaskedSpan } from './spans';
 
 export interface EvalOptions {
   /** The base model folder. */
@@ -91,13 +91,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
         results = await runBenchmark(
           spans,
           async (span) => {
-            const c = await completer.complete({
-              prefix: span.prefix,
-              suffix: span.suffix,
-              languageId: span.languageId,
-              multiline: span.kind === 'block' ? 'multi' : 'single',
-              context: span.context,
-            });
+            const c = await completer.complete(spanRequest(span));
             return { text: c.text, latencyMs: c.latencyMs };
           },
           (done, total) => progress(`${label}: completion ${done}/${total}`),

@@ -9,6 +9,7 @@
  * The choice is seeded: the same files and seed give the same spans on every machine.
  */
 import { dirname } from 'node:path';
+import type { CompletionRequest } from '../engine/complete/completer';
 import type { ContextFile } from '../engine/complete/context';
 import { relativeImports } from '../engine/complete/imports';
 import { endsWithBlockOpener, indentWidth } from '../engine/complete/stops';
@@ -254,4 +255,15 @@ export function withWorkspaceContext(
     }
     return { ...span, context };
   });
+}
+
+/** What the editor asks at a span: the text around its cursor, one line or a block, and its context. */
+export function spanRequest(span: MaskedSpan): CompletionRequest {
+  return {
+    prefix: span.prefix,
+    suffix: span.suffix,
+    languageId: span.languageId,
+    multiline: span.kind === 'block' ? 'multi' : 'single',
+    context: span.context,
+  };
 }

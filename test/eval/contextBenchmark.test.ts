@@ -11,7 +11,7 @@ import { Decoder, type GenerateOptions } from '../../src/engine/generate/decoder
 import { loadModel } from '../../src/engine/models';
 import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { compareContext } from '../../src/eval/contextBenchmark';
-import { maskSpans, withWorkspaceContext } from '../../src/eval/spans';
+import { maskSpans, spanRequest, withWorkspaceContext } from '../../src/eval/spans';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
 
 test('with and without context: both figures from the same spans; the context holds the imported file and the folder’s others', async () => {
@@ -54,14 +54,7 @@ test('with and without context: both figures from the same spans; the context ho
     return generate(ids, o);
   };
   const figures = await compareContext(spans, async (span) => {
-    const c = await completer.complete({
-      prefix: span.prefix,
-      suffix: span.suffix,
-      languageId: span.languageId,
-      multiline: span.kind === 'block' ? 'multi' : 'single',
-      maxTokens: 4,
-      context: span.context,
-    });
+    const c = await completer.complete({ ...spanRequest(span), maxTokens: 4 });
     return { text: c.text, latencyMs: c.latencyMs };
   });
   assert.equal(figures.without.spans, spans.length);
