@@ -131,8 +131,8 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       return dir ? rebuildDataset(d, dir) : vscode.commands.executeCommand('localtune.buildDataset');
     }),
     command(log, 'localtune.rebuildDatasetForModel', async (arg?: DatasetNode | string, model?: string) => {
-      const dir = datasetDirOf(arg);
-      if (!dir) return undefined;
+      const dir = datasetDirOf(arg) ?? listDatasetDirs(workspaceRoot() ?? '')[0];
+      if (!dir) return vscode.commands.executeCommand('localtune.buildDataset');
       const modelDir = await modelFolder(d, model ?? settings().defaultModel);
       return modelDir ? rebuildDataset(d, dir, { modelDir }) : undefined;
     }),
