@@ -114,6 +114,8 @@ export interface MachineMemory {
   free: number;
 }
 
+/** An evaluation runs the forward pass only: about a third of a training step's work per token. */
+const FORWARD_SHARE = 1 / 3;
 /** More passes over the data than this and a small dataset is being memorized, not learned from. */
 const MAX_SENSIBLE_EPOCHS = 4;
 
@@ -126,7 +128,12 @@ export function estimateRun(spec: TrainSpec, cal: Calibration, memory: MachineMe
   const epochs = windows > 0 ? (steps * rowsPerStep) / windows : Infinity;
   const evalEvery = spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery;
   const evaluations = cal.validationTokens > 1 && evalEvery > 0 ? Math.floor(steps / evalEvery) : 0;
-  const seconds = cal.setupSeconds + steps * cal.stepSeconds + evaluations * cal.evalSeconds;
+  // The first evaluation builds its scoring session (the measured cost); later ones run the
+  // forward pass only, about a third of a training step's work per token.
+  const evalTokens = Math.min(spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens, cal.validationTokens);
+  const laterEval = (evalTokens / batchTokens) * cal.stepSeconds * FORWARD_SHARE;
+  const evalSeconds = evaluations > 0 ? cal.evalSeconds + (evaluations - 1) * laterEval : 0;
+  const seconds = cal.setupSeconds + steps * cal.stepSeconds + evalSeconds;
   const warnings: string[] = [];
   if (windows === 0)
     warnings.push(
