@@ -33,7 +33,8 @@ import type { SkipReason } from './skips';
 // 2: the exact hash is taken over tokens (fingerprints of version 1 do not compare).
 // 3: token refs carry their documents' hash and loss-token count; MinHash signatures live in a blob.
 // 4: the index has a generation, and a journal beside it.
-const CACHE_VERSION = 4;
+// 5: text and FIM documents start with the tokenizer's prefix ids (BOS where its config adds one).
+const CACHE_VERSION = 5;
 
 export interface TokenRef {
   offset: number;

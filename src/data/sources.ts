@@ -6,7 +6,7 @@ import { decodeText, skipByContent } from './filters';
 import type { ChatTemplate } from './formats/chat';
 import { csvSamples, type CsvColumns } from './formats/csv';
 import { parseRecord } from './formats/jsonl';
-import type { Sample } from './formats/sample';
+import { mapSegments, type Sample } from './formats/sample';
 import { scrub, type ScrubAllow, type ScrubFinding } from './scrub';
 import type { SkipReason } from './skips';
 
@@ -85,7 +85,9 @@ function processJsonl(where: string, bytes: Uint8Array, opts: ProcessOptions): F
       bad(r.error);
       continue;
     }
-    const sample = opts.scrub ? r.sample.map((seg) => scrubSegment(seg, lineNo, findings)) : r.sample;
+    const sample = opts.scrub
+      ? mapSegments(r.sample, (seg) => scrubSegment(seg, lineNo, findings))
+      : r.sample;
     docs.push({ line: lineNo, sample, fimable: false });
   }
   return { docs, findings, malformed };
@@ -108,7 +110,9 @@ function processCsv(where: string, bytes: Uint8Array, opts: ProcessOptions): Fil
       opts.onWarning?.(`${where}:${line}: ${result.error}`);
       continue;
     }
-    const sample = opts.scrub ? result.sample.map((seg) => scrubSegment(seg, line, findings)) : result.sample;
+    const sample = opts.scrub
+      ? mapSegments(result.sample, (seg) => scrubSegment(seg, line, findings))
+      : result.sample;
     docs.push({ line, sample, fimable: false });
   }
   return { docs, findings, malformed };

@@ -101,10 +101,14 @@ export class SampleEncoder {
     return this.chunked ? this.encodeChunked(text) : this.tokenizer.encode(text);
   }
 
-  /** The sample's ids followed by EOS; EOS has loss when anything in the sample has. */
+  /**
+   * The sample's ids followed by EOS; EOS has loss when anything in the sample has. Text and FIM
+   * samples start with the tokenizer's prefix ids (a BOS where its config adds one), without loss,
+   * as transformers' tokenizer would encode the text; chat samples carry their template's own.
+   */
   encode(sample: Sample): Encoded {
-    const ids: number[] = [];
-    const weights: number[] = [];
+    const ids: number[] = sample.templated ? [] : [...this.tokenizer.prefixIds];
+    const weights: number[] = ids.map(() => 0);
     let anyLoss = false;
     for (const seg of sample) {
       const segIds = 'ids' in seg ? seg.ids : this.encodeText(seg.text);

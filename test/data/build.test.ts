@@ -159,7 +159,10 @@ test('JSONL sources: loss weights per format; malformed lines reported as file:l
   });
   assert.equal(warnings.length, 2);
   assert.ok(warnings[0].startsWith(`${file}:2: not valid JSON (`), warnings[0]);
-  assert.equal(warnings[1], `${file}:5: no "text", "prompt"/"completion" or "messages" field`);
+  assert.equal(
+    warnings[1],
+    `${file}:5: no "text", "prompt"/"completion", "messages" or "conversations" field`,
+  );
   assert.equal(r.manifest.malformedRecords, 2);
   assert.equal(r.manifest.skipped['malformed-record'], 2);
   const docs = documents(readDataset(r.outDir).train, tokenizer);

@@ -72,7 +72,7 @@ export class ChatTemplate {
       pos = span[1];
     }
     if (pos < full.length) segments.push({ text: full.slice(pos), loss: false });
-    return segments;
+    return Object.assign(segments, { templated: true });
   }
 
   private prefixSpan(

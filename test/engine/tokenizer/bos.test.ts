@@ -73,3 +73,29 @@ test('a Llama prefix-only completion prompt starts with <s>; a Qwen FIM prompt w
   assert.equal(q.ids[0], qwen.tokenId('<|fim_prefix|>'));
   assert.equal(q.ids[0], 151659);
 });
+
+test('training data starts text documents with the BOS (no loss on it) and leaves chat documents to their template', async () => {
+  const { tokenStreamFromFiles } = await import('../../../src/data/datasetFiles');
+  const dir = folder('TinyLlama/TinyLlama-1.1B-Chat-v1.0');
+  const tokenizer = await loadTokenizer(dir);
+  const text = join(tmp, 'notes.txt');
+  writeFileSync(text, 'function add(a, b) { return a + b; }\n');
+  const plain = await tokenStreamFromFiles([text], tokenizer, { modelDir: dir });
+  assert.equal(plain.ids[0], 1, 'the text document starts with <s>');
+  assert.equal(plain.weights[0], 0, 'the BOS carries no loss');
+  assert.equal(plain.ids.filter((id) => id === 1).length, 1, 'one BOS, not two');
+
+  const chat = join(tmp, 'chat.jsonl');
+  writeFileSync(
+    chat,
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+    }) + '\n',
+  );
+  const turns = await tokenStreamFromFiles([chat], tokenizer, { modelDir: dir });
+  // TinyLlama's chat template writes no <s>, and apply_chat_template adds no special tokens.
+  assert.equal(turns.ids.filter((id) => id === 1).length, 0, 'the chat template places the BOS itself');
+});
