@@ -255,13 +255,18 @@ export class TrainingSlot {
 
   /** The workspace's running job as its lock names it (a window before a reload started it), if alive. */
   runningJob(): { runDir: string; pid: number } | undefined {
+    const last = this.lastJob();
+    return last && isProcessAlive(last.pid) ? last : undefined;
+  }
+
+  /** The workspace's last training job, running or not, as its lock names it. */
+  lastJob(): { runDir: string; pid: number } | undefined {
     try {
       const lock = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockFile;
-      if (isProcessAlive(lock.pid)) return { runDir: lock.runDir, pid: lock.pid };
+      return { runDir: lock.runDir, pid: lock.pid };
     } catch {
-      // no lock, or a torn one
+      return undefined; // no lock, or a torn one
     }
-    return undefined;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { TrainEvent } from '../engine/train/events';
 import type { DatasetPreview } from '../jobs/datasetPreview';
 import type { Calibration } from '../jobs/estimate';
 import type { JobRequest, WorkerMessage } from '../jobs/protocol';
+import { runEvaluation } from '../jobs/runEvaluation';
 import { newRunId, readRunRecord, runsRoot, summarizeRun } from '../jobs/runs';
 import { AttachedRun } from '../jobs/attachedRun';
 import { DEFAULT_LEASE_MS } from '../jobs/runControl';
@@ -119,7 +120,10 @@ export class TrainingController implements vscode.Disposable {
   reattach(workspace: string): string | undefined {
     if (this.current?.job.running) return undefined;
     const found = this.slot(workspace).runningJob();
-    if (!found) return undefined;
+    if (!found) {
+      this.endedUnwatched(workspace);
+      return undefined;
+    }
     const title = readRunRecord(found.runDir)?.title ?? found.runDir;
     const job = this.follow(found.runDir, found.pid);
     this.current = { job, runDir: found.runDir, title };
@@ -128,6 +132,22 @@ export class TrainingController implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'localtune.training', true);
     this.watch(job, found.runDir, title);
     return found.runDir;
+  }
+
+  /**
+   * The last run ended while no window followed it (during a reload): it still gets its ending —
+   * the end-of-run evaluation listens — unless it was evaluated already.
+   */
+  private endedUnwatched(workspace: string): void {
+    const last = this.slot(workspace).lastJob();
+    if (!last || this.outcomes.has(last.runDir)) return;
+    const r = summarizeRun(last.runDir);
+    if (r.status !== 'finished' || runEvaluation(last.runDir)) return;
+    const outcome: JobOutcome = { status: 'finished' };
+    const title = r.record?.title ?? r.id;
+    this.outcomes.set(last.runDir, outcome);
+    this.host.log.info(`${title} finished while no window followed it`);
+    setTimeout(() => this.ended.fire({ runDir: last.runDir, title, outcome }), 0);
   }
 
   private follow(runDir: string, pid: number): AttachedRun {
