@@ -62,7 +62,13 @@ if (!afterReload())
     };
     const label = (api: LocalTuneApi, n: DatasetNode) => api.datasets.getTreeItem(n);
 
+    // The workspace's own default model (the offline demo model): restored after the suite.
+    let workspaceModel: string | undefined;
+
     before(async function () {
+      workspaceModel = vscode.workspace
+        .getConfiguration('localtune')
+        .inspect<string>('defaultModel')?.workspaceValue;
       const root = ws();
       writeFileSync(join(root, 'src/dup_a.ts'), DUPLICATE);
       writeFileSync(join(root, 'src/dup_b.ts'), DUPLICATE);
@@ -74,7 +80,7 @@ if (!afterReload())
 
     after(async function () {
       const c = vscode.workspace.getConfiguration('localtune');
-      await c.update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('defaultModel', workspaceModel, vscode.ConfigurationTarget.Workspace);
       for (const f of added) rmSync(join(ws(), f), { force: true });
       if (dir) rmSync(dir, { recursive: true, force: true });
       rmSync(otherModel, { recursive: true, force: true });
