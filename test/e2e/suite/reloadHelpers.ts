@@ -1,5 +1,6 @@
 // What walk.e2e.ts and zz-reload.e2e.ts share across the window reload (not a suite itself).
 import * as vscode from 'vscode';
+import { stepsIn } from './localtuneHelpers';
 
 /** What the reload marker carries between the two passes (zz-reload.e2e.ts reads it too). */
 export interface ReloadMarker {
@@ -27,4 +28,15 @@ export async function showRestoredTab(title: string): Promise<boolean> {
     return true;
   }
   return false;
+}
+
+/** The last step (or evaluation) a run's metrics.jsonl holds. */
+export const lastStep = (runDir: string) => stepsIn(runDir).reduce((m, e) => Math.max(m, e.step), 0);
+
+/** What the dashboards showing a run have drawn (localtune.dashboard.debugState). */
+export async function dashboardState(runDir: string) {
+  return vscode.commands.executeCommand<{ points: number; lastStep: number } | undefined>(
+    'localtune.dashboard.debugState',
+    runDir,
+  );
 }

@@ -24,18 +24,9 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
-import { showRestoredTab, type ReloadMarker } from './reloadHelpers';
+import { dashboardState, lastStep, showRestoredTab, type ReloadMarker } from './reloadHelpers';
 
 type FormState = { values?: FinetuneValues; estimate: FinetuneEstimate | null; error?: string };
-
-const lastStep = (runDir: string) => stepsIn(runDir).reduce((m, e) => Math.max(m, e.step), 0);
-
-async function dashboardState(runDir: string) {
-  return vscode.commands.executeCommand<{ points: number; lastStep: number } | undefined>(
-    'localtune.dashboard.debugState',
-    runDir,
-  );
-}
 
 describe('LocalTune new-user walk', function () {
   if (!afterReload()) {

@@ -22,16 +22,7 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
-import { showRestoredTab, type ReloadMarker } from './reloadHelpers';
-
-const lastStep = (runDir: string) => stepsIn(runDir).reduce((m, e) => Math.max(m, e.step), 0);
-
-async function dashboardState(runDir: string) {
-  return vscode.commands.executeCommand<{ points: number; lastStep: number } | undefined>(
-    'localtune.dashboard.debugState',
-    runDir,
-  );
-}
+import { dashboardState, lastStep, showRestoredTab, type ReloadMarker } from './reloadHelpers';
 
 describe('LocalTune window reload', function () {
   if (!afterReload()) {
