@@ -30,13 +30,15 @@ test.before(async () => {
 });
 
 /** A training run long enough to be killed: the user's process. */
+// As a user's shell starts it: without the allocator settings npm test sets, so the CLI relaunches
+// itself with them (the parent/child pair these tests are about).
+const { MALLOC_MMAP_MAX_: _mmap, MALLOC_TRIM_THRESHOLD_: _trim, ...userEnv } = process.env;
+
 function longTrain(out: string): ChildProcess {
   return spawn(
     process.execPath,
     [CLI, 'train', '--model', model, '--data', text, '--out', out, '--steps', '100000', ...TINY_TRAIN],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: userEnv },
   );
 }
 
