@@ -77,7 +77,7 @@ test('user errors are one line and exit code 2', async () => {
     ],
     [
       ['build', '--from', root, '--model', root, '--out', root, '--fim-rate', 'x'],
-      /--fim-rate must be a non-negative number/,
+      /--fim-rate must be a number, non-negative \(got "x"\)/,
     ],
     // The engine names its options (fimRate, sources); the CLI shows them as flags.
     [
