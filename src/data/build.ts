@@ -42,6 +42,7 @@ import { processFile, readSourceFile, sourceKind, type SourceDoc, type SourceKin
 import {
   DEFAULT_HOLDOUT_FLOOR,
   splitByFile,
+  splitByFolder,
   splitByRecency,
   withHoldOutFloor,
   type SplitMethod,
@@ -90,6 +91,8 @@ interface Source {
   kind: SourceKind;
   /** Prefix of file ids from this source ('' when it is the only one). */
   label: string;
+  /** Its index in the manifest's sources. */
+  index: number;
   documents: number;
 }
 
@@ -97,8 +100,6 @@ interface Source {
 interface DocRef {
   fileId: string;
   source: Source;
-  /** Its index in the manifest's sources. */
-  index: number;
   absPath: string;
   relPath: string;
   doc: CachedDoc;
@@ -151,6 +152,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   try {
     const skipped: SkipCounts = {};
     const live = new Set<string>();
+    const listing = new FileListing();
     const refs: DocRef[] = [];
     const pending = new Map<string, SourceDoc[]>();
     let pendingChars = 0;
@@ -158,7 +160,6 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     let workerThreads = 0;
     let malformed = 0;
 
-    const listing = new FileListing();
     // Pass 1: every file's verdict and fingerprints, from the cache when its size and mtime match.
     // Files to read go to worker threads when there are many; results are taken in scan order.
     interface Visit {
@@ -208,17 +209,17 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       }
       if (entry!.skip) {
         countSkip(skipped, entry!.skip);
+        listing.skip(v.fileId, v.absPath, v.source.index, entry!.skip);
         return;
       }
+      listing.findings(v.fileId, entry!.findings);
       malformed += entry!.malformed ?? 0;
       for (const doc of entry!.docs ?? []) {
         const splitKey = doc.line === null ? v.fileId : `${v.fileId}:${doc.line}`;
         refs.push({
           fileId: v.fileId,
-        listing.skip(v.fileId, v.absPath, v.source.index, entry!.skip);
           source: v.source,
           absPath: v.absPath,
-      listing.findings(v.fileId, entry!.findings);
           relPath: v.relPath,
           doc,
           splitKey,
@@ -234,6 +235,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const recordCredentialFile = (source: Source, relPath: string, size: number, mtimeMs: number) => {
       const fileId = fileIdOf(source, source.path, relPath);
       live.add(fileId);
+      listing.skip(fileId, join(source.path, relPath), source.index, 'credential-file');
       const e = cache.get(fileId);
       if (e?.skip !== 'credential-file' || e.size !== size || e.mtimeMs !== mtimeMs)
         cache.set(fileId, { size, mtimeMs, contentHash: '', skip: 'credential-file' });
@@ -241,9 +243,9 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     };
 
     const visit = async (source: Source, absPath: string, relPath: string, size: number, mtimeMs: number) => {
-      listing.skip(fileId, join(source.path, relPath), source.index, 'credential-file');
       const fileId = fileIdOf(source, absPath, relPath);
       live.add(fileId);
+      listing.meet(fileId, absPath, source.index, { size, mtimeMs });
       const v: Visit = { source, absPath, relPath, fileId, size, mtimeMs, entry: cache.get(fileId) };
       // (a credential file listed by an earlier build and now included on purpose is read)
       if (
@@ -251,7 +253,6 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         v.entry.size !== size ||
         v.entry.mtimeMs !== mtimeMs ||
         v.entry.skip === 'credential-file'
-      listing.meet(fileId, absPath, source.index, { size, mtimeMs });
       ) {
         const keepText = pendingChars + size <= PENDING_CHARS;
         if (keepText) pendingChars += size;
@@ -282,6 +283,14 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
           maxFileBytes,
           skipDirs: [outDir],
           onWarning: warn,
+          onSkip: (relPath, reason, isDir) =>
+            listing.skip(
+              fileIdOf(source, '', relPath),
+              join(source.path, relPath),
+              source.index,
+              reason,
+              isDir,
+            ),
         });
         for (const f of scanner.files()) {
           const byName = skipByName(f.relPath, f.onPurpose);
@@ -293,14 +302,6 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
             listing.skip(id, f.absPath, source.index, byName);
           } else await visit(source, f.absPath, f.relPath, f.size, f.mtimeMs);
         }
-          onSkip: (relPath, reason, isDir) =>
-            listing.skip(
-              fileIdOf(source, '', relPath),
-              join(source.path, relPath),
-              source.index,
-              reason,
-              isDir,
-            ),
         for (const [reason, n] of Object.entries(scanner.skips))
           countSkip(skipped, reason as keyof SkipCounts, n);
       } else {
@@ -355,6 +356,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       const isVal = validation.has(ref.splitKey);
       (isVal ? val : train).add(ref.doc.tokens);
       (isVal ? valFiles : trainFiles).add(ref.fileId);
+      listing.kept(ref.fileId, ref.doc.tokens.length, isVal ? 'validation' : 'train');
       if (isVal && ref.doc.line === null) heldOut.push({ id: ref.fileId, path: ref.absPath });
     }
     // The streams' missing segments are copied on libuv's threads while this one saves the cache
@@ -362,7 +364,6 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const contentHash = sha256([train.documentsHash, val.documentsHash].map((h) => h.digest('hex')).join(''));
     const segments = { train: train.segments(), validation: val.segments() };
     const writing = Promise.allSettled([train.write(), val.write()]);
-      listing.kept(ref.fileId, ref.doc.tokens.length, isVal ? 'validation' : 'train');
     try {
       cache.save(live);
     } finally {
@@ -403,6 +404,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       },
       contentHash,
       heldOut: { files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) },
+      listing: listing.list(),
     };
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
     writeJsonAtomic(join(outDir, MANIFEST_FILE), manifest);
@@ -410,7 +412,6 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     return { manifest, outDir, filesRead, documentsTokenized, workerThreads };
   } finally {
     cache.close();
-      listing: listing.list(),
     await threads.pool?.close();
   }
 }
@@ -493,6 +494,17 @@ function splitKept(kept: DocRef[], method: SplitMethod, valFraction: number, see
       sizes: approximateTokens(kept),
       ...DEFAULT_HOLDOUT_FLOOR,
     });
+  if (method === 'folder') {
+    // Workspace files group by their top-level folder (with its source, so two sources never
+    // share a group); records and loose files are groups of their own.
+    const groups = new Map<string, string>();
+    for (const r of kept) {
+      const slash = r.relPath.indexOf('/');
+      const folder = r.source.kind === 'workspace' && slash > 0 ? r.relPath.slice(0, slash) : r.splitKey;
+      groups.set(r.splitKey, `${r.source.path}\0${folder}`);
+    }
+    return splitByFolder(groups, valFraction, seed);
+  }
   // Recency applies to workspace files (git knows them); records and loose files split by draw.
   const val = new Set<string>();
   const byRoot = new Map<string, Map<string, string>>();
