@@ -57,15 +57,20 @@ async function hubReachable() {
 }
 const offline = flag('--offline') || process.env.LOCALTUNE_DEMO_OFFLINE === '1' || !(await hubReachable());
 let modelDir;
-if (offline) {
+// The starter model LocalTune pretrains itself (models/starter, see its README.md) is the offline default.
+const starter = join(root, 'models', 'starter');
+if (offline && existsSync(join(starter, 'model.safetensors'))) {
+  say(`no route to the Hugging Face hub: the demo uses LocalTune's starter model (${starter})`);
+  modelDir = starter;
+} else if (offline) {
   say(
-    `no route to the Hugging Face hub: the demo uses a small GPT-2-shaped model built here (random weights)`,
+    `no route to the Hugging Face hub and no models/starter: the demo uses a small GPT-2-shaped model built here (random weights)`,
   );
   modelDir = ensureTinyModel(join(demo, 'model-tiny-gpt2'));
 } else {
   say(`the hub is reachable: the extension's default base model (${HUB_MODEL}) is downloaded on first use`);
 }
-writeDemoWorkspace(workspace, { modelDir });
+writeDemoWorkspace(workspace, { modelDir, randomWeights: modelDir !== undefined && modelDir !== starter });
 
 // ---- code-server: install the VSIX, quiet settings, start ----
 for (const d of [userDataDir, extensionsDir, join(home, 'tmp'), join(userDataDir, 'User')]) {

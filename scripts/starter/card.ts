@@ -86,7 +86,11 @@ ${corpus.map((p) => `| ${p.name}${heldOut.includes(p.name) ? ' (held out)' : ''}
 ${f.evals.map((e) => `| ${e.step} | ${e.loss.toFixed(4)} |`).join('\n')}
 
 ## Limits
-- A ${(params / 1e6).toFixed(0)}M-parameter model trained on ${(f.tokens / 1e6).toFixed(1)}M tokens: it knows common JavaScript/TypeScript syntax and idioms, not APIs in depth. It is a starting point for fine-tuning on your code, not an assistant.
+- ${
+    partial
+      ? `Pretraining is unfinished (step ${f.step} of ${f.totalSteps}, ${(f.tokens / 1e6).toFixed(1)}M tokens): the model has learned frequent tokens and short idioms, not yet code structure; its completions are weak until the run completes.`
+      : `A ${(params / 1e6).toFixed(0)}M-parameter model trained on ${(f.tokens / 1e6).toFixed(1)}M tokens: it knows common JavaScript/TypeScript syntax and idioms, not APIs in depth.`
+  } It is a starting point for fine-tuning on your code, not an assistant.
 - JavaScript and TypeScript only; no natural-language instruction following, no chat template.
 - Its outputs can reproduce code from the packages above (all permissively licensed; see each licence).
 `;

@@ -206,7 +206,7 @@ assert.equal(cart.count(), 4);
  * Writes the demo workspace into `dir` (existing files are left alone, so a user's edits survive)
  * and points `localtune.defaultModel` at `modelDir` in its workspace settings.
  */
-export function writeDemoWorkspace(dir, { modelDir, settings = {} } = {}) {
+export function writeDemoWorkspace(dir, { modelDir, randomWeights = true, settings = {} } = {}) {
   for (const [name, text] of Object.entries(files)) {
     const path = join(dir, name);
     if (existsSync(path)) continue;
@@ -215,9 +215,12 @@ export function writeDemoWorkspace(dir, { modelDir, settings = {} } = {}) {
   }
   // Its own git repository: inside this repo's ignored .cache/ it would otherwise look ignored.
   if (!existsSync(join(dir, '.git'))) spawnSync('git', ['init', '-q', dir], { stdio: 'ignore' });
-  // The offline model has random weights: a real model's default learning rate barely moves it.
+  // A model with random weights needs more than a pretrained model's default learning rate to move.
   const offline = modelDir
-    ? { 'localtune.defaultModel': modelDir, 'localtune.training.learningRate': 0.002 }
+    ? {
+        'localtune.defaultModel': modelDir,
+        ...(randomWeights ? { 'localtune.training.learningRate': 0.002 } : {}),
+      }
     : {};
   const workspaceSettings = { ...offline, ...settings };
   mkdirSync(join(dir, '.vscode'), { recursive: true });
