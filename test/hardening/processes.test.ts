@@ -76,15 +76,21 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const)
       const out = join(root, `killed-${signal}`);
       const user = longTrain(out);
       let child: number | undefined;
-      await until(
-        () => (child = childOf(user.pid!)) !== undefined && existsSync(lockFileOf(out)),
-        60_000,
-        'the training child',
-      );
-      user.kill(signal);
-      const killedAt = Date.now();
-      await until(() => !running(child!), 2_000, `child ${child} to stop`);
-      console.log(`# ${signal}: child gone after ${Date.now() - killedAt} ms`);
+      try {
+        await until(
+          () => (child = childOf(user.pid!)) !== undefined && existsSync(lockFileOf(out)),
+          60_000,
+          'the training child',
+        );
+        user.kill(signal);
+        const killedAt = Date.now();
+        await until(() => !running(child!), 2_000, `child ${child} to stop`);
+        console.log(`# ${signal}: child gone after ${Date.now() - killedAt} ms`);
+      } finally {
+        // A failed run must not leave a 100000-step training behind.
+        user.kill('SIGKILL');
+        if (child && running(child)) process.kill(child, 'SIGKILL');
+      }
     },
   );
 
