@@ -61,7 +61,7 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
       let outDir = join(datasetsRoot(ws), basename(ws));
       // An existing dataset is never replaced: it is rebuilt with its own options and exclusions.
       // When it has options of its own, or another model's tokenizer, the user says which.
-      if (existsSync(join(outDir, MANIFEST_FILE)) && !isPlain(readDatasetInfo(outDir), modelDir))
+      if (existsSync(join(outDir, MANIFEST_FILE)) && isPlain(readDatasetInfo(outDir), modelDir))
         return rebuildDataset(d, outDir, { modelDir });
       if (existsSync(join(outDir, MANIFEST_FILE))) {
         const name = basename(outDir);
