@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './capture';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
-import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../src/engine/formats/safetensors';
+import {
+  SafetensorsReader,
+  writeSafetensors,
+  type WritableTensor,
+} from '../../src/engine/formats/safetensors';
 import { loadAdapter } from '../../src/engine/formats/peft';
 import { Rng } from '../../src/engine/rng';
 
