@@ -28,7 +28,7 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
           if (!Number.isInteger(n)) throw new UserError(`--ids: "${s}" is not a token id`);
           return n;
         })
-      : (await loadTokenizer(modelDir)).encode(values.text!);
+      : await textIds(modelDir, values.text!);
   const adapter = values.adapter ? loadAdapterFor(model, values.adapter) : undefined;
   const logprobs = await scoreIds(model, ids, { adapter });
   const bad = logprobs.find((p) => !Number.isFinite(p));
@@ -44,4 +44,10 @@ async function scoreCommand({ values }: CommandArgs<typeof SCORE_FLAGS>, io: Cli
     );
   }
   return 0;
+}
+
+/** The text as transformers' tokenizer encodes it: its prefix (a BOS where the config adds one), then the text. */
+async function textIds(modelDir: string, text: string): Promise<number[]> {
+  const tokenizer = await loadTokenizer(modelDir);
+  return [...tokenizer.prefixIds, ...tokenizer.encode(text)];
 }

@@ -99,3 +99,13 @@ test('training data starts text documents with the BOS (no loss on it) and leave
   // TinyLlama's chat template writes no <s>, and apply_chat_template adds no special tokens.
   assert.equal(turns.ids.filter((id) => id === 1).length, 0, 'the chat template places the BOS itself');
 });
+
+test('localtune score --text scores after the BOS, as transformers would encode the text', async () => {
+  const { cli } = await import('../../cli/capture');
+  const dir = folder('TinyLlama/TinyLlama-1.1B-Chat-v1.0');
+  const r = await cli('score', '--model', dir, '--text', 'return a + b;', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const { ids } = JSON.parse(r.out[0]) as { ids: number[] };
+  const tokenizer = await loadTokenizer(dir);
+  assert.deepEqual(ids, [1, ...tokenizer.encode('return a + b;')]);
+});
