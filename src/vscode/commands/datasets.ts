@@ -53,7 +53,8 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('localtune.defaultModel')) d.datasets.refresh();
     }),
-    command(log, 'localtune.buildDataset', async () => {
+    // `existing` answers the "dataset exists" question ahead (scripts and tests), as the pick would.
+    command(log, 'localtune.buildDataset', async (answer?: { existing?: 'rebuild' | 'new' }) => {
       const ws = needWorkspace();
       if (!ws) return undefined;
       const modelDir = await modelFolder(d, settings().defaultModel);
@@ -68,18 +69,21 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
         let fresh = 2;
         while (existsSync(`${outDir}-${fresh}`)) fresh++;
         type Item = vscode.QuickPickItem & { value: 'rebuild' | 'new' };
-        const pick = await vscode.window.showQuickPick<Item>(
-          [
-            {
-              label: `Rebuild ${name}`,
-              description: 'keeps its options and exclusions',
-              detail: `Built again from the workspace with ${basename(modelDir)}'s tokenizer`,
-              value: 'rebuild',
-            },
-            { label: `New dataset ${name}-${fresh}`, description: 'default options', value: 'new' },
-          ],
-          { title: `Dataset ${name} exists`, placeHolder: 'Enter rebuilds it; Escape leaves it as it is' },
-        );
+        const ahead = answer?.existing && { value: answer.existing };
+        const pick =
+          ahead ||
+          (await vscode.window.showQuickPick<Item>(
+            [
+              {
+                label: `Rebuild ${name}`,
+                description: 'keeps its options and exclusions',
+                detail: `Built again from the workspace with ${basename(modelDir)}'s tokenizer`,
+                value: 'rebuild',
+              },
+              { label: `New dataset ${name}-${fresh}`, description: 'default options', value: 'new' },
+            ],
+            { title: `Dataset ${name} exists`, placeHolder: 'Enter rebuilds it; Escape leaves it as it is' },
+          ));
         if (!pick) return undefined;
         if (pick.value === 'rebuild') return rebuildDataset(d, outDir, { modelDir });
         outDir = `${outDir}-${fresh}`;
