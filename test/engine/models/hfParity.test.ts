@@ -6,7 +6,7 @@
 // python3-torch (docs/peers.md): skipped with a loud line where it is missing, a failure in CI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +16,9 @@ import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { writeLlamaModel, type LlamaShape } from '../../../fixtures/tinyLlama';
 import { loadModel } from '../../../src/engine/models';
 import { scoreIds } from '../../../src/engine/train/score';
+import { PYTHON, TORCH_ENV, torchSkip } from '../../helpers/torchReference';
 
-const PYTHON = '/usr/bin/python3';
-const env = { ...process.env, OPENBLAS_CORETYPE: '' };
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { env }).status === 0;
-if (!hasTorch && !process.env.CI) console.error('!!! no python3-torch: the PyTorch parity tests are SKIPPED');
-const noTorch = !hasTorch && !process.env.CI && 'no python3-torch';
+const noTorch = torchSkip();
 const REFERENCE = join(__dirname, 'hf_reference.py');
 const SECOND_GPT2 = join(__dirname, 'gpt2_torch_modules.py');
 
@@ -99,7 +96,7 @@ for (const [name, write] of CASES) {
     const dir = mkdtempSync(join(tmpdir(), 'lt-parity-'));
     await write(dir);
     const ours = await scoreIds(loadModel(dir), IDS, { threads: 1 });
-    const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(IDS)], { env }).toString();
+    const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(IDS)], { env: TORCH_ENV }).toString();
     const reference = JSON.parse(out) as number[];
     assert.equal(ours.length, reference.length);
     for (let i = 0; i < ours.length; i++)
@@ -118,7 +115,7 @@ test(
       const dir = mkdtempSync(join(tmpdir(), 'lt-parity-'));
       await write(dir);
       const run = (script: string) =>
-        JSON.parse(execFileSync(PYTHON, [script, dir, JSON.stringify(IDS)], { env }).toString()) as number[];
+        JSON.parse(execFileSync(PYTHON, [script, dir, JSON.stringify(IDS)], { env: TORCH_ENV }).toString()) as number[];
       const [a, b] = [run(REFERENCE), run(SECOND_GPT2)];
       assert.equal(a.length, IDS.length - 1);
       for (let i = 0; i < a.length; i++)

@@ -8,7 +8,7 @@
 // The PyTorch checks need Debian's python3-torch: skipped with a loud line locally, failed in CI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +23,9 @@ import { train } from '../../../src/engine/train/trainer';
 import { CompletionClient } from '../../../src/jobs/completionClient';
 import { shortRun } from './oneStep';
 import { logprobAt, maxAbsDiff, transformersJs } from '../generate/fixtures';
+import { PYTHON, TORCH_ENV, torchSkip } from '../../helpers/torchReference';
 
-const PYTHON = '/usr/bin/python3';
-const pyEnv = { ...process.env, OPENBLAS_CORETYPE: '' };
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { env: pyEnv }).status === 0;
-if (!hasTorch && !process.env.CI)
-  console.error('!!! no python3-torch: the PyTorch reference checks of the hub layouts are SKIPPED');
-// In CI a missing reference is a failure, not a skip.
-const noTorch = !hasTorch && !process.env.CI && 'no python3-torch (docs/offline-fixtures.md)';
+const noTorch = torchSkip();
 const REFERENCE = join(__dirname, '../models/hf_reference.py');
 const WORKER = join(__dirname, '../../../src/jobs/workers/complete.ts');
 const TOLERANCE = 1e-4;
@@ -39,7 +34,7 @@ const CODE = 'def add(a, b):\n    return a + b\n\nclass Point:\n    x: int = 0\n
 
 /** The reference's log-probabilities for `ids`, without and with the adapter merged. */
 function reference(dir: string, ids: number[], adapterDir: string): { base: number[]; adapter: number[] } {
-  const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(ids), adapterDir], { env: pyEnv });
+  const out = execFileSync(PYTHON, [REFERENCE, dir, JSON.stringify(ids), adapterDir], { env: TORCH_ENV });
   return JSON.parse(out.toString()) as { base: number[]; adapter: number[] };
 }
 
