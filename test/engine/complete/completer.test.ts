@@ -13,6 +13,11 @@ import { writeLlamaModel } from '../../../fixtures/tinyLlama';
 import { writeGpt2Model } from '../../../fixtures/tinyModel';
 import { loadTokenizer } from '../../../src/engine/tokenizer/tokenizer';
 import { loadModel } from '../../../src/engine/models';
+import {
+  SafetensorsReader,
+  writeSafetensors,
+  type WritableTensor,
+} from '../../../src/engine/formats/safetensors';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-completer-'));
 const SMALL = { nLayer: 1, nHead: 2, nPositions: 128 };
@@ -33,6 +38,34 @@ async function completerFor(kind: 'bigcode' | 'qwen' | 'gpt2'): Promise<Complete
   const decoder = await Decoder.fromModel(model, { threads: 1 });
   model.weights.close();
   return new Completer(decoder, await loadTokenizer(dir));
+}
+
+/**
+ * A GPT-2 whose greedy choice is `tokenId` after any prompt: the final layer norm outputs a
+ * constant (weight 0, bias along the token's embedding), and that embedding row is the longest, so
+ * its dot product with itself beats every other row's (Cauchy-Schwarz). The stop a request meets is
+ * then known in advance. Without token healing, which would constrain the first token instead.
+ */
+async function constantCompleter(tokenId: number): Promise<Completer> {
+  const dir = join(tmp, `constant-${tokenId}`);
+  await writeGpt2Model(dir, { ...SMALL, nEmbd: 32 }, 1, { embeddingStd: 0.3 });
+  const file = join(dir, 'model.safetensors');
+  const reader = SafetensorsReader.open(file);
+  const tensors: Record<string, WritableTensor> = {};
+  for (const name of reader.names())
+    tensors[name] = { dtype: 'F32', shape: reader.info(name).shape, data: reader.readFloat32(name) };
+  reader.close();
+  const wte = tensors['transformer.wte.weight'];
+  const C = wte.shape[1];
+  const row = (wte.data as Float32Array).subarray(tokenId * C, (tokenId + 1) * C);
+  for (let i = 0; i < C; i++) row[i] *= 4;
+  (tensors['transformer.ln_f.weight'].data as Float32Array).fill(0);
+  (tensors['transformer.ln_f.bias'].data as Float32Array).set(row);
+  writeSafetensors(file, tensors, { format: 'pt' });
+  const model = loadModel(dir);
+  const decoder = await Decoder.fromModel(model, { threads: 1 });
+  model.weights.close();
+  return new Completer(decoder, await loadTokenizer(dir), { heal: false });
 }
 
 /** Counts the tokens the decoder generates and lets a test act on each. */
@@ -126,20 +159,30 @@ test('a newer request supersedes the running one, which stops before its next to
 });
 
 test('max tokens, time budget and the single-line rule end a completion; latency is measured', async () => {
-  const c = await completerFor('gpt2');
-  const seen = spyTokens(c);
-  const r = await c.complete({ ...REQ, maxTokens: 5, multiline: 'multi' });
-  if (r.stop === 'max_tokens') assert.equal(seen.count, 5);
-  else assert.ok(['dedent', 'eos'].includes(r.stop), r.stop);
+  // A model that always says " x" never ends a line or a block: only max tokens stops it.
+  const xs = await constantCompleter(2124);
+  const seen = spyTokens(xs);
+  const r = await xs.complete({ ...REQ, maxTokens: 5, multiline: 'multi' });
+  assert.equal(r.stop, 'max_tokens');
+  assert.equal(seen.count, 5);
+  assert.equal(r.text, 'x x x x x', 'the space before the cursor is not doubled');
   assert.ok(r.latencyMs >= r.firstTokenMs && r.firstTokenMs > 0);
 
-  const timed = await c.complete({ ...REQ, maxTokens: 100, timeBudgetMs: 0, multiline: 'multi' });
+  const timed = await xs.complete({ ...REQ, maxTokens: 100, timeBudgetMs: 0, multiline: 'multi' });
   assert.equal(timed.stop, 'time');
   assert.ok(seen.count <= 1, `${seen.count} tokens after a zero budget`);
 
-  const single = await c.complete({ ...REQ, maxTokens: 100, multiline: 'single' });
-  assert.ok(!single.text.includes('\n'));
-  if (single.stop === 'line') assert.ok(c.tokenizer.decode(seen.ids).includes('\n'));
+  // A model that always says a newline ends a single-line completion at its first token.
+  const newlines = await constantCompleter(198);
+  const lines = spyTokens(newlines);
+  const single = await newlines.complete({ ...REQ, maxTokens: 100, multiline: 'single' });
+  assert.equal(single.stop, 'line');
+  assert.deepEqual(lines.ids, [198], 'stopped at the newline');
+  assert.equal(single.text, '');
+  // In multi-line mode the same newlines are blank lines, which never stop a block.
+  const multi = await newlines.complete({ ...REQ, maxTokens: 6, multiline: 'multi' });
+  assert.equal(multi.stop, 'max_tokens');
+  assert.equal(lines.count, 6);
 });
 
 test('an empty document gives nothing to complete from (prefix-only model)', async () => {
