@@ -7,6 +7,7 @@
 import { exportModel } from '../../engine/generate/export';
 import { buildDataset } from '../../data/build';
 import { appendFileSync } from 'node:fs';
+import { withFolderLock } from '../../engine/formats/lock';
 import { join } from 'node:path';
 import { evaluate } from '../../eval/evaluate';
 import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../eval/report';
@@ -33,7 +34,7 @@ import {
   LEASE_ENV,
 } from '../runControl';
 import { calibrate } from '../estimate';
-import { trainOptionsFrom } from '../trainSpec';
+import { trainOptionsFrom, type TrainSpec } from '../trainSpec';
 
 const HEARTBEAT_MS = Number(process.env.LOCALTUNE_HEARTBEAT_MS ?? 2000);
 /** Set: this worker outlives its host (runControl.ts) and stops when the host lease goes stale. */
@@ -53,32 +54,38 @@ function log(level: 'info' | 'warn', message: string): void {
   send(tag({ type: 'log', level, message }));
 }
 
+async function runTraining(spec: TrainSpec): Promise<void> {
+  const options = await trainOptionsFrom(spec, (w) => log('warn', w));
+  log('info', `${options.mode} fine-tuning of ${options.model.dir} into ${options.outDir}`);
+  const runDir = options.outDir;
+  clearStopRequest(runDir); // an old request must not stop a resumed run
+  const done = await train(options, {
+    onEvent: (e) => {
+      send(tag(e));
+      // Detached, the run folder is the only channel: what metrics.jsonl does not hold goes here.
+      if (DETACHED && e.type !== 'step' && e.type !== 'eval')
+        appendFileSync(join(runDir, EVENTS_FILE), JSON.stringify(e) + '\n');
+    },
+    // The run folder carries Stop after a window reload, and a lapsed lease after the editor closed.
+    shouldStop: () =>
+      stopRequested || isStopRequested(runDir) || (LEASE_MS > 0 && isLeaseExpired(runDir, LEASE_MS)),
+  });
+  clearStopRequest(runDir);
+  // The host may be gone (window closed): the run folder says how it ended either way.
+  if (readRunRecord(options.outDir))
+    writeRunRecord(options.outDir, {
+      status: done.reason,
+      finalDir: done.finalDir,
+      finalIs: done.finalIs,
+      bestStep: done.bestStep,
+    });
+}
+
+// The output folders are locked as the CLI locks them (cli/command.ts): an editor job and a CLI
+// command writing one folder refuse each other with one line naming the holder's pid.
 async function run(job: JobRequest): Promise<void> {
   if (job.kind === 'train') {
-    const options = await trainOptionsFrom(job.spec, (w) => log('warn', w));
-    log('info', `${options.mode} fine-tuning of ${options.model.dir} into ${options.outDir}`);
-    const runDir = options.outDir;
-    clearStopRequest(runDir); // an old request must not stop a resumed run
-    const done = await train(options, {
-      onEvent: (e) => {
-        send(tag(e));
-        // Detached, the run folder is the only channel: what metrics.jsonl does not hold goes here.
-        if (DETACHED && e.type !== 'step' && e.type !== 'eval')
-          appendFileSync(join(runDir, EVENTS_FILE), JSON.stringify(e) + '\n');
-      },
-      // The run folder carries Stop after a window reload, and a lapsed lease after the editor closed.
-      shouldStop: () =>
-        stopRequested || isStopRequested(runDir) || (LEASE_MS > 0 && isLeaseExpired(runDir, LEASE_MS)),
-    });
-    clearStopRequest(runDir);
-    // The host may be gone (window closed): the run folder says how it ended either way.
-    if (readRunRecord(options.outDir))
-      writeRunRecord(options.outDir, {
-        status: done.reason,
-        finalDir: done.finalDir,
-        finalIs: done.finalIs,
-        bestStep: done.bestStep,
-      });
+    await withFolderLock(job.spec.outDir, 'LocalTune editor training', () => runTraining(job.spec));
   } else if (job.kind === 'eval') {
     const report = await evaluate({
       modelDir: job.modelDir,
@@ -93,13 +100,15 @@ async function run(job: JobRequest): Promise<void> {
     if (reportPath) writeEvalReport(reportPath, report);
     send(tag({ type: 'eval-done', report, reportPath }));
   } else if (job.kind === 'export') {
-    const result = await exportModel({
-      modelDir: job.modelDir,
-      adapterDir: job.adapterDir,
-      outDir: job.outDir,
-      dtype: job.dtype,
-      card: evalCardInfo(job.adapterDir),
-    });
+    const result = await withFolderLock(job.outDir, 'LocalTune editor export', () =>
+      exportModel({
+        modelDir: job.modelDir,
+        adapterDir: job.adapterDir,
+        outDir: job.outDir,
+        dtype: job.dtype,
+        card: evalCardInfo(job.adapterDir),
+      }),
+    );
     log('info', `exported ${result.outDir}/${result.modelFile}`);
     send(
       tag({
@@ -116,14 +125,16 @@ async function run(job: JobRequest): Promise<void> {
     const preview = await previewDataset(job.datasetDir, job.samples, job.modelDir);
     send(tag({ type: 'preview-done', preview }));
   } else {
-    const result = await buildDataset({
-      sources: job.sources,
-      modelDir: job.modelDir,
-      outDir: job.outDir,
-      exclude: job.exclude,
-      ...job.options,
-      onWarning: (w) => log('warn', w),
-    });
+    const result = await withFolderLock(job.outDir, 'LocalTune editor dataset build', () =>
+      buildDataset({
+        sources: job.sources,
+        modelDir: job.modelDir,
+        outDir: job.outDir,
+        exclude: job.exclude,
+        ...job.options,
+        onWarning: (w) => log('warn', w),
+      }),
+    );
     log(
       'info',
       `dataset ${result.outDir}: read ${result.filesRead} files, tokenized ${result.documentsTokenized} documents`,
