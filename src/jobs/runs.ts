@@ -38,6 +38,8 @@ export interface RunRecord {
   /** Whose parameters finalDir holds: the best evaluation's (at `bestStep`) or the last step's. */
   finalIs?: 'best' | 'last';
   bestStep?: number | null;
+  /** A run trained elsewhere and imported (`localtune job import`): from where, by which engine. */
+  importedFrom?: { dir: string; engine: string | null };
 }
 
 export interface RunSummary {
