@@ -7,6 +7,7 @@ import type { GradContext, GradRule } from './context';
 import { constantValues, scalar, sizeRatio, transposeLast2, unbroadcast, zerosLike } from './helpers';
 import { attr, type Tensor } from '../onnx/builder';
 import { normAxis } from '../onnx/shapes';
+import { int8ProductRule } from './int8Product';
 
 function intAttr(c: GradContext, name: string, fallback: number): number {
   const a = c.node.attrs[name];
@@ -149,6 +150,9 @@ export const RULES: Record<string, GradRule> = {
     }
     return [dA, dB];
   },
+
+  // dA = dY · Wᵀ through Wᵀ's int8 copy (int8Product.ts)
+  DynamicQuantizeMatMul: int8ProductRule,
 
   // Y = α·op(A)·op(B) + β·C:  d op(A) = α dY op(B)ᵀ,  d op(B) = α op(A)ᵀ dY,  dC = β dY
   Gemm: (c) => {

@@ -8,9 +8,13 @@ import type { WeightSource } from '../formats/weights';
 import type { LoraSettings } from '../formats/peft';
 import { initLora, isLoraTarget, loraScale } from './lora';
 import { Rng } from '../rng';
+import { int8Product } from '../autodiff/int8Product';
 import { hashDropout } from './dropout';
 
 export type TrainMode = 'lora' | 'full' | 'frozen';
+
+/** How frozen base weights are held: float32, or int8 for onnxruntime's integer GEMMs (LoRA only). */
+export type BaseDtype = 'fp32' | 'int8';
 
 export interface Trainable {
   /** Graph input name: the HF weight name, or `<module>.lora_A.weight` / `.lora_B.weight`. */
@@ -33,6 +37,11 @@ export interface ParamOptions {
   loraValues?: ReadonlyMap<string, Float32Array>;
   /** A training graph: LoRA dropout (when set) is applied, seeded by the `dropout_seed` input. */
   training?: boolean;
+  /**
+   * `int8`: every frozen linear layer and the LM head multiply through int8 copies of their
+   * weights, forward and input gradient (autodiff/int8Product.ts). LoRA mode, float32 only.
+   */
+  baseDtype?: BaseDtype;
 }
 
 export class ModelParams {
@@ -48,6 +57,12 @@ export class ModelParams {
   ) {
     this.rng = new Rng(o.seed ?? 0).fork('lora');
     this.dtype = o.dtype ?? 'float32';
+    if (o.baseDtype === 'int8' && (o.mode !== 'lora' || this.dtype !== 'float32'))
+      throw new Error(`an int8 base needs LoRA in float32 (mode ${o.mode}, ${this.dtype})`);
+  }
+
+  private get int8(): boolean {
+    return this.o.baseDtype === 'int8';
   }
 
   /** Whether this is a training graph (one with a backward pass). */
@@ -90,16 +105,31 @@ export class ModelParams {
   conv1d(x: Tensor, modulePath: string, pad: { in?: number; out?: number } = {}): Tensor {
     const g = this.g;
     const [padIn, padOut] = [pad.in ?? 0, pad.out ?? 0];
-    const w = this.weight(`${modulePath}.weight`);
-    const [inFeatures, outFeatures] = w.shape as number[];
-    const bias = this.weight(`${modulePath}.bias`);
+    const name = `${modulePath}.weight`;
+    const [inFeatures, outFeatures] = this.int8 ? this.source.read(name).shape : (this.weight(name).shape as number[]);
+    const bias = this.zeroPadded(this.weight(`${modulePath}.bias`), [padOut]);
     const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
-    const y = g.gemm(rows, this.zeroPadded(w, [padIn, padOut]), this.zeroPadded(bias, [padOut]));
+    const y = this.int8
+      ? this.int8Conv1d(rows, name, [inFeatures, outFeatures], [padIn, padOut], bias)
+      : g.gemm(rows, this.zeroPadded(this.weight(name), [padIn, padOut]), bias);
     const width = outFeatures + padOut;
     const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures, [padIn, padOut]);
     if (x.rank === 2) return out;
     const lead = g.slice(g.shapeOf(x), [0], [-1], [0]);
     return g.reshapeTo(out, g.concat([lead, g.ints([width])], 0), [...x.shape.slice(0, -1), width]);
+  }
+
+  /** The Conv1D weight [in, out] in int8, zero-padded to [in + padIn, out + padOut] as conv1d pads it. */
+  private int8Conv1d(
+    rows: Tensor,
+    name: string,
+    [inFeatures, outFeatures]: readonly number[],
+    [padIn, padOut]: readonly number[],
+    bias: Tensor,
+  ): Tensor {
+    const { data } = this.source.read(name);
+    const at = (k: number, n: number) => (k < inFeatures && n < outFeatures ? data[k * outFeatures + n] : 0);
+    return int8Product(this.g, rows, { K: inFeatures + padIn, N: outFeatures + padOut, at }, name, bias);
   }
 
   /**
@@ -125,6 +155,13 @@ export class ModelParams {
   linear(x: Tensor, modulePath: string, o: { bias: boolean }): Tensor {
     const g = this.g;
     const name = `${modulePath}.weight`;
+    if (this.int8) {
+      const { data, shape } = this.source.read(name);
+      const [outFeatures, inFeatures] = shape;
+      const bias = o.bias ? this.weight(`${modulePath}.bias`) : null;
+      const w = { K: inFeatures, N: outFeatures, at: (k: number, n: number) => data[n * inFeatures + k] };
+      return this.withLora(int8Product(g, x, w, name, bias), x, modulePath, inFeatures, outFeatures);
+    }
     let wT: Tensor; // [in, out]
     if (this.o.mode === 'full') {
       wT = g.transpose(this.weight(name), [1, 0]);
@@ -146,6 +183,17 @@ export class ModelParams {
     let y = g.matmul(x, wT); // [.., out]
     if (o.bias) y = g.add(y, this.weight(`${modulePath}.bias`));
     return this.withLora(y, x, modulePath, inFeatures, outFeatures);
+  }
+
+  /**
+   * The LM head: rows [N, C] · Wᵀ with W [V, C] (the family's head weight, tied to the embedding or
+   * not), through an int8 copy when the base is int8; a tied float32 table stays for the Gather.
+   */
+  head(rows: Tensor, w: Tensor): Tensor {
+    const frozen = this.g.initializers.get(w.name)?.data as Float32Array | undefined;
+    if (!this.int8 || !frozen) return this.g.gemm(rows, w, null, { transB: true });
+    const [V, C] = w.shape as number[];
+    return int8Product(this.g, rows, { K: C, N: V, at: (k, n) => frozen[n * C + k] }, w.name);
   }
 
   /** y + (α/r)·(x·Aᵀ)·Bᵀ with A [r, in] and B [out, r] (PEFT's layout) when the module is a target. */

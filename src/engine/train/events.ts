@@ -6,6 +6,8 @@ export type TrainEvent =
       startStep: number;
       trainable: number;
       mode: 'lora' | 'full';
+      /** How the frozen base weights are held (LoRA): fp32, or int8 for the integer GEMMs (absent in older runs). */
+      baseDtype?: 'fp32' | 'int8';
       trainWindows: number;
       seqLen: number;
     }

@@ -8,6 +8,7 @@
  * Outputs: loss = Σ w·CE · loss_scale, token_logprobs [B·T] (log P(label)), grad.<name> per trainable.
  */
 import { attr, Graph } from '../onnx/builder';
+import { dropUnusedInitializers } from '../onnx/int8';
 import { gradients } from '../autodiff/backward';
 import type { LoadedModel } from '../models';
 import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
@@ -29,7 +30,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   const hidden = model.family.hidden(g, model.config, p, ids); // [B, T, C]
   const width = hidden.shape[2] as number;
   const rows = g.reshape(hidden, [-1, width]); // [N, C], N = B·T
-  const logits = g.gemm(rows, model.family.headWeight(model.config, p), null, { transB: true }); // [N, V]
+  const logits = p.head(rows, model.family.headWeight(model.config, p)); // [N, V]
   // CE = −log softmax(logits)[label], as LogSoftmax over the last axis and a Gather of each row's
   // label from the flattened log-probs. Not SoftmaxCrossEntropyLoss: ORT expands that function to
   // a LogSoftmax over axis 1 of [N, V, 1], which it runs through transposes (2.5x slower).
@@ -66,5 +67,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
     );
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
+  // An untied head's float32 weight, replaced by its int8 copy.
+  dropUnusedInitializers(g);
   return { graph: g, trainables: p.trainables };
 }

@@ -1,6 +1,7 @@
 /** What a training run is told: the model, the data, the settings, and the hooks it reports to. */
 import type { LoadedModel } from '../models';
 import type { LoraSettings } from '../formats/peft';
+import type { BaseDtype } from '../models/params';
 import type { TrainEvent } from './events';
 import type { TokenStream } from './windows';
 
@@ -12,6 +13,8 @@ export interface TrainOptions {
   validation?: TokenStream;
   mode: 'lora' | 'full';
   lora: LoraSettings;
+  /** LoRA: the frozen base in float32 (default) or int8 (see models/params.ts); adapters are the same. */
+  baseDtype?: BaseDtype;
   /** Optimizer steps; derived from `epochs` when absent. */
   steps?: number;
   epochs?: number;

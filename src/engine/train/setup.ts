@@ -38,6 +38,7 @@ export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEv
     startStep: state.step,
     trainable: trainableCount,
     mode: o.mode,
+    baseDtype: o.baseDtype ?? 'fp32',
     trainWindows: plan.windows.count,
     seqLen: o.seqLen,
   });
@@ -59,6 +60,7 @@ function startingPoint(
     lora: o.lora,
     seed: o.seed,
     loraValues,
+    baseDtype: o.baseDtype,
     withGradients: true,
   });
   const values = trainables.map((t) => Float32Array.from(resumed?.values.get(t.name)?.data ?? t.initial));
