@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cli } from './capture';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
 import { FakeHub } from '../../fixtures/hubFake';
+import { runReference, torchSkip } from '../helpers/torchReference';
 
 const SHAPE = { nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32 };
 
@@ -80,14 +81,25 @@ test('unknown flags and commands are one-line errors', async () => {
   expectUserError(await cli('fly'), /unknown command "fly"/);
 });
 
-test('score --json prints ids and n-1 log-probabilities', async () => {
-  const r = await cli('score', '--model', modelDir, '--text', 'Hello world, hello', '--json');
-  assert.equal(r.code, 0);
-  const parsed = JSON.parse(r.out[0]);
-  assert.deepEqual(parsed.ids.slice(0, 2), [15496, 995]);
-  assert.equal(parsed.logprobs.length, parsed.ids.length - 1);
-  for (const lp of parsed.logprobs) assert.ok(lp < 0 && lp > -30);
-});
+test(
+  "score --json prints ids and n-1 log-probabilities, PyTorch's to 1e-4",
+  { skip: torchSkip() },
+  async () => {
+    const r = await cli('score', '--model', modelDir, '--text', 'Hello world, hello', '--json');
+    assert.equal(r.code, 0);
+    const parsed = JSON.parse(r.out[0]) as { ids: number[]; logprobs: number[] };
+    assert.deepEqual(parsed.ids.slice(0, 2), [15496, 995]);
+    assert.equal(parsed.logprobs.length, parsed.ids.length - 1);
+    // The transcription of transformers' GPT-2 (test/engine/models/hf_reference.py) on the same ids.
+    const reference = runReference<number[]>(join(__dirname, '../engine/models/hf_reference.py'), [
+      modelDir,
+      JSON.stringify(parsed.ids),
+    ]);
+    parsed.logprobs.forEach((lp, i) =>
+      assert.ok(Math.abs(lp - reference[i]) <= 1e-4, `logprob ${i}: ${lp}, PyTorch ${reference[i]}`),
+    );
+  },
+);
 
 test('train --json streams step events, writes metrics.jsonl and a PEFT adapter (bundled CLI, as users run it)', async () => {
   const text = join(tmp, 'corpus.txt');
@@ -128,7 +140,12 @@ test('train --json streams step events, writes metrics.jsonl and a PEFT adapter 
     [1, 2, 3],
   );
   assert.equal(events.at(-1).type, 'done');
-  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  // The three steps, and the evaluation at the last step on the held-out tail of the text.
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.deepEqual(
+    metrics.map((l) => (JSON.parse(l) as { type: string }).type),
+    ['step', 'step', 'step', 'eval'],
+  );
   assert.ok(existsSync(join(out, 'adapter', 'adapter_model.safetensors')));
   assert.ok(existsSync(join(out, 'adapter', 'adapter_config.json')));
 });

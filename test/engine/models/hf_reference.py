@@ -6,11 +6,12 @@ model folder's config.json and model.safetensors (or its shards through the inde
 from_pretrained does: F32/F16/BF16 tensors loaded as float32, names with or without the
 base-model prefix (modeling_utils' base_model_prefix handling), unexpected buffers left unread.
 
-Usage: /usr/bin/python3 hf_reference.py MODEL_DIR '[ids...]' [ADAPTER_DIR]
+Usage: /usr/bin/python3 hf_reference.py MODEL_DIR '[ids...]' [ADAPTER_DIR | --logits]
 Prints a JSON list: log P(ids[i+1] | ids[..i]) for each i, as LocalTune's scoreIds returns.
 With ADAPTER_DIR (a PEFT LoRA adapter) it prints {"base": [...], "adapter": [...]}: the second with
 the adapter's update merged into the weights as PEFT's LoraLayer.get_delta_weight defines it, under
-the module names PEFT keys it by.
+the module names PEFT keys it by. With --logits it prints every position's logits over all ids,
+[T, V] flattened.
 """
 import json
 import math
@@ -265,24 +266,30 @@ def main():
     with open(f"{model_dir}/config.json") as f:
         cfg = json.load(f)
     W = with_base_prefix(cfg, load_state_dict(model_dir))
-    if len(sys.argv) > 3:
+    if len(sys.argv) > 3 and sys.argv[3] == "--logits":
+        # Every position's logits [T, V], flattened (the export's int8 probe is checked against them).
+        with torch.no_grad():
+            print(json.dumps(forward(cfg, W, torch.tensor([ids]))[0].flatten().tolist()))
+    elif len(sys.argv) > 3:
         print(json.dumps({"base": logprobs(cfg, W, ids), "adapter": logprobs(cfg, merge_lora(W, sys.argv[3]), ids)}))
     else:
         print(json.dumps(logprobs(cfg, W, ids)))
 
 
+def forward(cfg, W, x):
+    if cfg["model_type"] == "gpt2":
+        return gpt2_logits(cfg, W, x)
+    if cfg["model_type"] in ("llama", "qwen2"):
+        return llama_logits(cfg, W, x)
+    if cfg["model_type"] == "gpt_bigcode":
+        return bigcode_logits(cfg, W, x)
+    raise SystemExit(f"no reference for {cfg['model_type']}")
+
+
 def logprobs(cfg, W, ids):
     x = torch.tensor([ids[:-1]])
     with torch.no_grad():
-        if cfg["model_type"] == "gpt2":
-            logits = gpt2_logits(cfg, W, x)
-        elif cfg["model_type"] in ("llama", "qwen2"):
-            logits = llama_logits(cfg, W, x)
-        elif cfg["model_type"] == "gpt_bigcode":
-            logits = bigcode_logits(cfg, W, x)
-        else:
-            raise SystemExit(f"no reference for {cfg['model_type']}")
-        logp = F.log_softmax(logits.double(), dim=-1)[0]
+        logp = F.log_softmax(forward(cfg, W, x).double(), dim=-1)[0]
     return [logp[i, t].item() for i, t in enumerate(ids[1:])]
 
 
