@@ -12,6 +12,7 @@ import { loadAdapter, type LoraSettings } from '../engine/formats/peft';
 import { SafetensorsReader } from '../engine/formats/safetensors';
 import { openWeights } from '../engine/formats/weights';
 import { isLoraTarget } from '../engine/models/lora';
+import type { BaseDtype } from '../engine/models/params';
 import { checkAdapterFits, checkWeightsFit } from '../engine/train/adapterFit';
 import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { initModelFolder, loadModel, type LoadedModel } from '../engine/models';
@@ -86,6 +87,8 @@ export interface TrainSpec {
   init?: 'pretrained' | 'random';
   /** With init `random`: the architecture's config.json instead of modelDir's. */
   configFile?: string;
+  /** LoRA: the frozen base weights in float32 (default) or int8 (onnxruntime's integer GEMMs). */
+  baseDtype?: BaseDtype;
 }
 
 /** From-scratch training wants a higher rate, decay, and a warmup in proportion to the run. */
@@ -119,6 +122,13 @@ export async function trainOptionsFrom(
     throw new OptionError(['adapterDir', 'mode'], 'adapterDir continues LoRA training: use mode lora');
   if (spec.adapterDir && spec.resumeFrom)
     throw new OptionError(['adapterDir', 'resumeFrom'], 'give adapterDir or resumeFrom, not both');
+  if (spec.baseDtype !== undefined && spec.baseDtype !== 'fp32' && spec.baseDtype !== 'int8')
+    throw new OptionError(['baseDtype'], `baseDtype must be fp32 or int8 (got "${String(spec.baseDtype)}")`);
+  if (spec.baseDtype === 'int8' && mode !== 'lora')
+    throw new OptionError(
+      ['baseDtype', 'mode'],
+      'baseDtype int8 freezes the base in int8 for LoRA: use mode lora',
+    );
   const model = loadModel(modelDir);
   // When resuming, the checkpoint must be this model's; in LoRA mode its adapter settings win.
   const resumed = spec.resumeFrom ? resumedSettings(model, mode, spec.resumeFrom) : undefined;
@@ -152,6 +162,7 @@ export async function trainOptionsFrom(
     validation,
     mode,
     lora,
+    baseDtype: spec.baseDtype,
     steps,
     epochs: spec.epochs,
     lr: spec.lr ?? (scratch ? SCRATCH_DEFAULTS.lr : TRAIN_DEFAULTS.lr[mode]),
