@@ -34,7 +34,8 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
                             decay 0.1 and a 5% warmup unless given
   --json                    one JSON event per line on stdout`;
 
-const TRAIN_FLAGS = {
+/** `localtune train`'s flags; `localtune job export` takes the same to describe the run it hands off. */
+export const TRAIN_FLAGS = {
   ...stringFlags('model mode lora-r lora-alpha lora-dropout targets'),
   ...stringFlags('steps epochs lr warmup weight-decay clip'),
   ...stringFlags('batch-tokens seq-len micro-batch-tokens eval-every eval-tokens'),
@@ -43,40 +44,58 @@ const TRAIN_FLAGS = {
   'keep-best': { type: 'boolean' },
 } as const;
 
+// TrainSpec's and TrainOptions' names (lora.r is TrainOptions.lora's) that are not their flag.
+export const TRAIN_OPTION_FLAGS: Record<string, string> = {
+  baseModelName: '--model',
+  'lora.r': '--lora-r',
+  'lora.alpha': '--lora-alpha',
+  'lora.dropout': '--lora-dropout',
+  'lora.targets': '--targets',
+  learningRate: '--lr',
+  warmupSteps: '--warmup',
+  clipNorm: '--clip',
+  maxSeqLen: '--seq-len',
+  resumeFrom: '--resume',
+  configFile: '--config',
+};
+
 export const runTrainCommand = command(
   {
     help: HELP,
     flags: TRAIN_FLAGS,
-    // TrainSpec's and TrainOptions' names (lora.r is TrainOptions.lora's) that are not their flag.
-    optionFlags: {
-      baseModelName: '--model',
-      'lora.r': '--lora-r',
-      'lora.alpha': '--lora-alpha',
-      'lora.dropout': '--lora-dropout',
-      'lora.targets': '--targets',
-      learningRate: '--lr',
-      warmupSteps: '--warmup',
-      clipNorm: '--clip',
-      maxSeqLen: '--seq-len',
-      resumeFrom: '--resume',
-      configFile: '--config',
-    },
+    optionFlags: TRAIN_OPTION_FLAGS,
   },
   trainCommand,
 );
 
-async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FLAGS>, io: CliIo) {
-  const modelArg = required(values.model, 'train needs --model DIR (a Hugging Face model folder)');
+async function trainCommand(args: CommandArgs<typeof TRAIN_FLAGS>, io: CliIo) {
+  const spec = await trainSpecFromArgs(args, io);
+  // A run that fails before its first checkpoint leaves no folder it made (nothing to resume).
+  return withOutputFolder(
+    spec.outDir,
+    'localtune train',
+    () => run(spec, args.values.json === true, io),
+    () => listCheckpoints(spec.outDir).length > 0,
+  );
+}
+
+/** The TrainSpec the train flags describe (`verb` names the command in its messages). */
+export async function trainSpecFromArgs(
+  { values, positionals }: CommandArgs<typeof TRAIN_FLAGS>,
+  io: CliIo,
+  verb = 'train',
+): Promise<TrainSpec> {
+  const modelArg = required(values.model, `${verb} needs --model DIR (a Hugging Face model folder)`);
   const data = [...(values.data ?? []), ...positionals];
   if (data.length === 0)
-    throw new UserError('train needs --data FILE... (text or JSONL files) or a dataset folder');
+    throw new UserError(`${verb} needs --data FILE... (text or JSONL files) or a dataset folder`);
   const mode = values.mode ?? 'lora';
   if (mode !== 'lora' && mode !== 'full') throw new UserError(`--mode must be lora or full (got "${mode}")`);
 
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   // A new model's folder holds a tokenizer and config only; its weights are drawn later.
   if (values.init !== 'random') checkModel(modelDir);
-  const spec: TrainSpec = {
+  return {
     modelDir,
     baseModelName: hubId,
     adapterDir: values.adapter,
@@ -111,13 +130,6 @@ async function trainCommand({ values, positionals }: CommandArgs<typeof TRAIN_FL
     init: initFlag(values.init),
     configFile: values.config,
   };
-  // A run that fails before its first checkpoint leaves no folder it made (nothing to resume).
-  return withOutputFolder(
-    spec.outDir,
-    'localtune train',
-    () => run(spec, values.json === true, io),
-    () => listCheckpoints(spec.outDir).length > 0,
-  );
 }
 
 async function run(spec: TrainSpec, json: boolean, io: CliIo): Promise<number> {
