@@ -41,8 +41,10 @@ function ensureBothSides(
 }
 
 /**
- * Holds out the most recently changed files. `paths` maps each key to its path relative to
- * `root`. Files git does not know yet count as the newest.
+ * Holds out the most recently changed files, whole commits at a time (newest first) up to
+ * `valFraction` of the files: a commit is one change, so cutting it by file name would be arbitrary.
+ * A newest commit larger than the share is held out in part. `paths` maps each key to its path
+ * relative to `root`. Files git does not know yet count as the newest.
  */
 export function splitByRecency(root: string, paths: Map<string, string>, valFraction: number): Set<string> {
   const order = gitRecency(root);
@@ -50,7 +52,18 @@ export function splitByRecency(root: string, paths: Map<string, string>, valFrac
   const ranked = [...paths.entries()]
     .map(([key, path]) => ({ key, u: order.get(path) ?? -1 }))
     .sort((a, b) => a.u - b.u || (a.key < b.key ? -1 : 1));
-  const val = new Set(valFraction > 0 ? ranked.slice(0, count).map((r) => r.key) : []);
+  const val = new Set<string>();
+  for (let i = 0; valFraction > 0 && i < ranked.length;) {
+    let end = i;
+    while (end < ranked.length && ranked[end].u === ranked[i].u) end++;
+    const commit = ranked.slice(i, end);
+    if (val.size + commit.length > count) {
+      if (val.size === 0) for (const r of commit.slice(0, count)) val.add(r.key);
+      break;
+    }
+    for (const r of commit) val.add(r.key);
+    i = end;
+  }
   return ensureBothSides(val, ranked, valFraction);
 }
 

@@ -1,11 +1,14 @@
 /** Typed reads of the `localtune.*` settings (declared with descriptions in package.json). */
 import * as vscode from 'vscode';
+import type { SplitMethod } from '../data/split';
 
 export const DEFAULT_MODEL_ID = 'HuggingFaceTB/SmolLM2-135M';
 
 export interface LocalTuneSettings {
   defaultModel: string;
   modelFolders: string[];
+  /** How Build Dataset from Workspace holds out files. */
+  datasets: { split: SplitMethod };
   training: {
     /** 0: one epoch over the dataset. */
     steps: number;
@@ -30,6 +33,7 @@ export function settings(): LocalTuneSettings {
   return {
     defaultModel: c.get<string>('defaultModel') || DEFAULT_MODEL_ID,
     modelFolders: c.get<string[]>('modelFolders') ?? [],
+    datasets: { split: c.get<SplitMethod>('datasets.split') ?? 'file' },
     training: {
       steps: c.get<number>('training.steps') ?? 200,
       learningRate: c.get<number>('training.learningRate') ?? 0,

@@ -33,7 +33,7 @@ test('split by folder: whole folders land on one side, about valFraction of them
   assert.deepEqual(splitByFolder(groups, 0.1, 3), val);
 });
 
-test('split by recency: files changed in the newest commits are held out; untracked ones count as newest', () => {
+test('split by recency: the newest commits are held out whole; untracked files count as newest', () => {
   const root = tempDir('git');
   commit(
     root,
@@ -46,7 +46,14 @@ test('split by recency: files changed in the newest commits are held out; untrac
   writeTree(root, { 'wip.ts': 'untracked' });
   const paths = new Map(['old1.ts', 'old2.ts', 'old3.ts', 'mid.ts', 'new.ts', 'wip.ts'].map((p) => [p, p]));
   assert.deepEqual([...splitByRecency(root, paths, 0.5)].sort(), ['new.ts', 'old1.ts', 'wip.ts']);
-  assert.deepEqual([...splitByRecency(root, paths, 0.34)].sort(), ['new.ts', 'wip.ts']);
+  // Whole commits: the third commit (new.ts, old1.ts) does not fit beside wip.ts in 2 files.
+  assert.deepEqual([...splitByRecency(root, paths, 0.34)].sort(), ['wip.ts']);
+  // A newest commit larger than the share is held out in part.
+  const big = tempDir('git');
+  commit(big, { 'a.ts': 'a' }, 'first', '2020-01-01T00:00:00Z');
+  commit(big, { 'b.ts': 'b', 'c.ts': 'c', 'd.ts': 'd' }, 'second', '2021-01-01T00:00:00Z');
+  const bigPaths = new Map(['a.ts', 'b.ts', 'c.ts', 'd.ts'].map((p) => [p, p]));
+  assert.deepEqual([...splitByRecency(big, bigPaths, 0.25)], ['b.ts']);
 });
 
 test('split by recency in a subfolder of the repository uses paths relative to that folder', () => {

@@ -88,7 +88,9 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
         if (pick.value === 'rebuild') return rebuildDataset(d, outDir, { modelDir });
         outDir = `${outDir}-${fresh}`;
       }
-      return buildDataset(d, [ws], ['.localtune/'], outDir, modelDir);
+      return buildDataset(d, [ws], ['.localtune/'], outDir, modelDir, {
+        split: settings().datasets.split,
+      });
     }),
     command(
       log,
@@ -186,7 +188,7 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
   ];
 }
 
-/** Whether the dataset is what Build from Workspace makes (default options, this model): rebuilding it loses nothing. */
+/** Whether the dataset is what Build from Workspace makes (default options, the split setting, this model): rebuilding it loses nothing. */
 function isPlain(info: DatasetInfo, modelDir: string): boolean {
   const c = datasetConfigOf(info);
   const o = DEFAULT_DATASET_OPTIONS;
@@ -196,7 +198,7 @@ function isPlain(info: DatasetInfo, modelDir: string): boolean {
     c.exclude.join('\n') === '.localtune/' &&
     c.fimRate === o.fimRate &&
     c.spmRate === o.spmRate &&
-    c.split === o.split &&
+    c.split === settings().datasets.split &&
     c.valFraction === o.valFraction
   );
 }
