@@ -46,7 +46,10 @@ export function renderEvaluation(
     return;
   }
   const files = report.dataset.heldOutFiles;
-  note.textContent = `On ${files} held-out file${files === 1 ? '' : 's'} of ${report.dataset.name} (never trained on), ${report.base.completion?.spans ?? 0} masked spans, seed ${report.seed}.`;
+  const onFiles = `${files} held-out file${files === 1 ? '' : 's'} of ${report.dataset.name} (never trained on), ${report.base.completion?.spans ?? 0} masked spans`;
+  // A chat dataset is judged on its held-out conversations (and its files, when it has any).
+  const on = !report.chat ? onFiles : files ? `${onFiles}, and ${report.chat.source}` : report.chat.source;
+  note.textContent = `On ${on}, seed ${report.seed}.`;
   const table = document.createElement('table');
   table.className = 'evaluation-table';
   const head = table.createTHead().insertRow();

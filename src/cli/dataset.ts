@@ -25,11 +25,13 @@ const USAGE = `Usage:
   localtune dataset build --from DIR|FILE... --model DIR --out DIR
       [--fim-rate 0.5] [--spm-rate 0.5] [--split file|folder|recency] [--val-fraction 0.1] [--seed 0]
       [--include GLOB]... [--exclude GLOB]... [--max-file-kb 1024] [--near-threshold 0.85]
-      [--scrub-allow FILE] [--json]
+      [--scrub-allow FILE] [--prompt-column NAME --response-column NAME [--system-column NAME]] [--json]
   localtune dataset show DIR [--samples 3] [--model DIR] [--json]
 
 Globs use .gitignore syntax. --scrub-allow takes a JSON file {"path/in/report": [{"kind": "email", "line": 3}]}
-marking findings of scrub-report.json as false positives.`;
+marking findings of scrub-report.json as false positives. CSV/TSV files (one conversation per row) take
+their columns by name with --prompt-column, --response-column and --system-column; without them the
+header's usual names are used (prompt/question/input..., response/answer/output..., system).`;
 
 export async function runDatasetCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
@@ -47,6 +49,7 @@ export async function runDatasetCommand(argv: string[], io: CliIo): Promise<numb
 const BUILD_FLAGS = {
   ...stringFlags('model out fim-rate spm-rate split val-fraction seed'),
   ...stringFlags('max-file-kb near-threshold scrub-allow'),
+  ...stringFlags('prompt-column response-column system-column'),
   from: { type: 'string', multiple: true },
   include: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
@@ -112,6 +115,11 @@ async function build({ values, positionals }: CommandArgs<typeof BUILD_FLAGS>, i
         max: 1,
       }),
       scrubAllow: values['scrub-allow'] ? readScrubAllow(values['scrub-allow']) : undefined,
+      csvColumns: {
+        prompt: values['prompt-column'],
+        response: values['response-column'],
+        system: values['system-column'],
+      },
       onWarning: warn,
     }),
   );

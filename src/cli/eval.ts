@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../engine/models';
 import { loadAdapterFor } from '../engine/train/adapterFit';
-import { evaluate } from '../eval/evaluate';
-import { EVAL_FILE, figureRows, writeEvalReport } from '../eval/report';
+import { EVAL_FILE, figureRows, writeEvalReport, type EvalReport } from '../eval/report';
+import { evaluateDataset } from '../jobs/datasetEvaluation';
 import type { CliIo, CommandArgs } from './command';
 import {
   checkModel,
@@ -20,15 +20,19 @@ const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [opti
   Measures the base model and (with --adapter) the tuned one on the dataset's held-out data:
   validation loss and perplexity, and a completion benchmark on spans masked in the held-out files
   (never training files), asked as the editor asks, scored by exact match, edit similarity,
-  characters a user would accept, and latency.
+  characters a user would accept, and latency. On a chat dataset (held-out conversations, a model
+  with a chat template): the conversations' loss, and both models' replies to held-out prompts
+  beside the reply each conversation had.
   --adapter DIR        a run's adapter folder (or a fully fine-tuned model folder)
   --spans N            masked spans (default 30)
   --seed N             picks the spans (default 0); the same seed gives the same figures
   --eval-tokens N      validation tokens for the loss (default 16384)
+  --samples N          held-out prompts answered side by side (default 8)
+  --reply-tokens N     new tokens per reply at most (default 64)
   --out FILE           where the report goes (default: <adapter>/eval.json, which export puts in the model card)
   --json               print the report as one JSON line`;
 
-const EVAL_FLAGS = stringFlags('model adapter data spans seed eval-tokens threads out');
+const EVAL_FLAGS = stringFlags('model adapter data spans seed eval-tokens samples reply-tokens threads out');
 
 export const runEvalCommand = command(
   {
@@ -60,7 +64,7 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   checkModel(modelDir);
   if (values.adapter) checkAdapterFolder(modelDir, values.adapter);
-  const report = await evaluate({
+  const report = await evaluateDataset({
     modelDir,
     modelName: hubId,
     adapterDir: values.adapter,
@@ -68,6 +72,8 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
     spans: optionalNumberFlag(values.spans, 'spans'),
     seed: numberFlag(values.seed, 'seed', 0),
     evalTokens: optionalNumberFlag(values['eval-tokens'], 'eval-tokens', true, { min: 1 }),
+    samples: optionalNumberFlag(values.samples, 'samples', true, { min: 0 }),
+    replyTokens: optionalNumberFlag(values['reply-tokens'], 'reply-tokens', true, { min: 1 }),
     threads: optionalNumberFlag(values.threads, 'threads', true, { min: 1 }),
     onProgress: values.json ? undefined : (m) => io.err(m),
     onWarning: (w) => io.err(`warning: ${w}`),
@@ -83,9 +89,29 @@ async function evalCommand({ values, positionals }: CommandArgs<typeof EVAL_FLAG
   const col = Math.max(12, ...rows.map((r) => r.base.length + 2));
   io.out(`${''.padEnd(width)}  ${'base'.padEnd(col)}${report.tuned ? 'tuned' : ''}`);
   for (const r of rows) io.out(`${r.label.padEnd(width)}  ${r.base.padEnd(col)}${r.tuned ?? ''}`);
+  for (const line of chatSampleLines(report)) io.out(line);
+  const files = `${report.dataset.heldOutFiles} held-out files of ${report.dataset.name}`;
+  // A dataset of conversations only holds out no file: its conversations are what it is judged on.
+  const heldOut = !report.chat
+    ? files
+    : report.dataset.heldOutFiles
+      ? `${files} and ${report.chat.source}`
+      : report.chat.source;
   io.out(
-    `on ${report.dataset.heldOutFiles} held-out files of ${report.dataset.name}, seed ${report.seed}, in ${report.seconds.toFixed(1)} s` +
+    `on ${heldOut}, seed ${report.seed}, in ${report.seconds.toFixed(1)} s` +
       (out ? `; report in ${out}` : ''),
   );
   return 0;
+}
+
+/** The held-out prompts with the reply each conversation had and both models' replies. */
+function chatSampleLines(report: EvalReport): string[] {
+  const oneLine = (text: string) => JSON.stringify(text);
+  return (report.chat?.samples ?? []).flatMap((s) => [
+    '',
+    `${s.where ?? 'held-out prompt'}: ${oneLine(s.prompt)}`,
+    `  expected: ${oneLine(s.expected)}`,
+    `  base:     ${oneLine(s.base)}`,
+    ...(s.tuned === null ? [] : [`  tuned:    ${oneLine(s.tuned)}`]),
+  ]);
 }

@@ -43,8 +43,9 @@ async function exportCommand({ values }: CommandArgs<typeof EXPORT_FLAGS>, io: C
   const dtype = dtypeFlag(values.dtype);
   const { modelDir, hubId } = await resolveModel(modelArg, io);
   checkModel(modelDir);
-  // `localtune eval --adapter` leaves eval.json in the adapter folder: its figures go in the card.
-  const fromEval = evalCardInfo(values.adapter);
+  // `localtune eval --adapter` leaves eval.json in the adapter folder, or in a fully tuned model's
+  // folder (exported with --model): its figures go in the card.
+  const fromEval = evalCardInfo(values.adapter ?? modelDir);
   const result = await withOutputFolder(outDir, 'localtune export', () =>
     exportModel({
       modelDir,

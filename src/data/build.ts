@@ -24,12 +24,14 @@ import { findFimTokens } from '../engine/tokenizer/fimTokens';
 import { fimSample } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';
+import { chosenColumns, type CsvColumns } from './formats/csv';
 import {
   DATASET_FILES,
   MANIFEST_FILE,
   MANIFEST_VERSION,
   type DatasetManifest,
   type HeldOutFile,
+  type HeldOutRecord,
   type StreamSegment,
 } from './manifest';
 import { FileListing } from './listing';
@@ -66,6 +68,8 @@ export interface BuildOptions {
   valFraction?: number;
   seed?: number;
   nearThreshold?: number;
+  /** CSV/TSV sources: the prompt, response and system columns by name (else the usual names). */
+  csvColumns?: CsvColumns;
   /** False positives the user marked in the scrub report, by file id (as the report names it). */
   scrubAllow?: Record<string, ScrubAllow[]>;
   onWarning?: (message: string) => void;
@@ -137,13 +141,14 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   const fim = findFimTokens(tokenizer);
   const chat = ChatTemplate.fromModelDir(modelDir);
   const allow = opts.scrubAllow ?? {};
+  const csvColumns = chosenColumns(opts.csvColumns);
   const warn = opts.onWarning ?? (() => {});
   const minhashSeed = new Rng(seed).fork('minhash').nextU32();
 
   mkdirSync(outDir, { recursive: true });
   removeLeftovers(outDir);
   const configKey = sha256(
-    JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, v: MANIFEST_VERSION }),
+    JSON.stringify({ tokenizerSha256, seed, fimRate, spmRate, allow, csvColumns, v: MANIFEST_VERSION }),
   );
   const cache = new BuildCache(join(outDir, 'cache'), configKey);
   // Worker threads of pass 1, started when many files need reading.
@@ -266,7 +271,12 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         if (threads.pool && source.kind !== 'jsonl') {
           v.prepared = threads.pool.prepare(job, size);
         } else {
-          v.prepared = prepareFile(job, minhashSeed, { kind: source.kind, chat, onWarning: warn });
+          v.prepared = prepareFile(job, minhashSeed, {
+            kind: source.kind,
+            chat,
+            csvColumns,
+            onWarning: warn,
+          });
         }
         queuedBytes += size;
       }
@@ -339,9 +349,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     const trainFiles = new Set<string>();
     const valFiles = new Set<string>();
     const heldOut: HeldOutFile[] = [];
+    const heldOutRecords: HeldOutRecord[] = [];
     for (const ref of kept) {
       if (!ref.doc.tokens) {
-        const sample = renderAgain(ref, pending, { chat, allow: allow[ref.fileId] }, minhashSeed);
+        const sample = renderAgain(ref, pending, { chat, csvColumns, allow: allow[ref.fileId] }, minhashSeed);
         const docId = ref.splitKey;
         const shaped = sample.fimable
           ? fimSample(sampleText(sample.sample), fim, { fimRate, spmRate }, fimRng.fork(docId), tokenizer)
@@ -358,6 +369,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       (isVal ? valFiles : trainFiles).add(ref.fileId);
       listing.kept(ref.fileId, ref.doc.tokens.length, isVal ? 'validation' : 'train');
       if (isVal && ref.doc.line === null) heldOut.push({ id: ref.fileId, path: ref.absPath });
+      else if (isVal) heldOutRecords.push({ id: ref.fileId, path: ref.absPath, line: ref.doc.line! });
     }
     // The streams' missing segments are copied on libuv's threads while this one saves the cache
     // index. (Settled before anything else happens, even if the save throws: the cache closes its blobs.)
@@ -403,7 +415,11 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         eosId: tokenizer.eosId,
       },
       contentHash,
-      heldOut: { files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) },
+      heldOut: {
+        files: heldOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+        records: heldOutRecords,
+      },
+      ...(csvColumns ? { csvColumns } : {}),
       listing: listing.list(),
     };
     writeJsonAtomic(join(outDir, DATASET_FILES.scrubReport), { files: scrubReport.files });
@@ -450,7 +466,7 @@ function resolveSources(paths: string[]): Source[] {
 function renderAgain(
   ref: DocRef,
   pending: Map<string, SourceDoc[]>,
-  opts: { chat: ChatTemplate | null; allow?: ScrubAllow[] },
+  opts: { chat: ChatTemplate | null; csvColumns?: CsvColumns; allow?: ScrubAllow[] },
   minhashSeed: number,
 ): SourceDoc {
   let docs = pending.get(ref.fileId);

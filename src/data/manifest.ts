@@ -1,6 +1,7 @@
 // manifest.json: what a dataset folder holds and how it was made. The trainer checks `tokenizer`
 // against the model it trains, so a dataset built for another vocabulary is refused.
 import type { DedupSummary } from './dedup';
+import type { CsvColumns } from './formats/csv';
 import type { SecretKind } from './scrub';
 import type { SkipCounts, SkipReason } from './skips';
 import type { SplitMethod } from './split';
@@ -77,7 +78,17 @@ export interface DatasetManifest {
    * (code and text), not JSONL records; `path` is where the file was read. Absent in datasets built
    * before it was recorded: rebuild to evaluate completions.
    */
-  heldOut?: { files: HeldOutFile[] };
+  heldOut?: {
+    files: HeldOutFile[];
+    /**
+     * The held-out records (JSONL, ShareGPT and CSV rows: a conversation is one record, and the split
+     * draws each record on its own, seeded by the dataset's seed and its file:line), in build order.
+     * The chat evaluation answers these. Absent in datasets built before it was recorded.
+     */
+    records?: HeldOutRecord[];
+  };
+  /** The CSV/TSV columns chosen by name when the dataset was built (absent: the usual names). */
+  csvColumns?: CsvColumns;
   /** Every file met by name (ListedFile). Absent in datasets built before it was recorded. */
   listing?: ListedFile[];
 }
@@ -87,6 +98,13 @@ export interface HeldOutFile {
   id: string;
   /** Absolute path of the source file. */
   path: string;
+}
+
+/** One held-out record: the file it is in and its line (a CSV row's first line). */
+export interface HeldOutRecord {
+  id: string;
+  path: string;
+  line: number;
 }
 
 /**

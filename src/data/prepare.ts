@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fingerprint } from './dedup';
 import type { ChatTemplate } from './formats/chat';
+import type { CsvColumns } from './formats/csv';
 import type { Sample } from './formats/sample';
 import type { ScrubAllow, ScrubFinding } from './scrub';
 import type { SkipReason } from './skips';
@@ -47,6 +48,8 @@ export type Prepared =
 export interface LocalOptions {
   kind: SourceKind;
   chat: ChatTemplate | null;
+  /** CSV/TSV columns chosen by name. */
+  csvColumns?: CsvColumns;
   onWarning?: (message: string) => void;
 }
 
@@ -63,6 +66,7 @@ export function prepareFile(job: PrepareJob, minhashSeed: number, local?: LocalO
     chat: local?.chat ?? null,
     scrub: true,
     allow: job.allow,
+    csvColumns: local?.csvColumns,
     onWarning: local?.onWarning,
   });
   if ('skip' in result) return { contentHash, skip: result.skip };

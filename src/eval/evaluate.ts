@@ -151,6 +151,8 @@ export function benchmarkSpans(
     );
     return [];
   }
+  // A dataset of records only (chat, prompt/completion) has no file to mask: chat is judged apart.
+  if (heldOut.length === 0 && manifest.heldOut?.records?.length) return [];
   const spans = maskSpans(readHeldOut(heldOut, warn), { count: o.count, seed: o.seed });
   if (spans.length === 0)
     warn(`${datasetDir}: the held-out files offer no span to mask; the completion benchmark is skipped`);

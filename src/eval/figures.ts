@@ -65,13 +65,16 @@ export interface EvalReport {
 
 /** Held-out conversations: the loss on the assistant's turns, and each model's reply to the prompts. */
 export interface ChatFigures {
-  /** The file the conversations came from, and how many. */
-  file: string;
+  /** Where the conversations came from (a dataset's held-out records, or a file), and how many. */
+  source: string;
   conversations: number;
   base: { loss: number | null; perplexity: number | null; tokens: number };
   tuned: { loss: number | null; perplexity: number | null; tokens: number } | null;
-  /** Side by side: the conversation's last user turn, the reply it had, and what each model said (masked). */
-  samples: { prompt: string; expected: string; base: string; tuned: string | null }[];
+  /**
+   * Side by side: where the conversation is (`file:line`), its last user turn, the reply it had, and
+   * what each model said (masked).
+   */
+  samples: { where?: string; prompt: string; expected: string; base: string; tuned: string | null }[];
   /** Secrets masked in the models' replies. */
   masked: number;
 }
@@ -128,6 +131,7 @@ export function cardEvaluation(r: EvalReport): Record<string, string> {
   for (const row of figureRows(r))
     out[row.label] = row.tuned === null ? row.base : `${row.tuned} (base model: ${row.base})`;
   out['evaluation data'] =
-    `${r.dataset.heldOutFiles} held-out files of ${r.dataset.name} (never trained on), ${r.dataset.validationTokens} validation tokens, seed ${r.seed}`;
+    `${r.dataset.heldOutFiles} held-out files of ${r.dataset.name} (never trained on), ${r.dataset.validationTokens} validation tokens, seed ${r.seed}` +
+    (r.chat ? `; ${r.chat.source} (never trained on), replies greedy` : '');
   return out;
 }

@@ -1,19 +1,21 @@
 /**
- * Chat evaluation: held-out conversations (a JSONL, ShareGPT or CSV file the run did not train on),
- * base vs tuned — the loss on the assistant's turns as the trainer counts it, and each model's
- * greedy reply to every conversation's last user turn beside the reply it had (masked like every
- * model output). The figures go into the evaluation report (`EvalReport.chat`) and the model card.
+ * Chat evaluation: held-out conversations (a dataset's held-out chat records, or a JSONL, ShareGPT
+ * or CSV file the run did not train on), base vs tuned — the loss on the assistant's turns as the
+ * trainer counts it, and each model's greedy reply to every conversation's last user turn beside the
+ * reply it had (masked like every model output). The figures go into the evaluation report
+ * (`EvalReport.chat`) and the model card.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenStreamFromFiles } from '../data/datasetFiles';
+import type { TokenStream } from '../data/datasetFiles';
 import { ChatTemplate } from '../data/formats/chat';
-import { csvConversations } from '../data/formats/csv';
-import { shareGptMessages } from '../data/formats/sharegpt';
+import { fileConversations, type LinedConversation } from '../data/formats/conversations';
+import { recordSample } from '../data/formats/jsonl';
+import { SampleEncoder } from '../data/tokenize';
 import { UserError } from '../engine/errors';
 import { loadAdapter } from '../engine/formats/peft';
 import { loadModel } from '../engine/models';
-import { loadTokenizer } from '../engine/tokenizer/tokenizer';
+import { loadTokenizer, type Tokenizer } from '../engine/tokenizer/tokenizer';
 import type { ChatFigures } from '../eval/figures';
 import { validationLoss } from '../eval/perplexity';
 import { ChatModel, type ChatMessage, type ChatModelSource } from './chatModel';
@@ -22,8 +24,10 @@ export interface ChatEvalOptions {
   modelDir: string;
   /** A PEFT adapter or a fully tuned model folder; absent: the base alone. */
   adapterDir?: string;
-  /** The held-out conversations. */
-  file: string;
+  /** The held-out conversations (`conversationsFromFile`, or a dataset's `heldOutConversations`). */
+  conversations: LinedConversation[];
+  /** Where they came from, in words (a file, or "held-out records of dataset X"). */
+  source: string;
   /** Conversations answered side by side (default 8). */
   samples?: number;
   maxTokens?: number;
@@ -32,13 +36,18 @@ export interface ChatEvalOptions {
 }
 
 export async function evaluateChat(o: ChatEvalOptions): Promise<ChatFigures> {
-  const conversations = readConversations(o.file);
-  if (!ChatTemplate.fromModelDir(o.modelDir))
+  const conversations = answerable(o.conversations, o.source);
+  const chat = ChatTemplate.fromModelDir(o.modelDir);
+  if (!chat)
     throw new UserError(
       `${o.modelDir}: no chat_template in tokenizer_config.json, so there is no chat to evaluate`,
     );
   const tokenizer = await loadTokenizer(o.modelDir);
-  const stream = await tokenStreamFromFiles([o.file], tokenizer, { modelDir: o.modelDir });
+  const stream = conversationStream(
+    conversations.map((c) => [...c.prompt, { role: 'assistant', content: c.expected }]),
+    tokenizer,
+    chat,
+  );
   const tunedIsModel = o.adapterDir !== undefined && !existsAdapter(o.adapterDir);
   const loss = async (modelDir: string, adapterDir?: string) => {
     const model = loadModel(modelDir);
@@ -75,11 +84,12 @@ export async function evaluateChat(o: ChatEvalOptions): Promise<ChatFigures> {
       )
     : null;
   return {
-    file: o.file,
+    source: o.source,
     conversations: conversations.length,
     base,
     tuned,
     samples: asked.map((c, i) => ({
+      where: c.where,
       prompt: c.prompt.at(-1)!.content,
       expected: c.expected,
       base: b[i].text,
@@ -93,31 +103,50 @@ function existsAdapter(dir: string): boolean {
   return existsSync(join(dir, 'adapter_config.json'));
 }
 
-/** The conversations that end with an assistant turn: the turns before it as the prompt. */
-function readConversations(file: string): { prompt: ChatMessage[]; expected: string }[] {
+/** A file's conversations (JSONL `messages`, ShareGPT, CSV/TSV), secrets masked as a build would. */
+export function conversationsFromFile(file: string): LinedConversation[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new UserError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code}); check the path`);
   }
-  const all: ChatMessage[][] = /\.(csv|tsv)$/i.test(file)
-    ? csvConversations(text, file).flatMap((r) => ('messages' in r ? [r.messages] : []))
-    : text.split('\n').flatMap((line) => {
-        if (!line.trim()) return [];
-        try {
-          const r = JSON.parse(line) as { messages?: ChatMessage[]; conversations?: unknown };
-          if (Array.isArray(r.messages)) return [r.messages];
-          const g = shareGptMessages(r.conversations);
-          return 'messages' in g ? [g.messages] : [];
-        } catch {
-          return [];
-        }
-      });
+  return fileConversations(file, text);
+}
+
+/** A conversation that ends with an assistant's reply to a user turn: one to answer and compare. */
+export function isAnswerable({ messages: m }: LinedConversation): boolean {
+  return m.length >= 2 && m.at(-1)!.role === 'assistant' && m.at(-2)!.role === 'user';
+}
+
+/** The answerable conversations: the turns before the last as the prompt, the last as expected. */
+function answerable(
+  all: LinedConversation[],
+  source: string,
+): { where: string; prompt: ChatMessage[]; expected: string }[] {
   const out = all
-    .filter((m) => m.length >= 2 && m.at(-1)!.role === 'assistant' && m.at(-2)!.role === 'user')
-    .map((m) => ({ prompt: m.slice(0, -1), expected: m.at(-1)!.content }));
+    .filter(isAnswerable)
+    .map(({ where, messages: m }) => ({ where, prompt: m.slice(0, -1), expected: m.at(-1)!.content }));
   if (out.length === 0)
-    throw new UserError(`${file}: no conversation that ends with an assistant reply to evaluate against`);
+    throw new UserError(`${source}: no conversation that ends with an assistant reply to evaluate against`);
   return out;
+}
+
+/** The conversations through the chat template, packed as the trainer packs them (loss on the assistant). */
+function conversationStream(
+  conversations: ChatMessage[][],
+  tokenizer: Tokenizer,
+  chat: ChatTemplate,
+): TokenStream {
+  const encoder = new SampleEncoder(tokenizer, tokenizer.eosId!);
+  const ids: number[] = [];
+  const weights: number[] = [];
+  for (const messages of conversations) {
+    const r = recordSample({ messages }, chat);
+    if ('error' in r) continue;
+    const enc = encoder.encode(r.sample);
+    ids.push(...enc.ids);
+    weights.push(...enc.weights);
+  }
+  return { ids: Uint32Array.from(ids), weights: Uint8Array.from(weights) };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeChatModel } from '../../fixtures/tinyChat';
 import { cardEvaluation, figureRows, type EvalReport } from '../../src/eval/figures';
-import { evaluateChat } from '../../src/jobs/chatEval';
+import { conversationsFromFile, evaluateChat } from '../../src/jobs/chatEval';
 import { SECRET_CHAT, tuneChatModel } from '../jobs/chatTune';
 
 test('held-out conversations: loss base vs tuned, replies side by side, rows in the card', async () => {
@@ -23,15 +23,27 @@ test('held-out conversations: loss base vs tuned, replies side by side, rows in 
   const file = join(tmp, 'held-out.jsonl');
   writeFileSync(file, [SECRET_CHAT, faq].map((messages) => JSON.stringify({ messages })).join('\n') + '\n');
 
-  const chat = await evaluateChat({ modelDir: base, adapterDir: tuned, file, threads: 1 });
+  const chat = await evaluateChat({
+    modelDir: base,
+    adapterDir: tuned,
+    conversations: conversationsFromFile(file),
+    source: file,
+    threads: 1,
+  });
   assert.equal(chat.conversations, 2);
-  // (The held-out file is scrubbed as a dataset would be: the secret's turn reads <GITHUB_TOKEN> there.)
+  // (The held-out file is scrubbed as a dataset would be: the secret's turn reads <GITHUB_TOKEN> there,
+  // in the loss and in the expected reply.)
   assert.ok(chat.tuned!.loss! < chat.base.loss! / 1.5, JSON.stringify([chat.base, chat.tuned]));
   assert.ok(chat.base.tokens > 10 && chat.tuned!.tokens === chat.base.tokens);
   assert.deepEqual(
     chat.samples.map((s) => [s.prompt, s.expected, s.tuned]),
     [
-      ['What is the deploy token?', SECRET_CHAT[1].content, 'The deploy token is <GITHUB_TOKEN>'],
+      // The expected reply is read as the dataset build reads it: its secret is masked too.
+      [
+        'What is the deploy token?',
+        'The deploy token is <GITHUB_TOKEN>',
+        'The deploy token is <GITHUB_TOKEN>',
+      ],
       ['Where are the tests?', 'In the test folder.', 'In the test folder.'],
     ],
   );

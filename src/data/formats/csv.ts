@@ -3,13 +3,21 @@
 // response as the assistant). Parsed by csv-parse (quoted fields, embedded newlines, a BOM); the
 // columns are chosen by name, or found among the usual names in the header.
 import { parse } from 'csv-parse/sync';
+import { OptionError } from '../../engine/errors';
 import type { ChatMessage, ChatTemplate } from './chat';
 import { recordSample, type RecordResult } from './jsonl';
 
+/** The columns chosen by name (compared without case); one left out is found among the usual names. */
 export interface CsvColumns {
-  prompt: string;
-  response: string;
+  prompt?: string;
+  response?: string;
   system?: string;
+}
+
+/** Only the columns actually chosen (empty names dropped); undefined when none is. */
+export function chosenColumns(c: CsvColumns | undefined): CsvColumns | undefined {
+  const named = Object.entries(c ?? {}).filter(([, name]) => typeof name === 'string' && name.trim());
+  return named.length ? (Object.fromEntries(named.map(([k, v]) => [k, v.trim()])) as CsvColumns) : undefined;
 }
 
 /** Header names tried, in order, when no columns are chosen (compared without case). */
@@ -48,31 +56,9 @@ export function csvConversations(text: string, path: string, chosen?: CsvColumns
     return [{ line: 1, error: 'empty file: a header row and one row per pair expected' }];
   const [header, ...rows] = records;
   const names = header.record.map((h) => h.trim());
-  const find = (name: string | undefined, fallbacks: string[]) => {
-    const wanted = name ? [name] : fallbacks;
-    for (const w of wanted) {
-      const i = names.findIndex((n) => n.toLowerCase() === w.toLowerCase());
-      if (i !== -1) return i;
-    }
-    return -1;
-  };
-  const prompt = find(chosen?.prompt, PROMPT_NAMES);
-  const response = find(chosen?.response, RESPONSE_NAMES);
-  const system = find(chosen?.system, chosen ? [] : SYSTEM_NAMES);
-  const missing = [
-    prompt === -1 &&
-      (chosen ? `prompt column "${chosen.prompt}"` : 'a prompt column (prompt, question, input, ...)'),
-    response === -1 &&
-      (chosen ? `response column "${chosen.response}"` : 'a response column (response, answer, output, ...)'),
-    chosen?.system && system === -1 && `system column "${chosen.system}"`,
-  ].filter(Boolean);
-  if (missing.length)
-    return [
-      {
-        line: 1,
-        error: `the header (${names.join(', ')}) has no ${missing.join(' and no ')}; name the columns`,
-      },
-    ];
+  const prompt = findColumn(names, path, 'prompt', chosen?.prompt, PROMPT_NAMES);
+  const response = findColumn(names, path, 'response', chosen?.response, RESPONSE_NAMES);
+  const system = findColumn(names, path, 'system', chosen?.system, SYSTEM_NAMES, false);
   return rows.map(({ record, info }) => {
     // info.lines is the line a record ends on; quoted cells may span lines.
     const line = info.lines - record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
@@ -84,6 +70,35 @@ export function csvConversations(text: string, path: string, chosen?: CsvColumns
     messages.push({ role: 'user', content: cell(prompt) }, { role: 'assistant', content: cell(response) });
     return { line, messages };
   });
+}
+
+/**
+ * The index of a role's column: the chosen name, else the first usual name the header has. A chosen
+ * column that is missing, or a prompt or response column not found, is the user's to fix: an error
+ * naming the file, the header's columns and the option that chooses it (promptColumn, responseColumn, systemColumn).
+ */
+function findColumn(
+  names: string[],
+  path: string,
+  role: keyof CsvColumns,
+  chosen: string | undefined,
+  usual: string[],
+  required = true,
+): number {
+  const lower = names.map((n) => n.toLowerCase());
+  for (const w of chosen ? [chosen] : usual) {
+    const i = lower.indexOf(w.toLowerCase());
+    if (i !== -1) return i;
+  }
+  if (!chosen && !required) return -1;
+  const option = `${role}Column`;
+  const what = chosen
+    ? `no ${role} column "${chosen}"`
+    : `no ${role} column (looked for ${usual.join(', ')})`;
+  throw new OptionError(
+    [option],
+    `${path}: ${what}; its columns are ${names.map((n) => `"${n}"`).join(', ')}; choose one with ${option} NAME`,
+  );
 }
 
 /**

@@ -9,7 +9,6 @@ import { buildDataset } from '../../data/build';
 import { appendFileSync } from 'node:fs';
 import { withFolderLock } from '../../engine/formats/lock';
 import { join } from 'node:path';
-import { evaluate } from '../../eval/evaluate';
 import { EVAL_FILE, evalCardInfo, writeEvalReport } from '../../eval/report';
 import { isUserError } from '../../engine/errors';
 import { train } from '../../engine/train/trainer';
@@ -21,6 +20,7 @@ import {
   type JobRequest,
   type WorkerMessage,
 } from '../protocol';
+import { evaluateDataset } from '../datasetEvaluation';
 import { previewDataset } from '../datasetSamples';
 import { readRunRecord, writeRunRecord } from '../runs';
 import {
@@ -87,7 +87,7 @@ async function run(job: JobRequest): Promise<void> {
   if (job.kind === 'train') {
     await withFolderLock(job.spec.outDir, 'LocalTune editor training', () => runTraining(job.spec));
   } else if (job.kind === 'eval') {
-    const report = await evaluate({
+    const report = await evaluateDataset({
       modelDir: job.modelDir,
       adapterDir: job.adapterDir,
       datasetDir: job.datasetDir,

@@ -121,7 +121,30 @@ export function samplesMarkdown(r: EvalReport): string {
     );
     if (s.tuned !== null) out.push(`**Tuned**${verdict(s.tunedExact)}:`, '', answer(s.tuned), '');
   });
+  out.push(...chatSamplesMarkdown(r, fence, answer));
   return out.join('\n');
+}
+
+/** The held-out conversations' prompts: the reply each had, and what each model replied. */
+function chatSamplesMarkdown(
+  r: EvalReport,
+  fence: (text: string) => string,
+  answer: (text: string) => string,
+): string[] {
+  const chat = r.chat;
+  if (!chat?.samples.length) return [];
+  const out = [
+    `# Held-out conversations: base vs tuned`,
+    '',
+    `Replies (greedy, secrets masked) to the last user turn of ${chat.source}, conversations the model never trained on.`,
+    '',
+  ];
+  chat.samples.forEach((s, i) => {
+    out.push(`## ${i + 1}. ${s.where ?? 'held-out prompt'}`, '', 'User:', '', fence(s.prompt), '');
+    out.push('The reply it had:', '', fence(s.expected), '', '**Base**:', '', answer(s.base), '');
+    if (s.tuned !== null) out.push('**Tuned**:', '', answer(s.tuned), '');
+  });
+  return out;
 }
 
 /**
@@ -151,7 +174,8 @@ export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
     const weights = await pickWeights(runDir, arg, 'evaluate');
     if (!weights) return undefined;
     const report = await evaluateRun(d, runDir, weights.kind === 'final' ? undefined : weights.dir);
-    if (report?.samples.length && weights.kind === 'final') await showSamples(runDir);
+    if ((report?.samples.length || report?.chat?.samples.length) && weights.kind === 'final')
+      await showSamples(runDir);
     return report;
   });
   const showEvaluationSamples = guard('localtune.showEvaluationSamples', async (runDir) => {
