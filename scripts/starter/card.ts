@@ -15,6 +15,8 @@ export interface TrainingFigures {
   tokens: number;
   /** Time spent in training steps (evaluations and checkpoints excluded). */
   seconds: number;
+  /** Stages so far (one per working session; scripts/starter/stage.ts). */
+  stages: number;
   trainTokens: number;
   validationTokens: number;
   evals: { step: number; loss: number }[];
@@ -74,9 +76,9 @@ ${corpus.length} JavaScript/TypeScript packages from the npm registry (\`npm pac
 ${corpus.map((p) => `| ${p.name}${heldOut.includes(p.name) ? ' (held out)' : ''} | ${p.version} | ${p.license} | ${p.files} | ${mb(p.bytes)} |`).join('\n')}
 
 ## Training
-\`localtune train --init random --mode full\` (see \`scripts/starter/pretrain.sh\`): AdamW, learning rate 1e-3 with warmup and cosine decay, weight decay 0.1, 16,384 tokens per step in sequences of 512, on 2 CPU cores.
+\`localtune train --init random --mode full\`, then \`--mode full\` from the shipped weights, one stage per working session (see \`scripts/starter/pretrain.sh\` and \`stage.ts\`; the run folder does not outlive a session's machine): AdamW, weight decay 0.1, 16,384 tokens per step in sequences of 512, on 2 CPU cores. The plan's rate is 1e-3 with warmup and cosine decay over ${f.totalSteps} steps; each stage restarts its optimizer moments with a 10-step warmup to the plan's rate at its first step and decays to a tenth of it by its last, so every shipped snapshot is annealed (warm restarts).
 
-- Steps: ${f.step} of ${f.totalSteps}; tokens trained: ${f.tokens.toLocaleString('en-US')}; time in training steps: ${(f.seconds / 3600).toFixed(1)} h.
+- Steps: ${f.step} of ${f.totalSteps} in ${f.stages} stage${f.stages === 1 ? '' : 's'}; tokens trained: ${f.tokens.toLocaleString('en-US')}; time in training steps: ${(f.seconds / 3600).toFixed(1)} h (the machine was shared with other work: the rate per step varied from about 150 to 1,700 tokens/s).
 - Held-out loss (nats/token, on the held-out packages): ${first ? `${first.loss.toFixed(3)} at step ${first.step}` : 'n/a'} → ${last ? `${last.loss.toFixed(3)} at step ${last.step}` : 'n/a'}${f.lastTrainLoss !== undefined ? `; last training loss ${f.lastTrainLoss.toFixed(3)}` : ''}.
 
 ![held-out loss by step](heldout-loss.svg)

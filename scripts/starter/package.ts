@@ -20,6 +20,8 @@ import {
 import { starterDir } from './paths.mjs';
 import { modelCard, type CorpusPackage, type TrainingFigures } from './card';
 import { lossPlotSvg } from './plot';
+import { appendStage } from './history';
+import { historyFile, readHistory, type Stage } from './stage';
 
 const root = new URL('../..', import.meta.url).pathname;
 const S = starterDir(process.argv);
@@ -39,6 +41,8 @@ const checkpoint =
       );
 
 mkdirSync(out, { recursive: true });
+const stage: Stage = JSON.parse(readFileSync(join(S, 'stage.json'), 'utf8'));
+const priorHistory = readHistory(root);
 // float16 halves the folder; every weight of a model this small sits well inside its range.
 const reader = SafetensorsReader.open(join(checkpoint, 'model.safetensors'));
 const tensors: Record<string, WritableTensor> = {};
@@ -47,13 +51,18 @@ for (const name of reader.names())
 writeSafetensors(join(out, 'model.safetensors'), tensors, { format: 'pt' });
 reader.close();
 
-const config = JSON.parse(readFileSync(join(run, 'init', 'config.json'), 'utf8'));
-writeFileSync(
-  join(out, 'config.json'),
-  JSON.stringify({ ...config, torch_dtype: 'float16' }, null, 2) + '\n',
-);
-for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'])
-  copyFileSync(join(run, 'init', f), join(out, f));
+// A stage that started from the shipped folder has no init/ of its own: its config and tokenizer
+// are the shipped ones, already in place.
+if (existsSync(join(run, 'init'))) {
+  const config = JSON.parse(readFileSync(join(run, 'init', 'config.json'), 'utf8'));
+  writeFileSync(
+    join(out, 'config.json'),
+    JSON.stringify({ ...config, torch_dtype: 'float16' }, null, 2) + '\n',
+  );
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'])
+    copyFileSync(join(run, 'init', f), join(out, f));
+}
+const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
 
 const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
   .split('\n')
@@ -62,22 +71,32 @@ const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
 const state = JSON.parse(readFileSync(join(checkpoint, 'trainer_state.json'), 'utf8'));
 const steps = metrics.filter((m) => m.type === 'step' && m.step <= state.step);
 const evals = metrics.filter((m) => m.type === 'eval' && m.step <= state.step);
+// This stage's figures join the history of the stages before it, in the plan's step numbers.
+const history = appendStage(priorHistory, stage, {
+  toStep: stage.fromStep + state.step,
+  tokens: steps.reduce((a, s) => a + s.tokens, 0),
+  seconds: steps.reduce((a, s) => a + s.tokens / s.tokensPerSec, 0),
+  evals: evals.map((e) => ({ step: stage.fromStep + e.step, loss: e.evalLoss })),
+  trainLoss: steps.map((s) => ({ step: stage.fromStep + s.step, loss: s.loss })),
+});
+writeFileSync(historyFile(root), JSON.stringify(history, null, 2) + '\n');
 const manifest = JSON.parse(readFileSync(join(S, 'dataset', 'manifest.json'), 'utf8'));
 const corpus: CorpusPackage[] = JSON.parse(readFileSync(join(S, 'corpus.json'), 'utf8'));
 const heldOut = [
   ...new Set<string>(manifest.heldOut.files.map((f: { id: string }) => f.id.split('/')[0])),
 ].sort();
 const figures: TrainingFigures = {
-  step: state.step,
-  totalSteps: steps.at(-1)?.totalSteps ?? state.step,
-  tokens: steps.reduce((a, s) => a + s.tokens, 0),
-  seconds: steps.reduce((a, s) => a + s.tokens / s.tokensPerSec, 0),
+  step: history.step,
+  totalSteps: history.plan.steps,
+  tokens: history.tokens,
+  seconds: history.seconds,
+  stages: history.stages.length,
   trainTokens: manifest.tokens.train,
   validationTokens: manifest.tokens.validation,
-  evals: evals.map((e) => ({ step: e.step, loss: e.evalLoss })),
-  lastTrainLoss: steps.at(-1)?.loss,
+  evals: history.evals,
+  lastTrainLoss: history.trainLoss.at(-1)?.loss,
 };
 writeFileSync(join(out, 'heldout-loss.svg'), lossPlotSvg(figures.evals));
 writeFileSync(join(out, 'README.md'), modelCard({ config, corpus, heldOut, figures, manifest }));
 const bytes = readdirSync(out).reduce((a, f) => a + statSync(join(out, f)).size, 0);
-console.log(`models/starter: step ${state.step}, ${(bytes / 1e6).toFixed(1)} MB${existsSync(out) ? '' : ''}`);
+console.log(`models/starter: step ${history.step} of ${history.plan.steps}, ${(bytes / 1e6).toFixed(1)} MB`);

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Pretrains the starter model from scratch (`localtune train --init random`: the template's
-# Llama config and GPT-2+FIM tokenizer, fresh weights) on the starter dataset, or resumes the run
-# where it stopped: it takes hours, over several sessions. Never benchmark while it runs.
-# Usage: scripts/starter/pretrain.sh [--dir DIR]   (default: $LOCALTUNE_STARTER_DIR or ~/.cache/localtune/starter)
+# Pretrains the starter model, one stage per working session (scripts/starter/stage.ts): resumes
+# this machine's stage exactly if its run folder is here, else starts the next stage from the
+# shipped models/starter/ (stage 1: fresh weights, `localtune train --init random`). Package the
+# result with scripts/starter/package.ts. Never benchmark while it runs.
+# Usage: scripts/starter/pretrain.sh [--dir DIR] [--steps N]   (N: the stage's steps, default 100;
+#   DIR: $LOCALTUNE_STARTER_DIR or ~/.cache/localtune/starter; LOCALTUNE_NICE: its priority, default 19)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 S=$(node -e "import('./scripts/starter/paths.mjs').then(m => console.log(m.starterDir(process.argv.slice(1))))" -- "$@")
 [ -f dist/cli.js ] || node scripts/build.mjs
-args=(--model "$S/template" --init random --mode full --data "$S/dataset"
-  --steps 400 --lr 1e-3 --warmup 20 --weight-decay 0.1 --clip 1
-  --batch-tokens 8192 --seq-len 512 --micro-batch-tokens 4096
-  --eval-every 25 --eval-tokens 32768 --checkpoint-every 20 --seed 0)
+common=(--mode full --data "$S/dataset" --weight-decay 0.1 --clip 1
+  --batch-tokens 16384 --seq-len 512 --micro-batch-tokens 4096
+  --eval-every 25 --eval-tokens 32768 --checkpoint-every 10 --patience 0 --no-keep-best)
+run() { exec nice -n "${LOCALTUNE_NICE:-19}" node dist/cli.js train "$@"; }
 if compgen -G "$S/run/checkpoints/step-*" > /dev/null; then
-  exec nice -n "${LOCALTUNE_NICE:-19}" node dist/cli.js train "${args[@]}" --resume "$S/run"
+  stage=$(cat "$S/stage.json")
+else
+  rm -rf "$S/run"
+  stage=$(node --import tsx scripts/starter/stage.ts "$@" --write)
 fi
-exec nice -n "${LOCALTUNE_NICE:-19}" node dist/cli.js train "${args[@]}" --out "$S/run"
+[ "$stage" != null ] || { echo "pretrain.sh: the plan is complete (models/starter/pretraining.json)"; exit 0; }
+field() { node -e "console.log(JSON.parse(process.argv[1])[process.argv[2]])" "$stage" "$1"; }
+args=("${common[@]}" --steps "$(field steps)" --lr "$(field lr)" --warmup "$(field warmup)" --seed "$(field seed)")
+if [ "$(field init)" = random ]; then
+  args+=(--model "$S/template" --init random)
+else
+  args+=(--model models/starter)
+fi
+if compgen -G "$S/run/checkpoints/step-*" > /dev/null; then run "${args[@]}" --resume "$S/run"; fi
+run "${args[@]}" --out "$S/run"
