@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChatTemplate } from '../../src/data/formats/chat';
 import { csvConversations } from '../../src/data/formats/csv';
+import { OptionError } from '../../src/engine/errors';
 import { parseRecord } from '../../src/data/formats/jsonl';
 import { fileSamples, processFile, sourceKind } from '../../src/data/sources';
 import { CHATML_TEMPLATE } from './helpers';
@@ -87,13 +88,37 @@ test('CSV rows become conversations; quoted cells with line breaks keep the rowâ
     ).messages[0].content,
     'y',
   );
-  assert.deepEqual(csvConversations('title,body\nx,y\n', 'f.csv'), [
-    {
-      line: 1,
-      error:
-        'the header (title, body) has no a prompt column (prompt, question, input, ...) and no a response column (response, answer, output, ...); name the columns',
-    },
-  ]);
+  // A column not found is the user's to choose: the error names the file, its columns and the option.
+  assert.throws(
+    () => csvConversations('title,body\nx,y\n', 'f.csv'),
+    (e: OptionError) =>
+      e instanceof OptionError &&
+      e.options[0] === 'promptColumn' &&
+      e.message ===
+        'f.csv: no prompt column (looked for prompt, question, input, instruction, query, user, customer, ticket, message); its columns are "title", "body"; choose one with promptColumn NAME',
+  );
+  assert.throws(
+    () => csvConversations('question,body\nx,y\n', 'f.csv', { response: 'Body ' }),
+    /^f.csv: no response column "Body "; its columns are "question", "body"; choose one with responseColumn NAME$/,
+  );
+  // Chosen names are matched without case; a system column is optional unless chosen.
+  assert.deepEqual(
+    csvConversations('Q,A,Sys\nx,y,be brief\n', 'f.csv', { prompt: 'q', response: 'a', system: 'SYS' }),
+    [
+      {
+        line: 2,
+        messages: [
+          { role: 'system', content: 'be brief' },
+          { role: 'user', content: 'x' },
+          { role: 'assistant', content: 'y' },
+        ],
+      },
+    ],
+  );
+  assert.throws(
+    () => csvConversations('q,a\nx,y\n', 'f.csv', { system: 'persona' }),
+    /no system column "persona"/,
+  );
   assert.match(
     (csvConversations('q,a\n"open,1\n', 'f.csv')[0] as { error: string }).error,
     /not valid CSV \(Quote Not Closed/,
