@@ -99,7 +99,7 @@ test('CSV rows become conversations; quoted cells with line breaks keep the rowâ
   );
   assert.throws(
     () => csvConversations('question,body\nx,y\n', 'f.csv', { response: 'Body ' }),
-    /^f.csv: no response column "Body "; its columns are "question", "body"; choose one with responseColumn NAME$/,
+    /: f.csv: no response column "Body "; its columns are "question", "body"; choose one with responseColumn NAME$/,
   );
   // Chosen names are matched without case; a system column is optional unless chosen.
   assert.deepEqual(
@@ -116,7 +116,7 @@ test('CSV rows become conversations; quoted cells with line breaks keep the rowâ
     ],
   );
   assert.throws(
-    () => csvConversations('q,a\nx,y\n', 'f.csv', { system: 'persona' }),
+    () => csvConversations('question,answer\nx,y\n', 'f.csv', { system: 'persona' }),
     /no system column "persona"/,
   );
   assert.match(
