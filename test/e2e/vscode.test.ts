@@ -6,7 +6,7 @@
 //
 // LOCALTUNE_E2E=0 skips it; LOCALTUNE_E2E_GREP picks in-host tests by title.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RESULT_MARKER, type ResultLine } from './suite/result';
@@ -21,8 +21,8 @@ function runE2E(
 ): Promise<{ code: number; results: ResultLine[]; tail: string }> {
   mkdirSync(artifacts, { recursive: true });
   const log = createWriteStream(join(artifacts, 'e2e.log'));
-  // `npm test` builds first; build here only when the bundles are missing.
-  const built = existsSync(join(root, 'dist', 'test', 'e2e', 'suite', 'index.js'));
+  // scripts/test.mjs (npm test) has just built dist/; run alone, runTests.mjs builds it first.
+  const built = process.env.LOCALTUNE_BUILT === '1';
   const child = spawn(
     process.execPath,
     [join(root, 'test', 'e2e', 'runTests.mjs'), ...(built ? ['--no-build'] : [])],

@@ -5,53 +5,59 @@
 // screenshot), Tab accepts it, toggling off removes it, and the dashboard shows the local counters.
 //
 // The fixture: a GPT-2-shaped model without FIM tokens (prefix-only prompts), fully fine-tuned
-// for 20 steps by the CLI (the engine, as a training run writes it), cached in .cache/e2e/.
+// for 20 steps by the CLI (the engine, as a training run writes it), cached in .cache/e2e/ under a
+// hash of the code that makes it (the bundled CLI, the fixture writers) and its recipe.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { sourceHash } from '../../../scripts/sourceHash.mjs';
 import { writeRunRecord } from '../../../src/jobs/runs';
 import type { ProvideOutcome } from '../../../src/vscode/completion/completionProvider';
 import { screenshot, waitFor } from './helpers';
 import { afterReload, localtune } from './localtuneHelpers';
 
 const run = promisify(execFile);
-const FIXTURE_VERSION = 'completion-fixture-v1';
+const FIXTURE = 'completion-fixture';
 const SHAPE = { nLayer: 2, nHead: 4, nEmbd: 128, nPositions: 256 };
 const TITLE = 'e2e completions fixture';
 const EXPECTED = 'a, b): return a + b';
 
-/** The tuned fixture (base model + a run folder with model/), built once and cached by version. */
+// The recipe: trained-scale embeddings learn fast; no FIM tokens, so the worker prompts with the
+// prefix only.
+const BASE_OPTIONS = { seed: 0, embeddingStd: 0.3 };
+const CORPUS = Array.from({ length: 400 }, (_, i) => `def add_${i}(a, b): return a + b\n`).join('');
+const TRAIN_ARGS = ['--mode', 'full', '--steps', '20', '--lr', '1e-2', '--seq-len', '64'];
+
+/**
+ * The tuned fixture (base model + a run folder with model/), built once per hash of the code that
+ * makes it: dist/cli.js trains it (the test command builds it first), fixtures/ writes the base.
+ */
 async function ensureFixture(root: string): Promise<{ base: string; corpus: string; trained: string }> {
-  const dir = join(root, '.cache', 'e2e', FIXTURE_VERSION);
+  const cache = join(root, '.cache', 'e2e');
+  const key = sourceHash(
+    root,
+    ['dist/cli.js', 'fixtures'],
+    JSON.stringify({ SHAPE, BASE_OPTIONS, CORPUS, TRAIN_ARGS }),
+  );
+  const dir = join(cache, `${FIXTURE}-${key}`);
   const base = join(dir, 'base');
   const corpus = join(dir, 'adds.py');
   const trained = join(dir, 'run');
   if (existsSync(join(trained, 'model', 'model.safetensors'))) return { base, corpus, trained };
-  rmSync(dir, { recursive: true, force: true });
+  // Fixtures made by older code are of no more use.
+  for (const old of existsSync(cache) ? readdirSync(cache) : [])
+    if (old.startsWith(`${FIXTURE}-`)) rmSync(join(cache, old), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   console.log(`[e2e] building the completion fixture in ${dir} (about a minute, then cached)`);
-  // Trained-scale embeddings learn fast; no FIM tokens, so the worker prompts with the prefix only.
-  const write = `require('./fixtures/tinyModel').writeGpt2Model(${JSON.stringify(base)}, ${JSON.stringify(SHAPE)}, 0, { embeddingStd: 0.3 })`;
+  const write = `require('./fixtures/tinyModel').writeGpt2Model(${JSON.stringify(base)}, ${JSON.stringify(SHAPE)}, ${BASE_OPTIONS.seed}, { embeddingStd: ${BASE_OPTIONS.embeddingStd} })`;
   await run(process.execPath, ['--import', 'tsx', '-e', write], { cwd: root });
-  writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => `def add_${i}(a, b): return a + b\n`).join(''));
+  writeFileSync(corpus, CORPUS);
   const tmp = join(dir, 'run.tmp');
-  const args = [
-    'train',
-    '--model',
-    base,
-    '--data',
-    corpus,
-    '--mode',
-    'full',
-    '--steps',
-    '20',
-    '--lr',
-    '1e-2',
-  ];
-  args.push('--seq-len', '64', '--eval-every', '0', '--checkpoint-every', '0', '--out', tmp);
+  const args = ['train', '--model', base, '--data', corpus, ...TRAIN_ARGS];
+  args.push('--eval-every', '0', '--checkpoint-every', '0', '--out', tmp);
   await run(process.execPath, [join(root, 'dist', 'cli.js'), ...args], { cwd: root, maxBuffer: 1 << 24 });
   renameSync(tmp, trained);
   return { base, corpus, trained };
