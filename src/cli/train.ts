@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isUserError, OptionError, UserError } from '../engine/errors';
 import { listCheckpoints } from '../engine/train/checkpoint';
 import { train } from '../engine/train/trainer';
+import { learningRateBands } from '../jobs/trainDefaults';
 import { trainOptionsFrom, type TrainSpec } from '../jobs/trainSpec';
 import type { CliIo, CommandArgs } from './command';
 import {
@@ -20,18 +21,23 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --mode lora|full          LoRA adapters (default) or every weight
   --lora-r 8 --lora-alpha 16 --lora-dropout 0 --targets c_attn,c_proj,c_fc
   --steps N | --epochs N    length of training (default, and --steps 0: 1 epoch)
-  --lr 2e-4 (LoRA) / 5e-5 (full)   --warmup 10   --weight-decay 0   --clip 1
+  --lr X                    peak learning rate; default by model size and mode:
+                            ${learningRateBands().join('\n                            ')}
+  --warmup 10   --weight-decay 0   --clip 1
   --batch-tokens 2048 --seq-len 256 --micro-batch-tokens 1024
-  --eval-every 50 --eval-tokens 16384 --checkpoint-every 100 --seed 0
-  --patience N              stop early after N evaluations without a lower validation loss
+  --eval-every 25 --eval-tokens 16384 --checkpoint-every 100 --seed 0
+  --patience 3              stop early after N evaluations without a lower validation loss (0: never)
   --keep-best               keep the best evaluation's adapter in <out>/best/ and make it the final
-                            one (on with --patience)
+  --no-keep-best            one (default on; patience and keep-best need a validation set)
+                            Plain files hold out their last 5% (at least 4096 tokens, at most 30%)
+                            for validation; a dataset folder has its own split
   --out DIR                 run folder (default .localtune/runs/<time>)
   --resume DIR              continue a run (its folder or a checkpoint)
   --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
   --init random             train from scratch: fresh weights by the family's rules (with --mode full),
                             --model's tokenizer and config.json (or --config FILE); lr 1e-3, weight
-                            decay 0.1 and a 5% warmup unless given
+                            decay 0.1, a 5% warmup, --eval-every 50 and no early stopping unless
+                            given
   --json                    one JSON event per line on stdout`;
 
 /** `localtune train`'s flags; `localtune job export` takes the same to describe the run it hands off. */
@@ -42,6 +48,7 @@ export const TRAIN_FLAGS = {
   ...stringFlags('patience checkpoint-every seed threads out resume adapter init config'),
   data: { type: 'string', multiple: true },
   'keep-best': { type: 'boolean' },
+  'no-keep-best': { type: 'boolean' },
 } as const;
 
 // TrainSpec's and TrainOptions' names (lora.r is TrainOptions.lora's) that are not their flag.
@@ -117,7 +124,7 @@ export async function trainSpecFromArgs(
     evalEvery: n(values['eval-every'], 'eval-every'),
     evalTokens: n(values['eval-tokens'], 'eval-tokens'),
     patience: n(values.patience, 'patience'),
-    keepBest: values['keep-best'],
+    keepBest: keepBestFlag(values['keep-best'], values['no-keep-best']),
     checkpointEvery: n(values['checkpoint-every'], 'checkpoint-every'),
     seed: n(values.seed, 'seed'),
     threads: n(values.threads, 'threads'),
@@ -176,6 +183,11 @@ function runFolderOf(resume: string): string {
   return basename(parent) === 'checkpoints' && existsSync(join(abs, 'trainer_state.json'))
     ? dirname(parent)
     : abs;
+}
+
+function keepBestFlag(on: boolean | undefined, off: boolean | undefined): boolean | undefined {
+  if (on && off) throw new UserError('give --keep-best or --no-keep-best, not both');
+  return on ? true : off ? false : undefined;
 }
 
 function initFlag(value: string | undefined): TrainSpec['init'] {

@@ -1,8 +1,11 @@
 /**
- * Defaults that protect the user's model: a peak learning rate chosen by the model's size and the
- * mode (a rate that suits a 10M-parameter LoRA run overshoots on a 1B model, and full fine-tuning
- * moves every weight, so it needs a much smaller one), and evaluation with the best step kept.
+ * Defaults that protect the user's model, applied by trainOptionsFrom for the CLI and the editor
+ * alike: a peak learning rate chosen by the model's size and the mode (a rate that suits a
+ * 10M-parameter LoRA run overshoots on a 1B model, and full fine-tuning moves every weight, so it
+ * needs a much smaller one), evaluation during training with the best step kept and early stopping,
+ * and a held-out share of plain files sized by tokens.
  */
+import { DEFAULT_HOLDOUT_FLOOR } from '../data/split';
 
 /** Largest parameter count of each band, with its LoRA and full fine-tuning peak learning rates. */
 const LR_BANDS: { upTo: number; lora: number; full: number }[] = [
@@ -18,5 +21,55 @@ export function defaultLearningRate(mode: 'lora' | 'full', parameters: number | 
   return band[mode];
 }
 
+/** The bands for help texts, one line each: `up to 50M parameters: LoRA 3e-4, full 1e-4`. */
+export function learningRateBands(): string[] {
+  const size = (n: number) => (n >= 1e9 ? `${n / 1e9}B` : `${n / 1e6}M`);
+  return LR_BANDS.map((b, i) => {
+    const upTo = b.upTo === Infinity ? `above ${size(LR_BANDS[i - 1].upTo)}` : `up to ${size(b.upTo)}`;
+    return `${upTo} parameters: LoRA ${b.lora.toExponential()}, full ${b.full.toExponential()}`;
+  });
+}
+
 /** Evaluations during training, keep-best and early stopping on unless the user turns them off. */
 export const PROTECTIVE_DEFAULTS = { evalEvery: 25, patience: 3, keepBest: true } as const;
+
+/** What the user asked for (undefined: not asked) of the settings the protective defaults fill. */
+export interface ProtectedSettings {
+  lr?: number;
+  evalEvery?: number;
+  /** 0 turns early stopping off. */
+  patience?: number;
+  keepBest?: boolean;
+}
+
+/**
+ * A fine-tuning run's protective settings: each the user's when given, else the default. Early
+ * stopping and keep-best need evaluations, so without a validation set they stay off (a patience
+ * the user asked for then still fails in the trainer's plan, with its message).
+ */
+export function protectiveSettings(
+  asked: ProtectedSettings,
+  run: { mode: 'lora' | 'full'; parameters: number | null; hasValidation: boolean },
+): Required<ProtectedSettings> {
+  const evalEvery = asked.evalEvery ?? PROTECTIVE_DEFAULTS.evalEvery;
+  const evaluates = run.hasValidation && evalEvery > 0;
+  return {
+    lr: asked.lr ?? defaultLearningRate(run.mode, run.parameters),
+    evalEvery,
+    patience: asked.patience ?? (evaluates ? PROTECTIVE_DEFAULTS.patience : 0),
+    keepBest: asked.keepBest ?? (evaluates && PROTECTIVE_DEFAULTS.keepBest),
+  };
+}
+
+/** Held-out share of plain files (they have no split of their own): 5%, topped up to the floor. */
+const PLAIN_HOLDOUT_SHARE = 0.05;
+
+/**
+ * Tokens to hold out at the tail of plain files: 5% topped up to the floor's tokens, never above its
+ * share; 0 when either side would be shorter than one sequence (nothing could be evaluated, or trained).
+ */
+export function plainHoldOutTokens(total: number, seqLen: number): number {
+  const wanted = Math.max(Math.ceil(total * PLAIN_HOLDOUT_SHARE), DEFAULT_HOLDOUT_FLOOR.minTokens);
+  const held = Math.min(wanted, Math.floor(total * DEFAULT_HOLDOUT_FLOOR.maxShare));
+  return held > seqLen && total - held > seqLen ? held : 0;
+}

@@ -1,8 +1,9 @@
 /**
  * A training job as plain data (`TrainSpec`): the CLI builds it from flags, the extension from its
- * quick picks and settings, and the worker receives it in its start message. `trainOptionsFrom`
+ * form, quick picks and settings, and the worker receives it in its start message. `trainOptionsFrom`
  * turns it into the trainer's `TrainOptions` (loading the model and the data) — the one place that
- * knows the defaults, so the CLI and the extension train the same way.
+ * fills the defaults, the protective ones of trainDefaults.ts included, so the CLI and the extension
+ * train the same way.
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,12 +21,12 @@ import { readModelConfigFile } from '../engine/models/config';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
 import type { TrainOptions } from '../engine/train/trainer';
 import { holdOutTail, type TokenStream } from '../engine/train/windows';
+import { plainHoldOutTokens, protectiveSettings } from './trainDefaults';
 
 export const TRAIN_DEFAULTS = {
   loraR: 8,
   loraAlpha: 16,
   loraDropout: 0,
-  lr: { lora: 2e-4, full: 5e-5 },
   warmupSteps: 10,
   minLrRatio: 0.1,
   weightDecay: 0,
@@ -34,7 +35,6 @@ export const TRAIN_DEFAULTS = {
   /** The sequence length is this or the model's context, whichever is shorter. */
   maxSeqLen: 256,
   microBatchTokens: 1024,
-  evalEvery: 50,
   evalTokens: 16384,
   checkpointEvery: 100,
   seed: 0,
@@ -54,6 +54,7 @@ export interface TrainSpec {
   /** Optimizer steps; one epoch when neither steps nor epochs is given. */
   steps?: number;
   epochs?: number;
+  /** Peak learning rate; by the model's size and the mode when absent (trainDefaults.ts). */
   lr?: number;
   warmupSteps?: number;
   weightDecay?: number;
@@ -63,11 +64,18 @@ export interface TrainSpec {
   /** When seqLen is absent: this or the model's context, whichever is shorter (default 256). */
   maxSeqLen?: number;
   microBatchTokens?: number;
+  /** Steps between evaluations (0: none); 25 when absent, 50 from scratch. */
   evalEvery?: number;
   evalTokens?: number;
-  /** Early stopping after this many evaluations without a lower validation loss (0/absent: off). */
+  /**
+   * Early stopping after this many evaluations without a lower validation loss (0: off). Absent: 3
+   * when fine-tuning with a validation set, off from scratch.
+   */
   patience?: number;
-  /** Keep the best evaluation's adapter in `<run>/best/` and make it the final one (on with patience). */
+  /**
+   * Keep the best evaluation's adapter in `<run>/best/` and make it the final one. Absent: on when
+   * fine-tuning with a validation set; from scratch, on with patience.
+   */
   keepBest?: boolean;
   checkpointEvery?: number;
   seed?: number;
@@ -91,8 +99,17 @@ export interface TrainSpec {
   baseDtype?: BaseDtype;
 }
 
-/** From-scratch training wants a higher rate, decay, and a warmup in proportion to the run. */
-const SCRATCH_DEFAULTS = { lr: 1e-3, weightDecay: 0.1, warmupShare: 0.05 } as const;
+/**
+ * From-scratch training wants a higher rate, decay, and a warmup in proportion to the run; its loss
+ * plateaus for long stretches, so it never stops early unless asked.
+ */
+const SCRATCH_DEFAULTS = {
+  lr: 1e-3,
+  weightDecay: 0.1,
+  warmupShare: 0.05,
+  evalEvery: 50,
+  patience: 0,
+} as const;
 
 /** Loads the model and the data a spec names and fills in every default. */
 export async function trainOptionsFrom(
@@ -153,7 +170,11 @@ export async function trainOptionsFrom(
       ['seqLen'],
       `seqLen ${seqLen} is longer than the model's context (${context} tokens)`,
     );
-  const { train, validation } = await loadStreams(spec.data, modelDir, onWarning);
+  const { train, validation } = await loadStreams(spec.data, modelDir, seqLen, onWarning);
+  const asked = { lr: spec.lr, evalEvery: spec.evalEvery, patience: spec.patience, keepBest: spec.keepBest };
+  const guarded = scratch
+    ? { ...SCRATCH_DEFAULTS, ...definedOnly(asked) }
+    : protectiveSettings(asked, { mode, parameters: parameterCount(model), hasValidation: !!validation });
   return {
     model,
     baseModelName: spec.baseModelName ?? resolve(modelDir),
@@ -165,7 +186,7 @@ export async function trainOptionsFrom(
     baseDtype: spec.baseDtype,
     steps,
     epochs: spec.epochs,
-    lr: spec.lr ?? (scratch ? SCRATCH_DEFAULTS.lr : TRAIN_DEFAULTS.lr[mode]),
+    lr: guarded.lr,
     warmupSteps:
       spec.warmupSteps ??
       (scratch && steps
@@ -177,10 +198,10 @@ export async function trainOptionsFrom(
     batchTokens: spec.batchTokens ?? TRAIN_DEFAULTS.batchTokens,
     seqLen,
     microBatchTokens: spec.microBatchTokens ?? TRAIN_DEFAULTS.microBatchTokens,
-    evalEvery: spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery,
+    evalEvery: guarded.evalEvery,
     evalTokens: spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens,
-    patience: spec.patience,
-    keepBest: spec.keepBest,
+    patience: guarded.patience,
+    keepBest: guarded.keepBest,
     checkpointEvery: spec.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery,
     seed: spec.seed ?? TRAIN_DEFAULTS.seed,
     threads: spec.threads,
@@ -282,9 +303,22 @@ function resumedSettings(model: LoadedModel, mode: 'lora' | 'full', from: string
   return adapter.settings;
 }
 
+/** The model's parameters as its weight headers count them (buffers it never reads left out). */
+function parameterCount(model: LoadedModel): number {
+  let n = 0;
+  for (const name of model.weights.names())
+    n += (model.weights.header(name)?.shape ?? []).reduce((a, b) => a * b, 1);
+  return n;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 async function loadStreams(
   items: string[],
   modelDir: string,
+  seqLen: number,
   onWarning: (message: string) => void,
 ): Promise<{ train: TokenStream; validation?: TokenStream }> {
   const datasets = items.filter(isDatasetDir);
@@ -301,8 +335,9 @@ async function loadStreams(
     onWarning: (w: string) => onWarning(`warning: ${w}`),
   });
   if (stream.ids.length < 2) throw new OptionError(['data'], `data: no text found in ${items.join(', ')}`);
-  // Plain files have no split: hold out the tail when there is enough to spare.
-  return stream.ids.length >= 20_000 ? holdOutTail(stream, 0.05) : { train: stream };
+  // Plain files have no split: hold out the tail, sized by tokens, when both sides hold a sequence.
+  const held = plainHoldOutTokens(stream.ids.length, seqLen);
+  return held > 0 ? holdOutTail(stream, held / stream.ids.length) : { train: stream };
 }
 
 /** Files a new model takes from the folder whose tokenizer it uses. */

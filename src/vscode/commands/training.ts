@@ -7,7 +7,6 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { evaluationTarget, verdictLabel, verdictOf } from '../../jobs/runEvaluation';
 import { defaultLearningRate } from '../../jobs/trainDefaults';
-import { TRAIN_DEFAULTS } from '../../jobs/trainSpec';
 import type { FinetuneValues } from '../../../webview/protocol';
 import { DashboardPanel } from '../dashboard/dashboardPanel';
 import { FinetunePanel } from '../finetune/finetunePanel';
@@ -22,10 +21,6 @@ import { command, ensureLocaltuneDir, guarded, needWorkspace, runDirOf, type Com
 import { buildDataset, datasetFitsModel } from './datasetBuild';
 import { evaluateRun } from './evaluation';
 import { modelFolder } from './modelFolder';
-
-function modelParameters(modelDir: string): number | null {
-  return describeModel(modelDir, 'folder', basename(modelDir)).parameters;
-}
 
 /** Full fine-tuning is offered (and cheap) up to this many parameters. */
 const FULL_FINETUNE_MAX_PARAMS = 200e6;
@@ -121,7 +116,7 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
       {
         label: 'LoRA',
         description: 'recommended',
-        detail: `Small adapters beside frozen weights: fast, little memory. rank ${t.loraRank}, lr ${t.learningRate || TRAIN_DEFAULTS.lr.lora}, ${t.steps || 'one epoch of'} steps`,
+        detail: `Small adapters beside frozen weights: fast, little memory. rank ${t.loraRank}, lr ${t.learningRate || defaultLearningRate('lora', params)}, ${t.steps || 'one epoch of'} steps`,
         value: 'lora',
       },
     ];
@@ -129,7 +124,7 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
       items.push({
         label: 'Full fine-tune',
         description: `small model (${formatCount(params)} params)`,
-        detail: `Every weight is trained: about ${formatCount(params * 16)}B of memory for weights and optimizer. lr ${t.learningRate || TRAIN_DEFAULTS.lr.full}`,
+        detail: `Every weight is trained: about ${formatCount(params * 16)}B of memory for weights and optimizer. lr ${t.learningRate || defaultLearningRate('full', params)}`,
         value: 'full',
       });
     const pick = await vscode.window.showQuickPick(items, {
@@ -169,13 +164,13 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
         mode,
         loraR: t.loraRank,
         steps: args.steps ?? (t.steps || undefined),
-        // By model size and mode unless the user set one (trainDefaults.ts).
-        lr: t.learningRate || defaultLearningRate(mode, modelParameters(modelDir)),
+        // 0 in Settings: by model size and mode (trainOptionsFrom applies trainDefaults.ts).
+        lr: t.learningRate || undefined,
         maxSeqLen: t.seqLen,
         checkpointEvery: t.checkpointEvery,
         evalEvery: t.evalEvery,
-        patience: t.patience || undefined,
-        keepBest: true,
+        // 0 turns early stopping off; keep-best is trainOptionsFrom's default.
+        patience: t.patience,
       },
       title,
     );

@@ -117,7 +117,7 @@ export function specFromForm(v: FinetuneValues): { spec: Omit<TrainSpec, 'outDir
       microBatchTokens: Math.min(v.microBatchTokens, v.batchTokens),
       evalEvery: v.evalEvery,
       evalTokens: v.evalTokens,
-      patience: v.patience > 0 ? v.patience : undefined,
+      patience: v.patience, // 0: off
       keepBest: v.keepBest,
       checkpointEvery: v.checkpointEvery,
       seed: v.seed,
