@@ -2,7 +2,10 @@
  * The pre-flight estimate against the real run, on two model sizes: for each, the estimate as the
  * Fine-tune form makes it (a calibration of a few timed steps, src/jobs/estimate.ts), then the real
  * training run of N steps through the same code the worker runs; it prints their wall times, the
- * error, the calibration's peak memory and the run's, and the machine's load average beside them.
+ * error, each phase predicted against measured (setup and first step, later steps, evaluations,
+ * checkpoint writes, final write: counts and seconds, by src/jobs/phaseTimes.ts on both sides, so
+ * an error shows where it comes from), the calibration's peak memory and the run's, and the
+ * machine's load average beside them.
  *
  *   npx tsx bench/estimate.ts [--steps N]
  *
@@ -15,6 +18,8 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeGpt2Model, type Gpt2Shape } from '../fixtures/tinyModel';
 import { WORKER_ENV } from '../src/jobs/fork';
+import type { Estimate } from '../src/jobs/estimate';
+import type { PhaseTimes } from '../src/jobs/phaseTimes';
 import type { TrainSpec } from '../src/jobs/trainSpec';
 
 const SIZES: { name: string; shape: Gpt2Shape }[] = [
@@ -37,13 +42,21 @@ async function child(kind: string, spec: TrainSpec): Promise<void> {
   } else {
     const { trainOptionsFrom } = await import('../src/jobs/trainSpec');
     const { train } = await import('../src/engine/train/trainer');
-    const started = performance.now();
+    const { PhaseTimer } = await import('../src/jobs/phaseTimes');
+    const timer = new PhaseTimer();
     let peak = process.memoryUsage().rss;
+    let bestWrites = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-    const done = await train(await trainOptionsFrom(spec), {});
+    const done = await train(await trainOptionsFrom(spec), {
+      onEvent: (e) => {
+        timer.onEvent(e);
+        if (e.type === 'eval' && e.best) bestWrites++;
+      },
+    });
     clearInterval(sampler);
+    const phases = timer.result();
     console.log(
-      JSON.stringify({ seconds: (performance.now() - started) / 1000, steps: done.step, peakBytes: peak }),
+      JSON.stringify({ seconds: phases.total, steps: done.step, peakBytes: peak, phases, bestWrites }),
     );
   }
 }
@@ -81,17 +94,24 @@ async function main(): Promise<void> {
       microBatchTokens: 1024,
       evalEvery: 10,
       evalTokens: 2048,
-      checkpointEvery: 0,
+      checkpointEvery: 10,
+      // Every step runs (the estimate is of the whole run); keep-best stays on, as by default.
+      patience: 0,
       outDir: join(tmp, outDir),
     });
     process.stderr.write(`${size.name}: estimating…\n`);
     const est = inChild('estimate', spec(`${size.name}-calibration`)) as {
-      estimate: { seconds: number; steps: number; peakBytes: number };
+      estimate: Estimate;
       calibration: { stepSeconds: number; setupSeconds: number };
       calibrationSeconds: number;
     };
     process.stderr.write(`${size.name}: training ${STEPS} steps…\n`);
-    const run = inChild('run', spec(`${size.name}-run`)) as { seconds: number; peakBytes: number };
+    const run = inChild('run', spec(`${size.name}-run`)) as {
+      seconds: number;
+      peakBytes: number;
+      phases: PhaseTimes;
+      bestWrites: number;
+    };
     results.push({
       model: size.name,
       shape: size.shape,
@@ -102,6 +122,7 @@ async function main(): Promise<void> {
       estimatedPeakBytes: est.estimate.peakBytes,
       measuredPeakBytes: run.peakBytes,
       memoryError: (est.estimate.peakBytes - run.peakBytes) / run.peakBytes,
+      phases: phasesAgainst(est.estimate.phases, run.phases, run.bestWrites),
       stepSeconds: est.calibration.stepSeconds,
       setupSeconds: est.calibration.setupSeconds,
       calibrationSeconds: est.calibrationSeconds,
@@ -115,6 +136,32 @@ async function main(): Promise<void> {
       2,
     ),
   );
+}
+
+/** Each phase: predicted and measured count and seconds, and the seconds' share of the time error. */
+function phasesAgainst(p: Estimate['phases'], m: PhaseTimes, bestWrites: number) {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const row = (predicted: { count: number; seconds: number }, measured: number[]) => ({
+    count: { predicted: predicted.count, measured: measured.length },
+    seconds: {
+      predicted: predicted.seconds,
+      measured: sum(measured),
+      off: predicted.seconds - sum(measured),
+    },
+  });
+  const one = (predicted: number, measured: number) => ({
+    seconds: { predicted, measured, off: predicted - measured },
+  });
+  return {
+    untilFirstStep: one(p.untilFirstStep, m.untilFirstStep),
+    steps: row(p.steps, m.steps),
+    evaluations: {
+      ...row(p.evaluations, m.evaluations),
+      bestWrites: { predicted: p.evaluations.bestWrites, measured: bestWrites },
+    },
+    checkpoints: row(p.checkpoints, m.checkpoints),
+    final: one(p.final, m.final),
+  };
 }
 
 const childAt = process.argv.indexOf('--child');

@@ -1,24 +1,34 @@
 /**
  * The pre-flight estimate of a training run: tokens, epochs, steps, time and peak memory, from a
  * calibration measured on this machine — a few real optimizer steps of the actual model at the
- * chosen shape, timed (run in the worker, cached per model and shape) — and warnings when the
- * dataset is too small for the steps asked or the memory exceeds what the machine has.
+ * chosen shape, with an evaluation and checkpoints, timed phase by phase (run in the worker, cached
+ * per model and shape) — and warnings when the dataset is too small for the steps asked or the
+ * memory exceeds what the machine has. The time is the run's phases, each counted as the trainer
+ * schedules it and priced by the calibration: setup, steps, evaluations, checkpoints, final write.
  */
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { train } from '../engine/train/trainer';
+import { median, PhaseTimer } from './phaseTimes';
+import { protectiveSettings } from './trainDefaults';
 import { trainOptionsFrom, TRAIN_DEFAULTS, type TrainSpec } from './trainSpec';
 
 export interface Calibration {
   /** calibrationKey(spec): the model and every setting that changes a step's cost. */
   key: string;
-  /** Seconds per optimizer step, steady state (the first step warms up and is left out). */
+  /** Seconds per optimizer step: the median of the steps after the first (which warms up). */
   stepSeconds: number;
   /** Loading the model and data, building the graph and the session, the first step's warm-up. */
   setupSeconds: number;
-  /** One evaluation during training (its own forward-only session), timed; 0 when the spec evaluates never. */
+  /** The first evaluation: it builds its forward-only session. 0 when there is nothing to evaluate. */
   evalSeconds: number;
+  /** A later evaluation: the forward passes only. */
+  laterEvalSeconds: number;
+  /** One checkpoint write (parameters and optimizer state). */
+  checkpointSeconds: number;
+  /** Writing the final adapter or model; a kept best's write costs the same. */
+  finalSeconds: number;
   /** The worker's peak resident memory while it trained and evaluated (bytes). */
   peakBytes: number;
   /** Training and validation tokens of the data, as the trainer read it. */
@@ -29,12 +39,19 @@ export interface Calibration {
   measuredAt: string;
 }
 
-/** Steps timed per calibration: the first warms up, the others are measured. */
-const CALIBRATION_STEPS = 3;
+/**
+ * The calibration run: 5 steps, evaluations after steps 3 and 5 (the first builds its session, the
+ * second is forward passes only) and checkpoints after steps 2, 4 and at the end — each phase of a
+ * real run timed at least once, and 4 steps after the warm-up for a median that one slow step
+ * (another process taking the CPU a moment) does not move.
+ */
+const CALIBRATION = { steps: 5, evalEvery: 3, checkpointEvery: 2 } as const;
 
 /** What a calibration depends on; runs that differ only in steps, lr or schedule share one. */
 export function calibrationKey(spec: TrainSpec): string {
   const shape = {
+    // 2: phases timed one by one (older calibrations timed steps and one evaluation only)
+    v: 2,
     model: resolve(spec.modelDir),
     data: spec.data.map((d) => resolve(d)),
     mode: spec.mode,
@@ -43,48 +60,50 @@ export function calibrationKey(spec: TrainSpec): string {
     seqLen: spec.seqLen ?? spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen,
     batchTokens: spec.batchTokens ?? TRAIN_DEFAULTS.batchTokens,
     microBatchTokens: spec.microBatchTokens ?? TRAIN_DEFAULTS.microBatchTokens,
+    evalTokens: spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens,
     threads: spec.threads ?? null,
   };
   return JSON.stringify(shape);
 }
 
 /**
- * Trains `CALIBRATION_STEPS` real steps of `spec` in a scratch folder and times them. Runs in the
+ * Trains the calibration run of `spec` in a scratch folder and times its phases. Runs in the
  * worker (it loads the model and runs ONNX Runtime); the scratch folder is removed after.
  */
 export async function calibrate(spec: TrainSpec): Promise<Calibration> {
   const scratch = mkdtempSync(join(tmpdir(), 'localtune-calibrate-'));
-  const started = performance.now();
+  const timer = new PhaseTimer();
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
   try {
     const options = await trainOptionsFrom({
       ...spec,
-      steps: CALIBRATION_STEPS,
+      steps: CALIBRATION.steps,
       epochs: undefined,
-      // One evaluation at the last step: its session is part of the run's peak memory.
-      evalEvery: (spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery) > 0 ? CALIBRATION_STEPS : 0,
-      checkpointEvery: 0,
-      patience: undefined,
+      // Evaluated whatever the spec's evalEvery: the calibration is shared by runs that evaluate.
+      evalEvery: CALIBRATION.evalEvery,
+      checkpointEvery: CALIBRATION.checkpointEvery,
+      patience: 0,
       keepBest: false,
       resumeFrom: undefined,
       outDir: scratch,
     });
-    const stepEnds: number[] = [];
-    let evalEnd: number | undefined;
     await train(options, {
       onEvent: (e) => {
         peak = Math.max(peak, process.memoryUsage().rss);
-        if (e.type === 'step') stepEnds.push(performance.now());
-        if (e.type === 'eval') evalEnd = performance.now();
+        timer.onEvent(e);
       },
     });
-    const steady = (stepEnds.at(-1)! - stepEnds[0]) / 1000 / (stepEnds.length - 1);
+    const t = timer.result();
+    const stepSeconds = median(t.steps);
     return {
       key: calibrationKey(spec),
-      stepSeconds: steady,
-      setupSeconds: Math.max(0, (stepEnds[0] - started) / 1000 - steady),
-      evalSeconds: evalEnd === undefined ? 0 : (evalEnd - stepEnds.at(-1)!) / 1000,
+      stepSeconds,
+      setupSeconds: Math.max(0, t.untilFirstStep - stepSeconds),
+      evalSeconds: t.evaluations[0] ?? 0,
+      laterEvalSeconds: t.evaluations[1] ?? t.evaluations[0] ?? 0,
+      checkpointSeconds: median(t.checkpoints),
+      finalSeconds: t.final,
       peakBytes: peak,
       trainTokens: options.train.ids.length,
       validationTokens: options.validation?.ids.length ?? 0,
@@ -97,15 +116,51 @@ export async function calibrate(spec: TrainSpec): Promise<Calibration> {
   }
 }
 
+/** A phase's predicted occurrences and their seconds in all. */
+export interface PhaseEstimate {
+  count: number;
+  seconds: number;
+}
+
+/** The estimate's time, phase by phase, in the phases PhaseTimer measures a real run in. */
+export interface PhasesEstimate {
+  /** Setup and the first step. */
+  untilFirstStep: number;
+  /** The steps after the first. */
+  steps: PhaseEstimate;
+  /** Evaluations; `bestWrites` of them (at most: each may find a new best) also write the best. */
+  evaluations: PhaseEstimate & { bestWrites: number };
+  /** Checkpoint writes, the one at the end included. */
+  checkpoints: PhaseEstimate;
+  final: number;
+}
+
 export interface Estimate {
   trainTokens: number;
   steps: number;
   epochs: number;
-  /** Wall time of the whole run: setup, the steps, the evaluations during training. */
+  /** Wall time of the whole run: the sum of the phases. */
   seconds: number;
+  phases: PhasesEstimate;
   peakBytes: number;
   /** One line each: the dataset is too small for the steps asked, memory exceeds the machine's. */
   warnings: string[];
+}
+
+/** How often each phase happens in a run of `steps` steps, as the trainer's loop schedules them. */
+export function phaseCounts(o: {
+  steps: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  /** There is a validation set with at least one sequence. */
+  evaluates: boolean;
+  keepBest: boolean;
+}): { evaluations: number; checkpoints: number; bestWrites: number } {
+  // An evaluation every evalEvery steps and one after the last step; a checkpoint every
+  // checkpointEvery steps before the last, and one at the end.
+  const evaluations = o.evaluates && o.evalEvery > 0 ? Math.ceil(o.steps / o.evalEvery) : 0;
+  const checkpoints = (o.checkpointEvery > 0 ? Math.floor((o.steps - 1) / o.checkpointEvery) : 0) + 1;
+  return { evaluations, checkpoints, bestWrites: o.keepBest ? evaluations : 0 };
 }
 
 /** Memory the machine has: total, and free now. */
@@ -114,8 +169,6 @@ export interface MachineMemory {
   free: number;
 }
 
-/** An evaluation runs the forward pass only: about a third of a training step's work per token. */
-const FORWARD_SHARE = 1 / 3;
 /** More passes over the data than this and a small dataset is being memorized, not learned from. */
 const MAX_SENSIBLE_EPOCHS = 4;
 
@@ -126,14 +179,38 @@ export function estimateRun(spec: TrainSpec, cal: Calibration, memory: MachineMe
   const rowsPerStep = batchTokens / seqLen;
   const steps = spec.steps ?? Math.max(1, Math.ceil(((spec.epochs ?? 1) * windows) / rowsPerStep));
   const epochs = windows > 0 ? (steps * rowsPerStep) / windows : Infinity;
-  const evalEvery = spec.evalEvery ?? TRAIN_DEFAULTS.evalEvery;
-  const evaluations = cal.validationTokens > 1 && evalEvery > 0 ? Math.floor(steps / evalEvery) : 0;
-  // The first evaluation builds its scoring session (the measured cost); later ones run the
-  // forward pass only, about a third of a training step's work per token.
-  const evalTokens = Math.min(spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens, cal.validationTokens);
-  const laterEval = (evalTokens / batchTokens) * cal.stepSeconds * FORWARD_SHARE;
-  const evalSeconds = evaluations > 0 ? cal.evalSeconds + (evaluations - 1) * laterEval : 0;
-  const seconds = cal.setupSeconds + steps * cal.stepSeconds + evalSeconds;
+  // The same defaults the run gets (trainOptionsFrom), so the same evaluations and best writes.
+  const evaluates = cal.validationTokens > seqLen;
+  const guarded = protectiveSettings(spec, { mode: spec.mode, parameters: null, hasValidation: evaluates });
+  const counts = phaseCounts({
+    steps,
+    evalEvery: guarded.evalEvery,
+    checkpointEvery: spec.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery,
+    evaluates,
+    keepBest: guarded.keepBest,
+  });
+  const phases: PhasesEstimate = {
+    untilFirstStep: cal.setupSeconds + cal.stepSeconds,
+    steps: { count: steps - 1, seconds: (steps - 1) * cal.stepSeconds },
+    evaluations: {
+      count: counts.evaluations,
+      bestWrites: counts.bestWrites,
+      seconds:
+        counts.evaluations > 0
+          ? cal.evalSeconds +
+            (counts.evaluations - 1) * cal.laterEvalSeconds +
+            counts.bestWrites * cal.finalSeconds
+          : 0,
+    },
+    checkpoints: { count: counts.checkpoints, seconds: counts.checkpoints * cal.checkpointSeconds },
+    final: cal.finalSeconds,
+  };
+  const seconds =
+    phases.untilFirstStep +
+    phases.steps.seconds +
+    phases.evaluations.seconds +
+    phases.checkpoints.seconds +
+    phases.final;
   const warnings: string[] = [];
   if (windows === 0)
     warnings.push(
@@ -153,7 +230,7 @@ export function estimateRun(spec: TrainSpec, cal: Calibration, memory: MachineMe
     warnings.push(
       `Needs about ${gib(cal.peakBytes)} of memory; ${gib(memory.free)} is free now. Close other programs first, or it will swap.`,
     );
-  return { trainTokens: cal.trainTokens, steps, epochs, seconds, peakBytes: cal.peakBytes, warnings };
+  return { trainTokens: cal.trainTokens, steps, epochs, seconds, phases, peakBytes: cal.peakBytes, warnings };
 }
 
 function gib(bytes: number): string {
