@@ -1,7 +1,9 @@
 // `npm test`'s end-to-end part: runs test/e2e/runTests.mjs (the standard @vscode/test-electron
 // runTests call, here against code-server + headless Chromium) and reports every test that ran in
 // the extension host as a node:test subtest, parsed from the `[e2e-result] {json}` lines the in-host
-// reporter prints. The first run sets up Node 24, code-server and Chromium (~5 min, cached after).
+// reporter prints. The run must report every test recorded in test/e2e/expected-tests.json (those
+// LOCALTUNE_E2E_GREP picks) and no other: a suite that stops registering its tests fails it.
+// The first run sets up Node 24, code-server and Chromium (~5 min, cached after).
 // The full log goes to test-artifacts/e2e.log, screenshots to test-artifacts/screenshots/.
 //
 // LOCALTUNE_E2E=0 skips it; LOCALTUNE_E2E_GREP picks in-host tests by title.
@@ -9,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { compareWithExpected, EXPECTED_FILE, readExpected } from './expectedTests';
 import { RESULT_MARKER, type ResultLine } from './suite/result';
 
 const root = join(__dirname, '..', '..');
@@ -93,6 +96,22 @@ test(
     }
     if (results.length === 0)
       throw new Error(`no e2e test reported a result (exit ${code}); log tail:\n${tail}`);
+    const { missing, unexpected } = compareWithExpected(
+      readExpected(),
+      results.map((r) => r.titlePath),
+      process.env.LOCALTUNE_E2E_GREP,
+    );
+    if (missing.length || unexpected.length)
+      throw new Error(
+        [
+          missing.length
+            ? `expected but not reported (a suite stopped registering them?):\n  ${missing.join('\n  ')}`
+            : '',
+          unexpected.length ? `reported but not in ${EXPECTED_FILE}:\n  ${unexpected.join('\n  ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
     if (code !== 0 && !results.some((r) => r.state === 'failed')) {
       throw new Error(`the e2e run exited with ${code} although no test failed; log tail:\n${tail}`);
     }
