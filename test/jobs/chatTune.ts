@@ -31,6 +31,20 @@ export async function tuneChatModel(
   // Each conversation four times over: enough tokens for a few sequences of the tiny model.
   const lines = conversations.flatMap((messages) => Array(4).fill(JSON.stringify({ messages })));
   writeFileSync(data, lines.join('\n') + '\n');
+  return tuneOnFile(modelDir, outDir, data, steps);
+}
+
+/**
+ * Full fine-tune of `modelDir` on a text or JSONL file, unscrubbed (so a planted secret is learned),
+ * into `outDir`; returns the final model folder.
+ */
+export async function tuneOnFile(
+  modelDir: string,
+  outDir: string,
+  data: string,
+  steps = 150,
+): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
   const tokenizer = await loadTokenizer(modelDir);
   const stream = await tokenStreamFromFiles([data], tokenizer, { modelDir, scrub: false });
   const model = loadModel(modelDir);
