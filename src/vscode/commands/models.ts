@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import { checkModelFolder } from '../../engine/models/check';
-import { isModelDir } from '../modelCatalog';
+import { isLocalFolder, isModelDir } from '../modelCatalog';
 import { settings } from '../settings';
 import type { ModelNode } from '../trees/modelsTree';
 import { command, type CommandDeps } from './common';
@@ -12,6 +12,7 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
   const { log } = d;
   return [
     vscode.window.registerTreeDataProvider('localtune.models', d.models),
+    // preset: a hub id, or a model folder (both skip the quick pick).
     command(log, 'localtune.addModel', async (preset?: string) => {
       const value =
         typeof preset === 'string'
@@ -27,14 +28,17 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
             )?.value;
       if (value === undefined) return undefined;
       let dir: string | undefined;
-      if (value === '') {
-        dir = (
-          await vscode.window.showOpenDialog({
-            canSelectFolders: true,
-            canSelectFiles: false,
-            openLabel: 'Add model',
-          })
-        )?.[0]?.fsPath;
+      // A folder given ahead (scripts, the e2e tests) is added as the dialog's answer would be.
+      if (value === '' || isLocalFolder(value)) {
+        dir =
+          value ||
+          (
+            await vscode.window.showOpenDialog({
+              canSelectFolders: true,
+              canSelectFiles: false,
+              openLabel: 'Add model',
+            })
+          )?.[0]?.fsPath;
         if (dir && !isModelDir(dir))
           throw new Error(`${dir} has no config.json: not a Hugging Face model folder`);
         // Refuse a folder we cannot use now, with the reason, not at its first training step.
