@@ -4,9 +4,10 @@
  * tensor) and multiplies it with W's int8 copy (one scale per output column, symmetric) in its
  * integer GEMM. The input gradient dX = dY·Wᵀ runs the same kernel through Wᵀ's own int8 copy,
  * quantized from the float32 weight per column of Wᵀ (per input feature of W): re-quantizing the
- * forward copy would add a second rounding. W itself never gets a gradient.
+ * forward copy would add a second rounding. W itself never gets a gradient. The LM head writes
+ * its own backward from the pieces below (int8InputGradient, int8Columns): see train/lmGraph.ts.
  */
-import type { Graph, Tensor } from '../onnx/builder';
+import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { quantizeColumns } from '../onnx/int8';
 import type { GradRule } from './context';
 
@@ -23,10 +24,14 @@ interface Int8Copy {
 }
 
 /**
- * Per graph: the int8 forward copy's name → how to build Wᵀ's int8 copy. Built when the backward
- * pass asks for it, so a scoring graph (no backward) never quantizes or stores Wᵀ.
+ * Per graph: the int8 forward copy's name → Wᵀ's int8 copy, built when first asked for (by the
+ * backward pass), so a scoring graph never quantizes or stores Wᵀ.
  */
 const transposedCopies = new WeakMap<Graph, Map<string, () => Int8Copy>>();
+
+function transposedCopy(g: Graph, q: Tensor): Int8Copy | undefined {
+  return transposedCopies.get(g)?.get(q.name)?.();
+}
 
 /** The int8 copy [K, N] of `w` with per-column scales [N], as initializers named after `name`. */
 function int8Copy(g: Graph, name: string, w: FrozenMatrix): Int8Copy {
@@ -51,6 +56,27 @@ function dynamicQuantizeMatMul(g: Graph, x: Tensor, w: Int8Copy, bias: Tensor | 
   )[0];
 }
 
+/**
+ * x·W with x quantized per row instead of per tensor: each row divided by its largest |value|
+ * before the kernel quantizes, the product multiplied back. Gradients flowing back through a
+ * network differ by orders of magnitude from token to token; one scale for all of them rounds
+ * the small rows away.
+ */
+function rowScaledProduct(g: Graph, x: Tensor, w: Int8Copy): Tensor {
+  const rowShape = [...x.shape.slice(0, -1), 1];
+  const abs = g.node('Abs', [x], [{ dtype: x.dtype, shape: x.shape }])[0];
+  const max = g.node('ReduceMax', [abs, g.ints([-1])], [{ dtype: x.dtype, shape: rowShape }], {
+    keepdims: attr.int(1),
+  })[0];
+  // An all-zero row (a token without loss) divides by 1e-30 and stays zero.
+  const scale = g.node(
+    'Max',
+    [max, g.constant(1e-30, x.dtype, [])],
+    [{ dtype: x.dtype, shape: rowShape }],
+  )[0];
+  return g.mul(dynamicQuantizeMatMul(g, g.div(x, scale), w, null), scale);
+}
+
 /** x [.., K] · W [K, N] (+ bias [N]) with W frozen in int8; `name` names its initializers. */
 export function int8Product(
   g: Graph,
@@ -63,7 +89,11 @@ export function int8Product(
   const forward = int8Copy(g, name, w);
   let copies = transposedCopies.get(g);
   if (!copies) transposedCopies.set(g, (copies = new Map()));
-  copies.set(forward.q.name, () => int8Copy(g, `${name}ᵀ`, { K: w.N, N: w.K, at: (n, k) => w.at(k, n) }));
+  let built: Int8Copy | undefined;
+  copies.set(
+    forward.q.name,
+    () => (built ??= int8Copy(g, `${name}ᵀ`, { K: w.N, N: w.K, at: (n, k) => w.at(k, n) })),
+  );
   return dynamicQuantizeMatMul(g, x, forward, bias);
 }
 
@@ -73,8 +103,30 @@ export const int8ProductRule: GradRule = (c) => {
     throw new Error(`${c.node.name}: int8 weights are frozen and have no gradient`);
   const dY = c.GO(0);
   if (!c.needs(0) || !dY) return [];
-  const transposed = transposedCopies.get(c.g)?.get(c.I(1).name);
+  const transposed = transposedCopy(c.g, c.I(1));
   if (!transposed)
     throw new Error(`${c.node.name}: no int8 copy of ${c.I(1).name}ᵀ (build int8 products with int8Product)`);
-  return [dynamicQuantizeMatMul(c.g, dY, transposed(), null)];
+  return [dynamicQuantizeMatMul(c.g, dY, transposed, null)];
 };
+
+/** Wᵀ's int8 copy for the int8 product `y` (built by int8Product). */
+function transposedOf(g: Graph, y: Tensor): Int8Copy {
+  const node = g.nodes.find((n) => n.op === 'DynamicQuantizeMatMul' && n.outputs[0] === y);
+  const copy = node && transposedCopy(g, node.inputs[1]!);
+  if (!copy) throw new Error(`${y.name} is not an int8 product`);
+  return copy;
+}
+
+/**
+ * d·Wᵀ for the W of the int8 product `y`, d quantized per row: for a caller that writes that
+ * product's backward itself (the LM head, whose incoming gradient it splits).
+ */
+export function int8InputGradient(g: Graph, y: Tensor, d: Tensor): Tensor {
+  return rowScaledProduct(g, d, transposedOf(g, y));
+}
+
+/** Rows `ids` [N] of W [K, N]ᵀ, i.e. W's columns, [N, K], dequantized from Wᵀ's int8 copy. */
+export function int8Columns(g: Graph, y: Tensor, ids: Tensor): Tensor {
+  const { q, scales } = transposedOf(g, y);
+  return g.mul(g.cast(g.gather(q, ids), 'float32'), scales); // [N, K] · [K]
+}

@@ -61,7 +61,8 @@ export class ModelParams {
       throw new Error(`an int8 base needs LoRA in float32 (mode ${o.mode}, ${this.dtype})`);
   }
 
-  private get int8(): boolean {
+  /** Whether frozen weights multiply in int8. */
+  get int8(): boolean {
     return this.o.baseDtype === 'int8';
   }
 

@@ -10,6 +10,7 @@
 import { attr, Graph } from '../onnx/builder';
 import { dropUnusedInitializers } from '../onnx/int8';
 import { gradients } from '../autodiff/backward';
+import { int8Columns, int8InputGradient } from '../autodiff/int8Product';
 import type { LoadedModel } from '../models';
 import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
 
@@ -30,7 +31,8 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   const hidden = model.family.hidden(g, model.config, p, ids); // [B, T, C]
   const width = hidden.shape[2] as number;
   const rows = g.reshape(hidden, [-1, width]); // [N, C], N = B·T
-  const logits = p.head(rows, model.family.headWeight(model.config, p)); // [N, V]
+  const headWeight = model.family.headWeight(model.config, p); // [V, C]
+  const logits = p.head(rows, headWeight); // [N, V]
   // CE = −log softmax(logits)[label], as LogSoftmax over the last axis and a Gather of each row's
   // label from the flattened log-probs. Not SoftmaxCrossEntropyLoss: ORT expands that function to
   // a LogSoftmax over axis 1 of [N, V, 1], which it runs through transposes (2.5x slower).
@@ -49,22 +51,29 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   g.output(g.identity(tokenLogprobs), 'token_logprobs');
 
   if (o.withGradients) {
-    // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
-    // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
-    // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
-    const col = g.unsqueeze(g.mul(g.reshape(weights, [-1]), scale), [1]); // [N, 1]
-    const dLogits = g.node(
-      'ScatterElements',
-      [g.mul(g.exp(logSoftmax), col), g.unsqueeze(flatLabels, [1]), g.neg(col)],
-      [{ dtype: logits.dtype, shape: logits.shape }],
-      { axis: attr.int(1), reduction: attr.string('add') },
-    )[0]; // [N, V]
-    const grads = gradients(
-      g,
-      logits,
-      p.trainables.map((t) => t.tensor),
-      dLogits,
-    );
+    const col = g.unsqueeze(g.mul(g.reshape(weights, [-1]), scale), [1]); // [N, 1]: wᵢ·scale
+    const wrt = p.trainables.map((t) => t.tensor);
+    const probs = g.mul(g.exp(logSoftmax), col); // [N, V]
+    let grads;
+    if (p.int8) {
+      // An int8 head's input gradient, split: (softmax − onehot)·W = softmax·W − W[label]. One
+      // uint8 scale cannot hold the label's −1 beside probabilities of 1e-4 (the LoRA gradients of
+      // toy models were 7–18% off): the probabilities go through the int8 Wᵀ, each row scaled to
+      // its own largest, and the label's row of W is read from Wᵀ's int8 copy.
+      const labelRows = g.mul(int8Columns(g, logits, flatLabels), col); // [N, C]
+      grads = gradients(g, rows, wrt, g.sub(int8InputGradient(g, logits, probs), labelRows));
+    } else {
+      // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
+      // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
+      // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
+      const dLogits = g.node(
+        'ScatterElements',
+        [probs, g.unsqueeze(flatLabels, [1]), g.neg(col)],
+        [{ dtype: logits.dtype, shape: logits.shape }],
+        { axis: attr.int(1), reduction: attr.string('add') },
+      )[0]; // [N, V]
+      grads = gradients(g, logits, wrt, dLogits);
+    }
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
   // An untied head's float32 weight, replaced by its int8 copy.
