@@ -157,7 +157,7 @@ test('Llama-3.2-Instruct chat template: @huggingface/jinja renders what Jinja2 r
       .toSample([...CHAT, { role: 'assistant', content: 'It re-applies them.' }])
       .filter((s) => s.loss);
     assert.deepEqual(
-      learned.map((s) => s.text),
+      learned.map((s) => ('text' in s ? s.text : s.ids)),
       ['It shelves uncommitted changes.<|eot_id|>', 'It re-applies them.<|eot_id|>'],
     );
   });
