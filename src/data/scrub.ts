@@ -5,7 +5,8 @@
 // auth headers, passwords in URLs and command lines, Azure keys, hf_/Google/JWT tokens, private keys
 // cut short, e-mail and IP addresses). Overlapping findings resolve to the earliest, then the
 // widest. The report says kind, line and count, never the secret itself.
-import { libraryScan, type LibraryFinding } from './secrets/library';
+import { confirmedRules, LIBRARY_WORDS, libraryScan, type LibraryFinding } from './secrets/library';
+import { Prefilter } from './secrets/prefilter';
 import {
   findAuthHeaders,
   findAzureKeys,
@@ -15,8 +16,9 @@ import {
   findIpv4,
   findIpv6,
   findPrivateKeys,
-  findSecretAssignments,
+  findSecretAssignmentsAt,
   findTokens,
+  SECRET_WORDS,
   TOKEN_PATTERNS,
   type Push,
 } from './secrets/rules';
@@ -116,8 +118,12 @@ function libraryKind(f: LibraryFinding): SecretKind {
 /** A URL the library reports whole: only its password goes (the host and path are not secret). */
 const URL_USERINFO = /^[A-Za-z][\w+.-]*:\/\/[^\s:/@'"`]+:/;
 
-function addLibraryFindings(text: string, add: (start: number, end: number, kind: SecretKind) => void): void {
-  for (const f of libraryScan(text)) {
+function addLibraryFindings(
+  text: string,
+  rules: readonly string[],
+  add: (start: number, end: number, kind: SecretKind) => void,
+): void {
+  for (const f of libraryScan(text, rules)) {
     const kind = libraryKind(f);
     if (kind === 'connection-password') {
       // our connection rule replaces just the password; a URL without one holds no secret
@@ -135,30 +141,22 @@ function addLibraryFindings(text: string, add: (start: number, end: number, kind
   }
 }
 
-interface OwnRule {
-  kind: SecretKind;
-  /** Cheap test on the whole text before the rule runs (most files contain no secrets). */
-  quick: (text: string) => boolean;
-  find: (text: string, push: Push) => void;
-}
+/**
+ * One of our rules. Most name `words`, one of which each of their matches contains (any case):
+ * the one pass over a text (prefilter.ts) looks for all of them at once. Shapes that no word marks
+ * (e-mail and IP addresses, Twilio's `SK…`) have a cheap test of their own instead.
+ */
+type OwnRule = { kind: SecretKind; find: (text: string, push: Push, positions: number[]) => void } & (
+  { words: readonly string[] } | { quick: (text: string) => boolean }
+);
 
-// (a regex of one literal is searched faster than `includes` finds it)
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const has = (s: string) => {
-  const re = new RegExp(escape(s));
-  return (text: string) => re.test(text);
-};
-
-// Quick tests by hand where a regex is slow: each looks for a rarer character with indexOf and
-// checks its neighbours; true wherever the rule could match (it may be true where it does not).
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 102);
-
 const isWordChar = (c: number) => isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 
-/** `prefix` where a word starts (`sk-` in `sk-proj…`, not in `task-list`). */
+/** `prefix` where a word starts (`SK` in `SK0a1b…`, not in `TASK`). */
 function hasWordStart(prefix: string): (text: string) => boolean {
-  const re = new RegExp(escape(prefix), 'g');
+  const re = new RegExp(prefix, 'g');
   return (text) => {
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text))
@@ -185,39 +183,50 @@ function hasHexColons(text: string): boolean {
   return false;
 }
 
-/** bearer, basic, authorization, x-api-key, auth-token, private-token. */
-const AUTH_WORDS = /bearer|basic|authoriz|api-key|auth-token|private-token/i;
-const hasAuthWord = (text: string) => AUTH_WORDS.test(text);
-
-const CLI_WORDS = /mysql|mariadb|sshpass| -u/;
-const OPTION_DASHES = /--/;
-const CLI_OPTIONS = /--(?:user|pass|requirepass|token|secret|api-key|client-secret)/;
+const words = (s: string) => s.split(' ');
 
 const OWN_RULES: OwnRule[] = [
-  { kind: 'private-key', quick: has('PRIVATE KEY'), find: findPrivateKeys },
-  { kind: 'connection-password', quick: has('://'), find: findConnectionPasswords },
+  { kind: 'private-key', words: ['private key'], find: findPrivateKeys },
+  { kind: 'connection-password', words: ['://'], find: findConnectionPasswords },
+  { kind: 'azure-key', words: words('shared accountkey sig='), find: findAzureKeys },
   {
-    kind: 'azure-key',
-    quick: (t) => t.includes('Shared') || t.includes('AccountKey') || t.includes('sig='),
-    find: findAzureKeys,
+    kind: 'auth-header',
+    words: words('bearer basic authoriz api-key auth-token private-token'),
+    find: findAuthHeaders,
   },
-  { kind: 'auth-header', quick: hasAuthWord, find: findAuthHeaders },
   {
     kind: 'connection-password',
-    quick: (t) => CLI_WORDS.test(t) || (OPTION_DASHES.test(t) && CLI_OPTIONS.test(t)),
+    // `-u` also where a line starts; --password and --passwd by `--pass`
+    words: words(
+      'mysql mariadb sshpass -u --user --pass --requirepass --token --secret --api-key --client-secret',
+    ),
     find: findCliPasswords,
   },
-  ...TOKEN_PATTERNS.map((p) => ({
-    kind: p.kind as SecretKind,
-    quick: hasWordStart(p.quick),
-    find: (text: string, push: Push) => findTokens(p.re, text, push),
-  })),
-  // (its keyword search is the quick test)
-  { kind: 'secret-assignment', quick: () => true, find: findSecretAssignments },
-  { kind: 'email', quick: has('@'), find: findEmails },
+  ...TOKEN_PATTERNS.map((p): OwnRule =>
+    p.word === 'SK'
+      ? {
+          kind: p.kind as SecretKind,
+          quick: hasWordStart(p.word),
+          find: (text, push) => findTokens(p.re, text, push),
+        }
+      : { kind: p.kind as SecretKind, words: [p.word], find: (text, push) => findTokens(p.re, text, push) },
+  ),
+  {
+    kind: 'secret-assignment',
+    words: SECRET_WORDS,
+    find: (text, push, positions) => findSecretAssignmentsAt(text, positions, push),
+  },
+  { kind: 'email', quick: (t) => t.includes('@'), find: findEmails },
   { kind: 'ip-address', quick: hasDigitDotDigit, find: findIpv4 },
   { kind: 'ip-address', quick: hasHexColons, find: findIpv6 },
 ];
+
+// The one pass: our rules' words, then the preset's (groups in that order).
+const LIBRARY_IDS = Object.keys(LIBRARY_WORDS);
+const PREFILTER = new Prefilter(
+  [...OWN_RULES.map((r) => ('words' in r ? r.words : [])), ...LIBRARY_IDS.map((id) => LIBRARY_WORDS[id])],
+  OWN_RULES.findIndex((r) => r.kind === 'secret-assignment'),
+);
 
 /** Which of two findings at one place names it: the specific kind before the generic shapes. */
 const RANK: Partial<Record<SecretKind, number>> = {
@@ -238,8 +247,12 @@ export function findSecrets(text: string): Match[] {
   const add = (start: number, end: number, kind: SecretKind) => {
     if (end > start) matches.push({ start, end, kind });
   };
-  addLibraryFindings(text, add);
-  for (const r of OWN_RULES) if (r.quick(text)) r.find(text, (s, e) => add(s, e, r.kind));
+  const { seen, positions } = PREFILTER.scan(text);
+  const candidates = LIBRARY_IDS.filter((_, i) => seen[OWN_RULES.length + i] === 1);
+  if (candidates.length > 0) addLibraryFindings(text, confirmedRules(text, candidates), add);
+  OWN_RULES.forEach((r, i) => {
+    if ('words' in r ? seen[i] === 1 : r.quick(text)) r.find(text, (s, e) => add(s, e, r.kind), positions);
+  });
   matches.sort((a, b) => a.start - b.start || rank(a.kind) - rank(b.kind) || b.end - a.end);
   return matches;
 }

@@ -7,27 +7,15 @@
 // that all rules ran before `lintSource` returned; if an upgrade ever changes that, the scan throws
 // (and the tests say so) instead of silently finding nothing.
 import { lintSource } from '@secretlint/core';
-import { performance } from 'node:perf_hooks';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { Prefilter } from './prefilter';
 
-// secretlint's profiler marks ~35 performance entries per scanned text, and its observer keeps
-// every one in an array it searches linearly on each mark: memory grows without bound and scans
-// slow down quadratically (a dataset build scans thousands of texts). Its instance is core's own
-// (a nested copy we cannot import), so `performance.mark` is a no-op while a scan runs: the scan is
-// synchronous, no other code runs meanwhile, and the method is restored after it.
-const noMark = () => undefined;
-function withoutMarks<T>(run: () => T): T {
-  const perf = performance as unknown as { mark: unknown };
-  const own = Object.prototype.hasOwnProperty.call(perf, 'mark');
-  const saved = perf.mark;
-  perf.mark = noMark;
-  try {
-    return run();
-  } finally {
-    if (own) perf.mark = saved;
-    else delete perf.mark;
-  }
-}
+// secretlint's profiler marks ~35 performance entries per scanned text and keeps every one in an
+// array it searches on each mark: memory grows without bound and scans slow down quadratically (a
+// dataset build scans thousands of texts). Its instance is the one @secretlint/core imports (one
+// copy in node_modules: package.json depends on it directly), and switched off it marks nothing.
+secretLintProfiler.setEnabled(false);
 
 export interface LibraryFinding {
   start: number;
@@ -84,31 +72,33 @@ const sentinel: AnyRule = {
   },
 };
 
-const preset: AnyRule = {
-  meta: { id: 'localtune-secretlint', recommended: true, type: 'preset' },
-  rules: [...recommended.rules.map(wrap), sentinel],
-  create(context: AnyRule) {
-    for (const r of preset.rules) context.registerRule(r);
-  },
-};
+const WRAPPED = new Map<string, AnyRule>(recommended.rules.map((r: AnyRule) => [r.meta.id, wrap(r)]));
 
-/** The config for a set of preset rules (the others disabled), made once per set. */
+/**
+ * The config for a set of preset rules, made once per set: a preset of just those rules (and the
+ * sentinel). Registering a rule costs core a context and a handler each scan, so the others are
+ * left out rather than registered disabled.
+ */
 const configs = new Map<string, AnyRule>();
-function configFor(ruleIds: string[]): AnyRule {
+function configFor(ruleIds: readonly string[]): AnyRule {
   const key = ruleIds.join(' ');
   let config = configs.get(key);
   if (!config) {
-    const on = new Set(ruleIds);
+    const on = ruleIds.filter((id) => RULE_OPTIONS[id]?.disabled !== true);
+    const rules = [...on.map((id) => WRAPPED.get(id)), sentinel];
+    const preset: AnyRule = {
+      meta: { id: 'localtune-secretlint', recommended: true, type: 'preset' },
+      rules,
+      create(context: AnyRule) {
+        for (const r of rules) context.registerRule(r);
+      },
+    };
     config = {
       rules: [
         {
           id: preset.meta.id,
           rule: preset,
-          rules: PRESET_RULES.map((id) => ({
-            id,
-            options: RULE_OPTIONS[id]?.options,
-            disabled: !on.has(id) || RULE_OPTIONS[id]?.disabled === true,
-          })),
+          rules: on.map((id) => ({ id, options: RULE_OPTIONS[id]?.options })),
         },
       ],
     };
@@ -119,23 +109,23 @@ function configFor(ruleIds: string[]): AnyRule {
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
- * Runs the preset rules that may match `text` (`all`: every rule, for tests); findings in order
- * of report.
+ * Runs the preset rules `rules` on `text` (by default those that may match it; `all`: every rule,
+ * for tests); findings in order of report.
  */
-export function libraryScan(text: string, all = false): LibraryFinding[] {
-  const rules = all ? PRESET_RULES : triggeredRules(text);
+export function libraryScan(
+  text: string,
+  rules: readonly string[] | 'all' = triggeredRules(text),
+): LibraryFinding[] {
+  if (rules === 'all') rules = PRESET_RULES;
   if (rules.length === 0) return [];
   const found: LibraryFinding[] = [];
   sink = found;
   sentinelRan = false;
   try {
-    withoutMarks(
-      () =>
-        lintSource({
-          source: { content: text, filePath: 'document', ext: '', contentType: 'text' },
-          options: { config: configFor(rules), noPhysicFilePath: true },
-        }).catch(() => {}), // the messages it resolves to were taken above
-    );
+    void lintSource({
+      source: { content: text, filePath: 'document', ext: '', contentType: 'text' },
+      options: { config: configFor(rules), noPhysicFilePath: true },
+    }).catch(() => {}); // the messages it resolves to were taken above
   } finally {
     sink = null;
   }
@@ -145,11 +135,12 @@ export function libraryScan(text: string, all = false): LibraryFinding[] {
 }
 
 // The gate. Running the preset costs ~1 ms of CPU a text (rule set-up, then each rule's regexes),
-// and most files hold nothing any rule could match. Each rule's trigger is the literal its pattern
-// starts with or requires (a little wider than the rule, never narrower); one pass of all of them
-// together decides whether a text is scanned at all, then only the triggered rules run. A test
-// checks that every preset rule has a trigger here, so an upgrade that brings a new rule fails
-// until its trigger is added.
+// and most files hold nothing any rule could match. Each rule's words (LIBRARY_WORDS) are the
+// literals its pattern starts with or requires, case-insensitive (a little wider than the rule,
+// never narrower): the scrubber's one pass over a text (prefilter.ts) looks for them among its own
+// rules' words, and a rule whose words occur is confirmed by its trigger (GATED_RULES) before it
+// runs. A test checks that every preset rule has a trigger and words here, so an upgrade that
+// brings a new rule fails until they are added.
 const ci = (word: string) => word.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
 export const GATED_RULES: Record<string, RegExp | null> = {
   '@secretlint/secretlint-rule-aws': new RegExp(
@@ -188,72 +179,55 @@ export const GATED_RULES: Record<string, RegExp | null> = {
   '@secretlint/secretlint-rule-filter-comments': null,
 };
 
-const TRIGGERS = Object.entries(GATED_RULES).filter((e): e is [string, RegExp] => e[1] !== null);
+const words = (s: string) => s.split(' ');
+/** The words each gated rule's matches contain (any case), for the one pass over a text. */
+export const LIBRARY_WORDS: Record<string, readonly string[]> = {
+  '@secretlint/secretlint-rule-aws': words(
+    'akia a3t agpa aida aroa aipa anpa anva asia secret_access secretaccess account',
+  ),
+  '@secretlint/secretlint-rule-privatekey': ['private key'],
+  '@secretlint/secretlint-rule-github': words('ghp_ gho_ ghu_ ghs_ ghr_ github_pat_ x-oauth-basic'),
+  '@secretlint/secretlint-rule-npm': words('_authtoken= npm_'),
+  '@secretlint/secretlint-rule-slack': words('xoxb- xoxp- xoxa- xoxo- xoxr- xapp- hooks.slack.com'),
+  '@secretlint/secretlint-rule-basicauth': ['://'],
+  '@secretlint/secretlint-rule-openai': ['t3blbkfj'],
+  '@secretlint/secretlint-rule-anthropic': ['sk-ant-api0'],
+  '@secretlint/secretlint-rule-groq': ['gsk_'],
+  '@secretlint/secretlint-rule-huggingface': ['hf_'],
+  '@secretlint/secretlint-rule-linear': ['lin_api_'],
+  '@secretlint/secretlint-rule-notion': ['ntn_'],
+  '@secretlint/secretlint-rule-sendgrid': ['sg.'],
+  '@secretlint/secretlint-rule-shopify': words('shppa_ shpca_ shpat_ shpss_'),
+  '@secretlint/secretlint-rule-stripe': words('sk_live_ sk_test_ rk_live_ rk_test_'),
+  '@secretlint/secretlint-rule-gitlab': ['glpat-'],
+  '@secretlint/secretlint-rule-grafana': words('glc_ glsa_'),
+  '@secretlint/secretlint-rule-1password': ['ops_ey'],
+  '@secretlint/secretlint-rule-database-connection-string': words('mongodb mysql postgres'),
+  '@secretlint/secretlint-rule-hashicorp-vault': words('hvs. hvb. hvr.'),
+  '@secretlint/secretlint-rule-vercel': words('vcp_ vcc_ vci_ vca_ vcr_ vck_'),
+  '@secretlint/secretlint-rule-databricks': ['dapi'],
+  '@secretlint/secretlint-rule-docker': ['dckr_pat_'],
+  '@secretlint/secretlint-rule-figma': ['figd_'],
+  '@secretlint/secretlint-rule-cloudflare': words('cfk_ cfut_ cfat_'),
+  '@secretlint/secretlint-rule-tailscale': ['tskey-'],
+};
 
-// The one pass over every text, a little wider than the triggers above (they then pick the rules):
-// tokens with a `prefix_` are found from each `_` (a regex alternation of them all reads code at
-// a third of the speed), the rest by one regex.
-const UNDERSCORE_PREFIXES = [
-  'ghp',
-  'gho',
-  'ghu',
-  'ghs',
-  'ghr',
-  'github_pat',
-  'npm',
-  'gsk',
-  'hf',
-  'lin_api',
-  'ntn',
-  'shppa',
-  'shpca',
-  'shpat',
-  'shpss',
-  'sk_live',
-  'sk_test',
-  'rk_live',
-  'rk_test',
-  'glc',
-  'glsa',
-  'ops',
-  'vcp',
-  'vci',
-  'vca',
-  'vcr',
-  'vck',
-  'dckr_pat',
-  'figd',
-  'cfk',
-  'cfut',
-  'cfat',
-];
-/** The prefixes by their last character's code (the character before the `_`). */
-const BY_LAST: (string[] | undefined)[] = [];
-for (const p of UNDERSCORE_PREFIXES) (BY_LAST[p.charCodeAt(p.length - 1)] ??= []).push(p);
-
-function hasUnderscoreToken(text: string): boolean {
-  for (let i = text.indexOf('_'); i !== -1; i = text.indexOf('_', i + 1)) {
-    const candidates = BY_LAST[text.charCodeAt(i - 1)];
-    if (candidates) for (const p of candidates) if (text.startsWith(p, i - p.length)) return true;
-    if (text.startsWith('authToken=', i + 1)) return true;
-  }
-  return false;
+/** Of the rules whose words a text holds, those whose trigger matches in it: the rules to run. */
+export function confirmedRules(text: string, candidates: readonly string[]): string[] {
+  return candidates.filter((id) => GATED_RULES[id]?.test(text) === true);
 }
 
-const OTHER_TRIGGERS = new RegExp(
-  String.raw`PRIVATE KEY|x-oauth-basic|xox[bpaor]-|xapp-|hooks\.slack\.com|HOOKS\.SLACK\.COM|:\/\/[-\w]+:[-\w]+@|T3BlbkFJ|sk-ant-api0|SG\.\w+\.\w|glpat-|hv[sbr]\.|dapi[A-Fa-f0-9]{32}|tskey-|ops_ey|` +
-    String.raw`(?:[Ss]ecret|SECRET)_?(?:[Aa]ccess|ACCESS)|(?:[Aa]ccount|ACCOUNT)(?:_?(?:ID|[Ii]d))?["']?\s*(?::|=>|=)\s*["']?\d{4}|` +
-    `(?:${ci('mongodb')}|${ci('mysql')}|${ci('postgres')})[^:\\s]{0,8}:\\/\\/|` +
-    String.raw`\b(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}\b`,
-);
-
-/** Whether any preset rule could match somewhere in `text` (one pass; wider than the rules). */
-export function libraryMayMatch(text: string): boolean {
-  return hasUnderscoreToken(text) || OTHER_TRIGGERS.test(text);
-}
-
-/** The preset rules that could match somewhere in `text` (none for most texts: one pass decides). */
+let ownPrefilter: Prefilter | undefined;
+const GATED_IDS = Object.keys(LIBRARY_WORDS);
+/** The preset rules that could match somewhere in `text`, found on their own (the scrubber shares one pass). */
 export function triggeredRules(text: string): string[] {
-  if (!libraryMayMatch(text)) return [];
-  return TRIGGERS.filter(([, re]) => re.test(text)).map(([id]) => id);
+  ownPrefilter ??= new Prefilter(
+    GATED_IDS.map((id) => LIBRARY_WORDS[id]),
+    -1,
+  );
+  const { seen } = ownPrefilter.scan(text);
+  return confirmedRules(
+    text,
+    GATED_IDS.filter((_, i) => seen[i] === 1),
+  );
 }

@@ -17,7 +17,8 @@ const isNameChar = (c: number) =>
 // Found by keyword first (a regex that starts at every identifier is slow); the name is then
 // widened to its boundaries and judged in code, and the value is read after it.
 // (api_key, access_key, private_key, signingKey are found by `key`; passw by `pass`)
-const SECRET_KEYWORD = /secret|token|pass|pwd|auth|key|credential/gi;
+export const SECRET_WORDS = ['secret', 'token', 'pass', 'pwd', 'auth', 'key', 'credential'] as const;
+const SECRET_KEYWORD = new RegExp(SECRET_WORDS.join('|'), 'gi');
 
 const SENSITIVE_PARTS = new Set([
   'secret',
@@ -188,13 +189,22 @@ function looksLikeCode(v: string): boolean {
  * the end of the line (a ` #` comment cut), or to `&`/`;` inside a query or connection string.
  */
 export function findSecretAssignments(text: string, push: Push): void {
+  const positions: number[] = [];
   SECRET_KEYWORD.lastIndex = 0;
-  for (let k = SECRET_KEYWORD.exec(text); k; k = SECRET_KEYWORD.exec(text)) {
-    let start = k.index;
+  for (let k = SECRET_KEYWORD.exec(text); k; k = SECRET_KEYWORD.exec(text)) positions.push(k.index);
+  findSecretAssignmentsAt(text, positions, push);
+}
+
+/** The same, given where the SECRET_WORDS occur in `text` (in order; the scrubber's one pass finds them). */
+export function findSecretAssignmentsAt(text: string, positions: readonly number[], push: Push): void {
+  let nameEnd = 0;
+  for (const at of positions) {
+    if (at < nameEnd) continue; // one look per name
+    let start = at;
     while (start > 0 && isNameChar(text.charCodeAt(start - 1))) start--;
-    let end = k.index + k[0].length;
+    let end = at + 1;
     while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
-    SECRET_KEYWORD.lastIndex = end; // one look per name
+    nameEnd = end;
     while (start < end && text.charCodeAt(start) === 45) start++; // --password
     const value = assignedValue(text, start, end);
     if (!value) continue;
@@ -351,18 +361,18 @@ export function findCliPasswords(text: string, push: Push): void {
   }
 }
 
-/** Token formats the preset lacks or reads narrowly. */
-export const TOKEN_PATTERNS: { kind: string; re: RegExp; quick: string }[] = [
-  { kind: 'huggingface-token', re: /\bhf_[A-Za-z0-9]{30,40}\b/g, quick: 'hf_' },
-  { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, quick: 'AIza' },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, quick: 'eyJ' },
+/** Token formats the preset lacks or reads narrowly; `word` starts each (any case, but `SK`). */
+export const TOKEN_PATTERNS: { kind: string; re: RegExp; word: string }[] = [
+  { kind: 'huggingface-token', re: /\bhf_[A-Za-z0-9]{30,40}\b/g, word: 'hf_' },
+  { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, word: 'AIza' },
+  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, word: 'eyJ' },
   {
     kind: 'openai-key',
     re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g,
-    quick: 'sk-',
+    word: 'sk-',
   },
-  { kind: 'api-key', re: /\bSK[0-9a-f]{32}\b/g, quick: 'SK' }, // Twilio API key
-  { kind: 'npm-token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, quick: 'npm_' },
+  { kind: 'api-key', re: /\bSK[0-9a-f]{32}\b/g, word: 'SK' }, // Twilio API key
+  { kind: 'npm-token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, word: 'npm_' },
 ];
 
 export function findTokens(re: RegExp, text: string, push: Push): void {

@@ -1,0 +1,66 @@
+// One pass over a text that decides which secret rules can match in it at all.
+//
+// Each rule names the words its matches must contain (case-insensitive; a little wider than the
+// rule, never narrower). Searching every word of every rule in one regex reads a text once instead
+// of once per rule (measured on 10 MB of real package sources: one pass of ~100 words costs about
+// half of the ~20 separate quick tests and keyword searches it replaces). Most texts trigger few
+// rules, and only those run.
+
+/** What one pass found: which groups' words occur, and where the words of the `positions` group start. */
+export interface PrefilterHits {
+  seen: Uint8Array;
+  positions: number[];
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export class Prefilter {
+  private readonly re: RegExp;
+  private readonly size: number;
+  /** A word (lower case) to the groups it triggers: its own and those of every listed word it starts with. */
+  private readonly groupsOf = new Map<string, number[]>();
+
+  /**
+   * `groups[i]` lists group i's words; hits of group `positionsGroup` are also reported by where
+   * they start (the secret-name search reads each name it finds).
+   */
+  constructor(
+    groups: readonly (readonly string[])[],
+    private readonly positionsGroup: number,
+  ) {
+    const byWord = new Map<string, Set<number>>();
+    groups.forEach((words, g) => {
+      for (const w of words) {
+        const word = w.toLowerCase();
+        if (!byWord.has(word)) byWord.set(word, new Set());
+        byWord.get(word)!.add(g);
+      }
+    });
+    // The alternation tries the longest word first; a shorter word starting at the same place is
+    // then not reported on its own, so the longer one carries its groups.
+    const words = [...byWord.keys()].sort((a, b) => b.length - a.length);
+    for (const w of words) {
+      const gs = new Set<number>();
+      for (const [p, pg] of byWord) if (w.startsWith(p)) for (const g of pg) gs.add(g);
+      this.groupsOf.set(w, [...gs]);
+    }
+    this.re = new RegExp(words.map(escape).join('|'), 'gi');
+    this.size = groups.length;
+  }
+
+  scan(text: string): PrefilterHits {
+    const seen = new Uint8Array(this.size);
+    const positions: number[] = [];
+    const re = this.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      for (const g of this.groupsOf.get(m[0].toLowerCase())!) {
+        seen[g] = 1;
+        if (g === this.positionsGroup) positions.push(m.index);
+      }
+      // one character on, not past the word: words inside it (`token` in `private-token`) count too
+      re.lastIndex = m.index + 1;
+    }
+    return { seen, positions };
+  }
+}
