@@ -44,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
   // Downloads go to the user's Hugging Face cache when there is one, else to our own storage.
   const ownCache = join(context.globalStorageUri.fsPath, 'hub');
   const downloadCache = () => (existsSync(hubCacheDir()) ? hubCacheDir() : ownCache);
-  const datasets = new DatasetsTree(workspace);
+  const datasets = new DatasetsTree(workspace, (m) => log.warn(m));
   const runs = new RunsTree(workspace, () => context.workspaceState.get<string>('localtune.completionRun'));
   const models = new ModelsTree(() => [...new Set([hubCacheDir(), ownCache])]);
   const refresh = () => {
@@ -74,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     log,
     training,
     completions,
+    datasets,
     ...registerCompletions(d, completions),
     ...registerGeneral(d),
     ...registerDatasets(d),

@@ -2,19 +2,21 @@
  * The Datasets view: each dataset in `.localtune/datasets/` → its sources → the files the build
  * kept, and a "Skipped" group of the files it left out by name with the reason (or the file a
  * duplicate copies). All from the manifest's listing, so the view says what the last build did.
- * A dataset whose workspace changed since (files added, removed, edited) is marked out of date, and
- * one built with another tokenizer than the default model's offers "Rebuild for MODEL".
+ * A dataset whose workspace changed since (files added, removed, edited) is marked out of date — the
+ * comparison walks the workspace in a worker thread (datasetChangesScan.ts), so the view draws at
+ * once and the mark follows — and one built with another tokenizer than the default model's offers
+ * "Rebuild for MODEL".
  * Empty: a welcome view (package.json) offers "Build dataset from workspace".
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { SkipReason } from '../../data/skips';
+import { DatasetChangesScan } from '../datasetChangesScan';
 import {
   builtForModel,
   hasChanges,
   listDatasetDirs,
   readDatasetInfo,
-  workspaceChanges,
   type DatasetFile,
   type DatasetInfo,
   type DatasetSource,
@@ -57,17 +59,31 @@ export function reasonText(file: Pick<DatasetFile, 'skip' | 'duplicateOf'>): str
 /** Reasons only counted, never listed by name (the user's own .gitignore and include choices). */
 const COUNTED_ONLY: SkipReason[] = ['gitignored', 'localtuneignored', 'not-included'];
 
-export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
+const NO_CHANGES: WorkspaceChanges = { added: [], removed: [], changed: [] };
+
+export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<DatasetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   /** Changes found by the last check, per dataset folder (see checkWorkspace). */
   private readonly changes = new Map<string, WorkspaceChanges>();
+  private readonly scanner = new DatasetChangesScan();
+  /** The check under way, and whether another was asked for meanwhile (one runs after it). */
+  private checking: Promise<void> | undefined;
+  private checkAgain = false;
   private modelDir: string | undefined;
 
   /** The default model's folder when it is on disk (no download), for "Rebuild for MODEL". */
   private defaultModel: () => Promise<string | undefined> = async () => undefined;
 
-  constructor(private readonly workspace: () => string | undefined) {}
+  constructor(
+    private readonly workspace: () => string | undefined,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  dispose(): void {
+    this.scanner.dispose();
+    this.changed.dispose();
+  }
 
   /** How to find the default model's folder (the Datasets commands set it: they know the caches). */
   followDefaultModel(find: () => Promise<string | undefined>): void {
@@ -89,27 +105,38 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
     );
   }
 
-  /** Compares each dataset with its workspace now (a file watcher calls it); refreshes when a verdict changed. */
-  checkWorkspace(): void {
-    let differs = false;
-    for (const node of this.datasets()) {
-      if (!node.info) continue;
-      const c = workspaceChanges(node.info);
-      if (hasChanges(c) !== hasChanges(this.changes.get(node.dir) ?? { added: [], removed: [], changed: [] }))
-        differs = true;
-      this.changes.set(node.dir, c);
+  /**
+   * Compares each dataset with its workspace, in the worker thread (a file watcher calls it; so does
+   * the view for a dataset not compared yet); redraws when what the view says changed. Resolves
+   * when the comparison asked for is done.
+   */
+  checkWorkspace(): Promise<void> {
+    if (this.checking) {
+      this.checkAgain = true;
+      return this.checking;
     }
-    if (differs) this.changed.fire(undefined);
+    this.checking = (async () => {
+      do {
+        this.checkAgain = false;
+        const dirs = this.datasets().flatMap((n) => (n.info?.listed ? [n.dir] : []));
+        let differs = false;
+        for (const [dir, c] of await this.scanner.scan(dirs)) {
+          if (JSON.stringify(this.changes.get(dir) ?? NO_CHANGES) !== JSON.stringify(c)) differs = true;
+          this.changes.set(dir, c);
+        }
+        if (differs) this.changed.fire(undefined);
+      } while (this.checkAgain);
+    })()
+      .catch((err: Error) => this.warn(`datasets: comparing with the workspace failed: ${err.message}`))
+      .finally(() => (this.checking = undefined));
+    return this.checking;
   }
 
-  /** What changed in the dataset's workspace since it was built (checked now when not known). */
+  /** What changed in the dataset's workspace since it was built: none until the worker has compared. */
   changesOf(info: DatasetInfo): WorkspaceChanges {
-    let c = this.changes.get(info.dir);
-    if (!c) {
-      c = workspaceChanges(info);
-      this.changes.set(info.dir, c);
-    }
-    return c;
+    const c = this.changes.get(info.dir);
+    if (!c && info.listed) void this.checkWorkspace();
+    return c ?? NO_CHANGES;
   }
 
   /** The datasets as the view lists them (also for tests and the Start fine-tuning pick). */
