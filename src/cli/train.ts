@@ -34,6 +34,8 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --out DIR                 run folder (default .localtune/runs/<time>)
   --resume DIR              continue a run (its folder or a checkpoint)
   --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
+  --base-dtype fp32|int8    LoRA: hold the frozen base in float32 (default) or int8 (integer GEMMs,
+                            forward and input gradient); the adapter is the same either way
   --init random             train from scratch: fresh weights by the family's rules (with --mode full),
                             --model's tokenizer and config.json (or --config FILE); lr 1e-3, weight
                             decay 0.1, a 5% warmup, --eval-every 50 and no early stopping unless
@@ -46,6 +48,7 @@ export const TRAIN_FLAGS = {
   ...stringFlags('steps epochs lr warmup weight-decay clip'),
   ...stringFlags('batch-tokens seq-len micro-batch-tokens eval-every eval-tokens'),
   ...stringFlags('patience checkpoint-every seed threads out resume adapter init config'),
+  ...stringFlags('base-dtype'),
   data: { type: 'string', multiple: true },
   'keep-best': { type: 'boolean' },
   'no-keep-best': { type: 'boolean' },
@@ -136,6 +139,7 @@ export async function trainSpecFromArgs(
     resumeFrom: values.resume,
     init: initFlag(values.init),
     configFile: values.config,
+    baseDtype: values['base-dtype'] as TrainSpec['baseDtype'],
   };
 }
 
