@@ -13,6 +13,7 @@ import { runDatasetCommand } from './dataset';
 import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
 import { runGenerateCommand } from './generate';
+import { runJobCommand } from './job';
 import { runScoreCommand } from './score';
 import { runTrainCommand } from './train';
 
@@ -27,6 +28,8 @@ Usage:
   localtune generate --model DIR [--adapter DIR] --prompt STR [--max-tokens N] [--temperature T --top-p P --seed N]
   localtune eval    --model DIR|ID [--adapter DIR] --data DATASET [--spans N] [--seed N] [--json]
   localtune chat    --model DIR|ID [--adapter DIR] [--system STR] [--messages FILE --json]
+  localtune job export --engine axolotl|trl --out DIR --model DIR|ID --data DATASET [train options]
+  localtune job import DIR [--out RUN]
 
 Run \`localtune <command> --help\` for a command's options.`;
 
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   generate: runGenerateCommand,
   eval: runEvalCommand,
   chat: runChatCommand,
+  job: runJobCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
