@@ -2,10 +2,9 @@
 // runs in the build's thread or, for many files, in a pool of worker threads (workers/prepare.ts);
 // results come back in submission order, so a build is the same whichever ran it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { fingerprint } from './dedup';
 import type { ChatTemplate } from './formats/chat';
 import type { CsvColumns } from './formats/csv';
@@ -13,6 +12,7 @@ import type { Sample } from './formats/sample';
 import type { ScrubAllow, ScrubFinding } from './scrub';
 import type { SkipReason } from './skips';
 import { processFile, type SourceDoc, type SourceKind } from './sources';
+import { startWorkerThread } from './workerThread';
 
 /** A file to prepare. Workers take workspace and text files; JSONL (chat templates) stays in-thread. */
 export interface PrepareJob {
@@ -127,16 +127,10 @@ export class PreparePool {
   private failure: Error | null = null;
 
   private constructor(
-    entry: WorkerEntry,
-    count: number,
+    workers: Worker[],
     private readonly minhashSeed: number,
   ) {
-    this.workers = Array.from({ length: count }, (_, i) => {
-      const w = entry.ts
-        ? new Worker(`require(${JSON.stringify(entry.tsx)});require(${JSON.stringify(entry.path)});`, {
-            eval: true,
-          })
-        : new Worker(entry.path);
+    this.workers = workers.map((w, i) => {
       w.on('message', (reply: WorkerReply) => this.answer(i, reply));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
@@ -149,8 +143,10 @@ export class PreparePool {
 
   /** A pool of `count` workers, or null when the worker module cannot be found (prepare in-thread). */
   static create(count: number, minhashSeed: number): PreparePool | null {
-    const entry = workerEntry();
-    return entry && count > 0 ? new PreparePool(entry, count, minhashSeed) : null;
+    const start = () => startWorkerThread(__filename, 'workers/prepare.ts', 'data-prepare.js');
+    const first = count > 0 ? start() : null;
+    if (!first) return null;
+    return new PreparePool([first, ...Array.from({ length: count - 1 }, () => start()!)], minhashSeed);
   }
 
   prepare(job: PrepareJob, sizeHint: number): Promise<Prepared> {
@@ -202,31 +198,4 @@ export class PreparePool {
     this.batchWaiters = [];
     this.batchJobs = [];
   }
-}
-
-interface WorkerEntry {
-  path: string;
-  /** A TypeScript source (tests, tsx): the worker registers tsx's loader before loading it. */
-  ts: boolean;
-  tsx: string;
-}
-
-/**
- * The worker module beside this code: `workers/prepare.ts` when running from source (under tsx),
- * else the bundle `dist/worker/data-prepare.js` (this code is bundled into dist/*.js or
- * dist/worker/*.js).
- */
-function workerEntry(): WorkerEntry | null {
-  if (__filename.endsWith('.ts')) {
-    let tsx: string;
-    try {
-      tsx = require.resolve('tsx/cjs');
-    } catch {
-      return null;
-    }
-    return { path: join(__dirname, 'workers', 'prepare.ts'), ts: true, tsx };
-  }
-  for (const path of [join(__dirname, 'worker', 'data-prepare.js'), join(__dirname, 'data-prepare.js')])
-    if (existsSync(path)) return { path, ts: false, tsx: '' };
-  return null;
 }
