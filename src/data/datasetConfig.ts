@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../engine/errors';
+import type { CsvColumns } from './formats/csv';
 import { SPLIT_METHODS, type SplitMethod } from './split';
 
 export const DATASET_CONFIG_FILE = 'dataset.json';
@@ -18,6 +19,8 @@ export interface DatasetOptions {
   split: SplitMethod;
   /** Held-out share (0–0.9). */
   valFraction: number;
+  /** CSV/TSV sources: their prompt, response and system columns by name (absent: the usual names). */
+  csvColumns?: CsvColumns;
 }
 
 export interface DatasetConfig extends DatasetOptions {
@@ -54,6 +57,18 @@ export function datasetOptionsProblem(o: Partial<DatasetOptions>): string | unde
     if (v !== undefined && !(Array.isArray(v) && v.every((p) => typeof p === 'string' && p.trim() !== '')))
       return `${name} must be a list of non-empty patterns`;
   }
+  const columns = o.csvColumns as unknown;
+  if (
+    columns !== undefined &&
+    !(
+      typeof columns === 'object' &&
+      columns !== null &&
+      Object.entries(columns).every(
+        ([k, v]) => ['prompt', 'response', 'system'].includes(k) && typeof v === 'string',
+      )
+    )
+  )
+    return 'csvColumns must be {"prompt", "response", "system"} column names';
   return undefined;
 }
 

@@ -73,6 +73,7 @@ export function datasetConfigOf(info: Pick<DatasetInfo, 'manifest' | 'config'>):
     spmRate: m.fim.spmRate,
     split: m.split.method,
     valFraction: m.split.valFraction,
+    ...(m.csvColumns ? { csvColumns: m.csvColumns } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Typed reads of the `localtune.*` settings (declared with descriptions in package.json). */
 import * as vscode from 'vscode';
+import { chosenColumns, type CsvColumns } from '../data/formats/csv';
 import type { SplitMethod } from '../data/split';
 
 export const DEFAULT_MODEL_ID = 'HuggingFaceTB/SmolLM2-135M';
@@ -26,6 +27,18 @@ export interface LocalTuneSettings {
     evaluateAfterRun: boolean;
   };
   completions: { enabled: boolean; debounceMs: number; maxTokens: number; model: string };
+}
+
+/** The CSV/TSV columns the settings name (empty ones left out: the usual header names apply). */
+export function csvColumnSettings(): CsvColumns {
+  const c = vscode.workspace.getConfiguration('localtune.datasets');
+  return (
+    chosenColumns({
+      prompt: c.get<string>('csvPromptColumn'),
+      response: c.get<string>('csvResponseColumn'),
+      system: c.get<string>('csvSystemColumn'),
+    }) ?? {}
+  );
 }
 
 export function settings(): LocalTuneSettings {

@@ -42,7 +42,7 @@ export function csvConversations(text: string, path: string, chosen?: CsvColumns
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, {
-      delimiter: /\.tsv$/i.test(path) ? '\t' : ',',
+      delimiter: delimiterOf(path),
       bom: true,
       info: true,
       relax_column_count: true,
@@ -71,6 +71,18 @@ export function csvConversations(text: string, path: string, chosen?: CsvColumns
     return { line, messages };
   });
 }
+
+/** The header's column names (none for a file that is not valid CSV). */
+export function csvHeader(text: string, path: string): string[] {
+  try {
+    const [first] = parse(text, { delimiter: delimiterOf(path), bom: true, to_line: 1 }) as string[][];
+    return (first ?? []).map((h) => h.trim());
+  } catch {
+    return [];
+  }
+}
+
+const delimiterOf = (path: string) => (/\.tsv$/i.test(path) ? '\t' : ',');
 
 /**
  * The index of a role's column: the chosen name, else the first usual name the header has. A chosen

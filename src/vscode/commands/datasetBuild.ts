@@ -13,6 +13,7 @@ import {
   type DatasetOptions,
 } from '../../data/datasetConfig';
 import { readManifest } from '../../data/datasetFiles';
+import type { CsvColumns } from '../../data/formats/csv';
 import { MANIFEST_FILE } from '../../data/manifest';
 import { builtForModel, datasetConfigOf, readDatasetInfo } from '../datasetInfo';
 import { ensureLocaltuneDir, workspaceRoot, type CommandDeps } from './common';
@@ -58,7 +59,13 @@ export async function buildFromConfig(
 export async function rebuildDataset(
   d: BuildDeps,
   dir: string,
-  change: { addSources?: string[]; addExclude?: string[]; addInclude?: string[]; modelDir?: string } = {},
+  change: {
+    addSources?: string[];
+    addExclude?: string[];
+    addInclude?: string[];
+    modelDir?: string;
+    csvColumns?: CsvColumns;
+  } = {},
 ): Promise<string | undefined> {
   const config = datasetConfigOf(readDatasetInfo(dir));
   const sources = [...new Set([...config.sources, ...(change.addSources ?? [])])];
@@ -70,6 +77,7 @@ export async function rebuildDataset(
     exclude,
     include,
     modelDir: change.modelDir ?? config.modelDir,
+    csvColumns: change.csvColumns ?? config.csvColumns,
   });
 }
 

@@ -10,7 +10,8 @@ import { datasetConfigOf, readDatasetInfo } from '../datasetInfo';
 import type { CommandDeps } from './common';
 import { buildFromConfig } from './datasetBuild';
 
-type Key = keyof DatasetOptions;
+// (CSV columns are asked when CSV files are added, or set in the settings: not listed here.)
+type Key = Exclude<keyof DatasetOptions, 'csvColumns'>;
 
 const LABELS: Record<Key, string> = {
   fimRate: 'FIM rate',

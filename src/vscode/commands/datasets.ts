@@ -24,6 +24,7 @@ import { settings } from '../settings';
 import type { DatasetNode } from '../trees/datasetsTree';
 import { command, datasetDirOf, needWorkspace, workspaceRoot, type CommandDeps } from './common';
 import { buildDataset, rebuildDataset } from './datasetBuild';
+import { csvColumnsFor } from './csvColumns';
 import { editDatasetOptions } from './datasetOptions';
 import { modelFolder } from './modelFolder';
 
@@ -105,7 +106,7 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
             (await vscode.window.showOpenDialog({
               canSelectMany: true,
               openLabel: 'Add to dataset',
-              filters: { 'Text and JSONL': ['txt', 'md', 'jsonl', 'json', '*'] },
+              filters: { 'Text, JSONL and CSV': ['txt', 'md', 'jsonl', 'json', 'csv', 'tsv', '*'] },
             })) ?? []
           ).map((u) => u.fsPath);
         if (files.length === 0) return undefined;
@@ -115,7 +116,9 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
           if (dirs.length === 0) {
             const modelDir = await modelFolder(d, settings().defaultModel);
             if (!modelDir) return undefined;
-            return buildDataset(d, files, [], join(datasetsRoot(ws), basename(ws)), modelDir);
+            const csvColumns = await csvColumnsFor(files, undefined);
+            if (csvColumns === null) return undefined;
+            return buildDataset(d, files, [], join(datasetsRoot(ws), basename(ws)), modelDir, { csvColumns });
           }
           const pick =
             dirs.length === 1
@@ -129,7 +132,9 @@ export function registerDatasets(d: CommandDeps): vscode.Disposable[] {
           if (!pick) return undefined;
           dir = pick;
         }
-        return rebuildDataset(d, dir, { addSources: files });
+        const csvColumns = await csvColumnsFor(files, datasetConfigOf(readDatasetInfo(dir)).csvColumns);
+        if (csvColumns === null) return undefined;
+        return rebuildDataset(d, dir, { addSources: files, csvColumns });
       },
     ),
     command(log, 'localtune.rebuildDataset', (arg?: DatasetNode | string) => {
