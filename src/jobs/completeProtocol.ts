@@ -41,7 +41,8 @@ export type CompleteWorkerMessage = V &
     /** The model is loaded; `model` names it for the status bar. */
     | { type: 'loaded'; model: string; fim: 'starcoder' | 'qwen' | null; loadMs: number }
     | { type: 'pong'; id: number; rss: number; busy: boolean }
-    | { type: 'result'; id: number; completion: Completion | null }
+    /** `completion.text` is masked (secrets replaced by placeholders); `masked` counts them. */
+    | { type: 'result'; id: number; completion: (Completion & { masked: number }) | null }
     /** `id` names the request that failed; without it the load (or the worker) failed. */
     | { type: 'error'; id?: number; cause: ErrorCause; message: string; stack?: string }
     | { type: 'log'; level: 'info' | 'warn'; message: string }

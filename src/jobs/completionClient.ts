@@ -28,6 +28,8 @@ export interface CompletionResult {
   reusedTokens: number;
   /** The model that served, for the status bar. */
   model: string;
+  /** Secrets the model wrote that the worker masked in `text` (placeholders instead). */
+  masked: number;
 }
 
 /** A model folder with an optional PEFT adapter merged into it. */
@@ -229,6 +231,7 @@ export class CompletionClient {
             promptTokens: c.promptTokens,
             reusedTokens: c.reusedTokens,
             model: this.model,
+            masked: c.masked,
           },
         );
         return undefined;

@@ -11,6 +11,7 @@ import { Decoder } from '../../engine/generate/decoder';
 import { loadAdapter } from '../../engine/formats/peft';
 import { loadTokenizer } from '../../engine/tokenizer/tokenizer';
 import { loadModel } from '../../engine/models';
+import { maskOutput } from '../chatOutput';
 import {
   COMPLETE_PROTOCOL_VERSION,
   ctag,
@@ -111,7 +112,15 @@ function onMessage(m: unknown): void {
             return;
           }
           if (c.note) send(ctag({ type: 'log', level: 'info', message: `request ${m.id}: ${c.note}` }));
-          send(ctag({ type: 'result', id: m.id, completion: c }));
+          // Watching the outputs: a secret the model learned is masked before it leaves the worker.
+          const watched = maskOutput(c.text);
+          send(
+            ctag({
+              type: 'result',
+              id: m.id,
+              completion: { ...c, text: watched.text, masked: watched.masked },
+            }),
+          );
         },
         (err) => {
           running.delete(m.id);

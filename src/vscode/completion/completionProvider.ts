@@ -11,7 +11,6 @@ import { CompletionCache, Debouncer, type CachedCompletion } from './completionC
 import { completionSettings, type CompletionService } from './completionService';
 import { fitSuggestion, PREFIX_WINDOW_CHARS, skipReason, SUFFIX_WINDOW_CHARS } from './completionText';
 import { workspaceContext } from './workspaceContext';
-import { maskOutput } from '../../jobs/chatOutput';
 
 /** What a provider call came to: items, where they came from, or why there are none. */
 export interface ProvideOutcome {
@@ -162,12 +161,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider {
       onCancel.dispose();
     }
     if (!result) return { items: [], reason: 'cancelled or superseded by a newer request' };
-    // Watching the outputs: a secret the model learned is masked before anyone sees it, and counted.
-    const watched = maskOutput(result.text);
-    if (watched.masked > 0) {
-      result = { ...result, text: watched.text };
-      void vscode.commands.executeCommand('localtune.countMaskedOutputs', watched.masked);
-    }
+    // Watching the outputs: the worker masked any secret the model wrote; the dashboard counts them.
+    if (result.masked > 0) void vscode.commands.executeCommand('localtune.countMaskedOutputs', result.masked);
     const latencyMs = performance.now() - t0;
     this.service.reportLatency(latencyMs);
     const timing =
