@@ -206,6 +206,8 @@ export interface FinetuneValues {
   loraDropout: number;
   /** LoRA target modules, comma-separated; empty: the model family's defaults. */
   targets: string;
+  /** LoRA: the frozen base weights in float32 or int8 (integer products; the same adapter). */
+  baseDtype: 'fp32' | 'int8';
   evalEvery: number;
   evalTokens: number;
   patience: number;

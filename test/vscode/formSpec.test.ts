@@ -48,3 +48,20 @@ test('the learning rate follows model size and mode', () => {
   assert.equal(defaultLearningRate('full', 135e6), 5e-5);
   assert.ok(defaultLearningRate('full', 7e9) < defaultLearningRate('lora', 7e9));
 });
+
+test('base weights: fp32 by default; int8 reaches the spec for LoRA only; anything else is refused', () => {
+  assert.equal(base().baseDtype, 'fp32');
+  const asked = specFromForm({ ...base(), baseDtype: 'int8' });
+  assert.ok(typeof asked !== 'string');
+  assert.equal(asked.spec.baseDtype, 'int8');
+  const full = specFromForm({ ...base(), baseDtype: 'int8', mode: 'full' });
+  assert.ok(typeof full !== 'string');
+  assert.equal(full.spec.baseDtype, undefined);
+  const plain = specFromForm(base());
+  assert.ok(typeof plain !== 'string');
+  assert.equal(plain.spec.baseDtype, undefined);
+  assert.equal(
+    specFromForm({ ...base(), baseDtype: 'int4' as 'int8' }),
+    'Base weights must be fp32 or int8.',
+  );
+});

@@ -48,6 +48,7 @@ const SHAPE_KEYS = new Set<keyof FinetuneValues>([
   'microBatchTokens',
   'loraR',
   'targets',
+  'baseDtype',
   'threads',
 ]);
 
@@ -118,6 +119,18 @@ export class FinetuneForm {
     const grid = document.createElement('div');
     grid.className = 'grid';
     for (const f of ADVANCED) grid.append(this.text(f.key, f.label, f.help, f.lora));
+    grid.append(
+      this.select(
+        'baseDtype',
+        'Base weights',
+        [
+          { value: 'fp32', label: 'float32', description: 'exact' },
+          { value: 'int8', label: 'int8', description: 'faster products; the same adapter' },
+        ],
+        'How LoRA holds the frozen model.',
+        true,
+      ),
+    );
     advanced.append(grid);
     this.estimateBox.className = 'estimate';
     this.estimateBox.setAttribute('aria-live', 'polite');
@@ -176,6 +189,7 @@ export class FinetuneForm {
     label: string,
     choices: FinetuneChoice[],
     help: string,
+    lora = false,
   ): HTMLElement {
     const s = document.createElement('vscode-single-select') as unknown as Control;
     for (const c of choices) {
@@ -186,7 +200,7 @@ export class FinetuneForm {
       if (c.value === this.values![key]) o.setAttribute('selected', '');
       s.append(o);
     }
-    return this.row(key, label, s, help);
+    return this.row(key, label, s, help, lora);
   }
 
   private checkbox(key: keyof FinetuneValues, label: string): HTMLElement {

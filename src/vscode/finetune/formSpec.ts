@@ -41,6 +41,8 @@ export function initialValues(
     loraAlpha: TRAIN_DEFAULTS.loraAlpha,
     loraDropout: TRAIN_DEFAULTS.loraDropout,
     targets: '',
+    // int8 becomes the default only once its held-out loss is shown within 1% of fp32's.
+    baseDtype: 'fp32',
     evalEvery: PROTECTIVE_DEFAULTS.evalEvery,
     evalTokens: TRAIN_DEFAULTS.evalTokens,
     patience: PROTECTIVE_DEFAULTS.patience,
@@ -91,6 +93,7 @@ export function specFromForm(v: FinetuneValues): { spec: Omit<TrainSpec, 'outDir
   if (v.steps === 0 && v.epochs === 0) return 'Set steps, or epochs (steps 0).';
   if (v.batchTokens % v.seqLen !== 0)
     return `Tokens per step (${v.batchTokens}) must be a multiple of the sequence length (${v.seqLen}).`;
+  if (v.baseDtype !== 'fp32' && v.baseDtype !== 'int8') return 'Base weights must be fp32 or int8.';
   const targets = v.targets
     .split(',')
     .map((t) => t.trim())
@@ -106,6 +109,7 @@ export function specFromForm(v: FinetuneValues): { spec: Omit<TrainSpec, 'outDir
       loraAlpha: lora ? v.loraAlpha : undefined,
       loraDropout: lora ? v.loraDropout : undefined,
       targets: lora && targets.length ? targets : undefined,
+      baseDtype: lora && v.baseDtype === 'int8' ? 'int8' : undefined,
       steps: v.steps > 0 ? v.steps : undefined,
       epochs: v.steps > 0 ? undefined : v.epochs,
       lr: v.lr,
