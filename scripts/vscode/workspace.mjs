@@ -1,9 +1,10 @@
 // The demo workspace and the offline model, shared by `npm start` and the e2e tests.
 // No hub here: the model is a small GPT-2-shaped one built locally (random weights, the real GPT-2
-// tokenizer, StarCoder-style FIM tokens as SmolLM2 has), cached by shape.
+// tokenizer, StarCoder-style FIM tokens as SmolLM2 has), cached by its recipe and the fixture code.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sourceHash } from '../sourceHash.mjs';
 
 const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -18,7 +19,13 @@ const MARKER = 'localtune-fixture.json';
 /** Builds the small offline model into `dir` unless it is there already (same recipe); returns `dir`. */
 export function ensureTinyModel(dir) {
   const marker = join(dir, MARKER);
-  const recipe = JSON.stringify({ shape: TINY_MODEL_SHAPE, embeddingStd: EMBEDDING_STD, fim: FIM_TOKENS });
+  // The recipe and a hash of the code that writes the model (fixtures/): either changed, it is rebuilt.
+  const recipe = JSON.stringify({
+    shape: TINY_MODEL_SHAPE,
+    embeddingStd: EMBEDDING_STD,
+    fim: FIM_TOKENS,
+    code: sourceHash(root, ['fixtures']),
+  });
   if (
     existsSync(join(dir, 'model.safetensors')) &&
     existsSync(marker) &&
