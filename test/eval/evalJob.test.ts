@@ -101,4 +101,21 @@ test('an eval job on a chat dataset (the editor’s Evaluate): the held-out conv
   assert.ok(chat.base.loss! > 0 && chat.tuned!.loss! > 0);
   assert.ok(messages.some((m) => m.type === 'log' && /held-out conversations/.test(m.message)));
   assert.deepEqual(JSON.parse(readFileSync(done.reportPath!, 'utf8')).chat, chat);
+
+  // The editor exports a full fine-tune from its own folder: the card gains the chat figures.
+  const exported = join(root, 'exported');
+  const exportJob = new WorkerJob({
+    workerPath: WORKER,
+    execArgv: ['--import', 'tsx'],
+    job: { kind: 'export', modelDir: tuned, outDir: exported, dtype: 'fp32' },
+  });
+  const exportOutcome = await exportJob.outcome;
+  assert.equal(exportOutcome.status, 'finished', JSON.stringify(exportOutcome));
+  const card = readFileSync(join(exported, 'README.md'), 'utf8');
+  const loss = (f: { loss: number | null }) => f.loss!.toFixed(3);
+  assert.ok(
+    card.includes(`| held-out conversations loss | ${loss(chat.tuned!)} (base model: ${loss(chat.base)}) |`),
+    card,
+  );
+  assert.match(card, new RegExp(`${held.length} held-out conversations of ds \\(never trained on\\)`));
 });

@@ -106,7 +106,8 @@ async function run(job: JobRequest): Promise<void> {
         adapterDir: job.adapterDir,
         outDir: job.outDir,
         dtype: job.dtype,
-        card: evalCardInfo(job.adapterDir),
+        // eval.json lies beside a LoRA adapter, or in a fully tuned model's own folder.
+        card: evalCardInfo(job.adapterDir ?? job.modelDir),
       }),
     );
     log('info', `exported ${result.outDir}/${result.modelFile}`);
