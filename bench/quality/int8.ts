@@ -5,7 +5,11 @@
  * document with both losses, their relative difference and the 1% target beside it. Not a timing.
  *
  * npx tsx bench/quality/int8.ts [--model models/starter] [--steps 40] [--batch-tokens 2048]
- *   [--seq 256] [--lr 5e-4] [--eval-tokens 16384] [--threads 2]
+ *   [--seq 256] [--lr 5e-4] [--eval-tokens 16384] [--threads 2] [--keep-fp32 lm_head,down_proj]...
+ *
+ * `base` is the held-out loss before tuning (one step at learning rate 0: B stays 0). Each
+ * `--keep-fp32 LIST` adds an int8 run with those modules kept in float32 (int8Except), to find
+ * the layers whose quantization costs quality.
  *
  * Data: this repository's own TypeScript — src/ outside src/vscode/ for training, src/vscode/
  * held out (a whole folder, as the dataset builder's folder split holds files out).
@@ -18,7 +22,7 @@ import { tokenStreamFromFiles } from '../../src/data/datasetFiles';
 import { loadModel } from '../../src/engine/models';
 import type { BaseDtype } from '../../src/engine/models/params';
 import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
-import { train } from '../../src/engine/train/trainer';
+import { train, type TrainOptions } from '../../src/engine/train/trainer';
 import type { TokenStream } from '../../src/engine/train/windows';
 
 const TARGET = 0.01;
@@ -31,6 +35,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '5e-4' },
     'eval-tokens': { type: 'string', default: '16384' },
     threads: { type: 'string', default: '2' },
+    'keep-fp32': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -57,11 +62,17 @@ async function main() {
     tokenizer,
     { modelDir },
   );
-  const runs: Record<BaseDtype, Awaited<ReturnType<typeof tune>>> = {
-    fp32: await tune(modelDir, 'fp32', trainStream, heldOut),
-    int8: await tune(modelDir, 'int8', trainStream, heldOut),
-  };
-  const relative = (runs.int8.heldOutLoss - runs.fp32.heldOutLoss) / runs.fp32.heldOutLoss;
+  const tuneWith = (baseDtype: BaseDtype, o: Partial<TrainOptions> = {}) =>
+    tune(modelDir, baseDtype, trainStream, heldOut, o);
+  const base = await tuneWith('fp32', { steps: 1, lr: 0 });
+  const fp32 = await tuneWith('fp32');
+  const int8 = await tuneWith('int8');
+  const relative = (r: { heldOutLoss: number }) => (r.heldOutLoss - fp32.heldOutLoss) / fp32.heldOutLoss;
+  const keptFp32 = [];
+  for (const list of args['keep-fp32']) {
+    const run = await tuneWith('int8', { int8Except: list.split(',') });
+    keptFp32.push({ keepFp32: list, ...run, heldOutRelativeDiff: relative(run) });
+  }
   console.log(
     JSON.stringify(
       {
@@ -72,11 +83,15 @@ async function main() {
           heldOut: 'src/vscode/',
         },
         settings: args,
-        fp32: runs.fp32,
-        int8: runs.int8,
-        heldOutRelativeDiff: relative,
+        baseHeldOutLoss: base.heldOutLoss,
+        fp32,
+        int8,
+        heldOutRelativeDiff: relative(int8),
+        // How much of fp32's gain on the held-out data the int8 run keeps.
+        gainKept: (base.heldOutLoss - int8.heldOutLoss) / (base.heldOutLoss - fp32.heldOutLoss),
         target: `|diff| <= ${TARGET}`,
-        meetsTarget: Math.abs(relative) <= TARGET,
+        meetsTarget: Math.abs(relative(int8)) <= TARGET,
+        keptFp32,
       },
       null,
       2,
@@ -84,10 +99,16 @@ async function main() {
   );
 }
 
-async function tune(modelDir: string, baseDtype: BaseDtype, trainStream: TokenStream, heldOut: TokenStream) {
+async function tune(
+  modelDir: string,
+  baseDtype: BaseDtype,
+  trainStream: TokenStream,
+  heldOut: TokenStream,
+  o: Partial<TrainOptions>,
+) {
   const model = loadModel(modelDir);
   const outDir = mkdtempSync(join(tmpdir(), `lt-int8-quality-${baseDtype}-`));
-  const steps = Number(args.steps);
+  const steps = o.steps ?? Number(args.steps);
   const losses: number[] = [];
   let heldOutLoss = NaN;
   try {
@@ -115,6 +136,7 @@ async function tune(modelDir: string, baseDtype: BaseDtype, trainStream: TokenSt
         seed: 0,
         outDir,
         threads: Number(args.threads),
+        ...o,
       },
       {
         onEvent: (e) => {

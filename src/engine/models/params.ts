@@ -42,6 +42,8 @@ export interface ParamOptions {
    * weights, forward and input gradient (autodiff/int8Product.ts). LoRA mode, float32 only.
    */
   baseDtype?: BaseDtype;
+  /** With an int8 base: modules kept in float32, named as LoRA targets are (`lm_head`: the head). */
+  int8Except?: readonly string[];
 }
 
 export class ModelParams {
@@ -61,9 +63,11 @@ export class ModelParams {
       throw new Error(`an int8 base needs LoRA in float32 (mode ${o.mode}, ${this.dtype})`);
   }
 
-  /** Whether frozen weights multiply in int8. */
-  get int8(): boolean {
-    return this.o.baseDtype === 'int8';
+  /** Whether the frozen weight of `modulePath` multiplies in int8 (`lm_head`: the LM head). */
+  int8For(modulePath: string): boolean {
+    if (this.o.baseDtype !== 'int8') return false;
+    const except = this.o.int8Except ?? [];
+    return !except.includes(modulePath) && !except.includes(modulePath.slice(modulePath.lastIndexOf('.') + 1));
   }
 
   /** Whether this is a training graph (one with a backward pass). */
@@ -107,10 +111,11 @@ export class ModelParams {
     const g = this.g;
     const [padIn, padOut] = [pad.in ?? 0, pad.out ?? 0];
     const name = `${modulePath}.weight`;
-    const [inFeatures, outFeatures] = this.int8 ? this.source.read(name).shape : (this.weight(name).shape as number[]);
+    const int8 = this.int8For(modulePath);
+    const [inFeatures, outFeatures] = int8 ? this.source.read(name).shape : (this.weight(name).shape as number[]);
     const bias = this.zeroPadded(this.weight(`${modulePath}.bias`), [padOut]);
     const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
-    const y = this.int8
+    const y = int8
       ? this.int8Conv1d(rows, name, [inFeatures, outFeatures], [padIn, padOut], bias)
       : g.gemm(rows, this.zeroPadded(this.weight(name), [padIn, padOut]), bias);
     const width = outFeatures + padOut;
@@ -156,7 +161,7 @@ export class ModelParams {
   linear(x: Tensor, modulePath: string, o: { bias: boolean }): Tensor {
     const g = this.g;
     const name = `${modulePath}.weight`;
-    if (this.int8) {
+    if (this.int8For(modulePath)) {
       const { data, shape } = this.source.read(name);
       const [outFeatures, inFeatures] = shape;
       const bias = o.bias ? this.weight(`${modulePath}.bias`) : null;
@@ -192,7 +197,7 @@ export class ModelParams {
    */
   head(rows: Tensor, w: Tensor): Tensor {
     const frozen = this.g.initializers.get(w.name)?.data as Float32Array | undefined;
-    if (!this.int8 || !frozen) return this.g.gemm(rows, w, null, { transB: true });
+    if (!this.int8For('lm_head') || !frozen) return this.g.gemm(rows, w, null, { transB: true });
     const [V, C] = w.shape as number[];
     return int8Product(this.g, rows, { K: C, N: V, at: (k, n) => frozen[n * C + k] }, w.name);
   }

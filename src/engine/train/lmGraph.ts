@@ -55,7 +55,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
     const wrt = p.trainables.map((t) => t.tensor);
     const probs = g.mul(g.exp(logSoftmax), col); // [N, V]
     let grads;
-    if (p.int8) {
+    if (p.int8For('lm_head')) {
       // An int8 head's input gradient, split: (softmax − onehot)·W = softmax·W − W[label]. One
       // uint8 scale cannot hold the label's −1 beside probabilities of 1e-4 (the LoRA gradients of
       // toy models were 7–18% off): the probabilities go through the int8 Wᵀ, each row scaled to

@@ -15,6 +15,8 @@ export interface TrainOptions {
   lora: LoraSettings;
   /** LoRA: the frozen base in float32 (default) or int8 (see models/params.ts); adapters are the same. */
   baseDtype?: BaseDtype;
+  /** With an int8 base: modules kept in float32 (as LoRA targets are named; `lm_head`: the head). */
+  int8Except?: readonly string[];
   /** Optimizer steps; derived from `epochs` when absent. */
   steps?: number;
   epochs?: number;

@@ -61,6 +61,7 @@ function startingPoint(
     seed: o.seed,
     loraValues,
     baseDtype: o.baseDtype,
+    int8Except: o.int8Except,
     withGradients: true,
   });
   const values = trainables.map((t) => Float32Array.from(resumed?.values.get(t.name)?.data ?? t.initial));

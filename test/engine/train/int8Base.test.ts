@@ -203,3 +203,23 @@ test("an int8-base run's adapter is the fp32 run's format, and the fp32 path sco
     `int8-base ${tunedInt8} vs fp32-base ${tunedFp32}`,
   );
 });
+
+test('int8Except keeps the named modules (and lm_head, the head) in float32', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lt-int8-except-'));
+  writeLlamaModel(dir, { ...TINY_LLAMA, vocabSize: 512 }, 3);
+  const lora = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], dropout: 0, rslora: false };
+  const { graph } = buildLmGraph(loadModel(dir), {
+    mode: 'lora',
+    lora,
+    baseDtype: 'int8',
+    int8Except: ['down_proj', 'lm_head'],
+    withGradients: true,
+  });
+  const q8 = graph.nodes.filter((n) => n.op === 'DynamicQuantizeMatMul');
+  // Forward: q, k, v, o, gate, up of 2 layers; input gradients: the same less layer 0's q, k, v.
+  assert.equal(q8.length, 12 + 9);
+  assert.ok(
+    !q8.some((n) => n.inputs[1]!.name.includes('down_proj') || n.inputs[1]!.name.includes('lm_head')),
+  );
+  assert.ok(graph.initializers.has('lm_head.weight'), 'the head keeps its float32 weight');
+});
