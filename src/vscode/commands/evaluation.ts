@@ -6,7 +6,8 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { EvalReport, EvalSample } from '../../eval/report';
+import type { EvalReport } from '../../eval/report';
+import { samplesMarkdown } from '../../eval/samplesMarkdown';
 import { evaluationTarget, runEvaluation } from '../../jobs/runEvaluation';
 import { DashboardPanel } from '../dashboard/dashboardPanel';
 import type { RunsTree } from '../trees/runsTree';
@@ -84,67 +85,6 @@ export class EvalSamplesProvider implements vscode.TextDocumentContentProvider {
       ? samplesMarkdown(report)
       : `# No evaluation yet\n\nRun "LocalTune: Evaluate Against Base Model" on ${uri.query}.\n`;
   }
-}
-
-/** Each sample: the code before the cursor, the masked text, and both models' answers. */
-export function samplesMarkdown(r: EvalReport): string {
-  const fence = (text: string) => {
-    const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-    return `${ticks}\n${text}\n${ticks}`;
-  };
-  const verdict = (exact: boolean | null) => (exact === null ? '' : exact ? ' — exact match' : '');
-  const answer = (text: string) => (text === '' ? '_(nothing shown)_' : fence(text));
-  const out = [
-    `# Evaluation samples: base vs tuned`,
-    '',
-    `Masked spans in held-out files of **${r.dataset.name}** (files the model never trained on), seed ${r.seed}.`,
-    `Base: ${r.model}  `,
-    `Tuned: ${r.adapter ?? '—'}`,
-    '',
-  ];
-  r.samples.forEach((s: EvalSample, i) => {
-    out.push(
-      `## ${i + 1}. ${s.file}:${s.line} (${s.kind})`,
-      '',
-      'Before the cursor:',
-      '',
-      fence(s.before + '█'),
-      '',
-      'What was written:',
-      '',
-      fence(s.expected),
-      '',
-      `**Base**${verdict(s.baseExact)}:`,
-      '',
-      answer(s.base),
-      '',
-    );
-    if (s.tuned !== null) out.push(`**Tuned**${verdict(s.tunedExact)}:`, '', answer(s.tuned), '');
-  });
-  out.push(...chatSamplesMarkdown(r, fence, answer));
-  return out.join('\n');
-}
-
-/** The held-out conversations' prompts: the reply each had, and what each model replied. */
-function chatSamplesMarkdown(
-  r: EvalReport,
-  fence: (text: string) => string,
-  answer: (text: string) => string,
-): string[] {
-  const chat = r.chat;
-  if (!chat?.samples.length) return [];
-  const out = [
-    `# Held-out conversations: base vs tuned`,
-    '',
-    `Replies (greedy, secrets masked) to the last user turn of ${chat.source}, conversations the model never trained on.`,
-    '',
-  ];
-  chat.samples.forEach((s, i) => {
-    out.push(`## ${i + 1}. ${s.where ?? 'held-out prompt'}`, '', 'User:', '', fence(s.prompt), '');
-    out.push('The reply it had:', '', fence(s.expected), '', '**Base**:', '', answer(s.base), '');
-    if (s.tuned !== null) out.push('**Tuned**:', '', answer(s.tuned), '');
-  });
-  return out;
 }
 
 /**
