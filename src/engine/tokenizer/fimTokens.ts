@@ -1,12 +1,13 @@
 /**
- * A model's fill-in-the-middle markers, found in its tokenizer: StarCoder/SmolLM2 spell them
- * `<fim_prefix>`, Qwen2.5-Coder `<|fim_prefix|>`. One source of truth for datasets (FIM samples)
- * and completions (FIM prompts).
+ * A model's fill-in-the-middle markers, found in its tokenizer: StarCoder spells them
+ * `<fim_prefix>`, Qwen2.5-Coder `<|fim_prefix|>`; SmolLM2's tokenizer has none, so it trains and
+ * completes as plain causal text. One source of truth for datasets (FIM samples) and completions
+ * (FIM prompts).
  */
 import type { Tokenizer } from './tokenizer';
 
 export interface FimTokens {
-  /** Spelling family: StarCoder/SmolLM2 `<fim_prefix>` or Qwen2.5-Coder `<|fim_prefix|>`. */
+  /** Spelling family: StarCoder `<fim_prefix>` or Qwen2.5-Coder `<|fim_prefix|>`. */
   style: 'starcoder' | 'qwen';
   prefix: number;
   middle: number;
