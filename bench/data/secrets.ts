@@ -14,33 +14,28 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { scrub } from '../../src/data/scrub';
-import { CLEAN_FILES, PLANTED, PLANTED_FILES } from '../../test/fixtures/secrets/corpus';
+import { CLEAN_FILES, leakProbes, PLANTED, PLANTED_FILES } from '../../test/fixtures/secrets/corpus';
 
 const { values: args } = parseArgs({ options: { mb: { type: 'string', default: '20' } } });
 const targetBytes = Number(args.mb) * 1e6;
 const load0 = loadavg().map((x) => +x.toFixed(2));
 
-function probes(value: string): string[] {
-  const runs = value.match(/[A-Za-z0-9+/_]{16,}/g) ?? [];
-  return [value, ...runs.map((r) => r.slice(2, 14))];
-}
-
 // planted
 const scrubbed: string[] = [];
 let plantedFindings = 0;
-for (const text of Object.values(PLANTED_FILES)) {
-  const r = scrub(text);
+for (const [path, text] of Object.entries(PLANTED_FILES)) {
+  const r = scrub(text, [], { path });
   scrubbed.push(r.text);
   for (const f of r.findings) plantedFindings += f.count;
 }
 const out = scrubbed.join('\n');
-const leaked = PLANTED.filter((p) => probes(p.value).some((x) => out.includes(x)));
+const leaked = PLANTED.filter((p) => leakProbes(p.value).some((x) => out.includes(x)));
 
 // clean
 let cleanFindings = 0;
 let cleanFilesHit = 0;
-for (const text of Object.values(CLEAN_FILES)) {
-  const n = scrub(text).findings.reduce((a, f) => a + f.count, 0);
+for (const [path, text] of Object.entries(CLEAN_FILES)) {
+  const n = scrub(text, [], { path }).findings.reduce((a, f) => a + f.count, 0);
   cleanFindings += n;
   if (n > 0) cleanFilesHit++;
 }

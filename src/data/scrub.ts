@@ -18,6 +18,7 @@ import {
   findPrivateKeys,
   findSecretAssignmentsAt,
   findTokens,
+  isDotenvFile,
   SECRET_WORDS,
   TOKEN_PATTERNS,
   type Push,
@@ -146,7 +147,13 @@ function addLibraryFindings(
  * the one pass over a text (prefilter.ts) looks for all of them at once. Shapes that no word marks
  * (e-mail and IP addresses, Twilio's `SK…`) have a cheap test of their own instead.
  */
-type OwnRule = { kind: SecretKind; find: (text: string, push: Push, positions: number[]) => void } & (
+/** What a rule's search may use beside the text: where secret names start, whether it is a .env file. */
+interface RuleInput {
+  positions: number[];
+  dotenv: boolean;
+}
+
+type OwnRule = { kind: SecretKind; find: (text: string, push: Push, input: RuleInput) => void } & (
   { words: readonly string[] } | { quick: (text: string) => boolean }
 );
 
@@ -214,7 +221,7 @@ const OWN_RULES: OwnRule[] = [
   {
     kind: 'secret-assignment',
     words: SECRET_WORDS,
-    find: (text, push, positions) => findSecretAssignmentsAt(text, positions, push),
+    find: (text, push, { positions, dotenv }) => findSecretAssignmentsAt(text, positions, push, dotenv),
   },
   { kind: 'email', quick: (t) => t.includes('@'), find: findEmails },
   { kind: 'ip-address', quick: hasDigitDotDigit, find: findIpv4 },
@@ -241,25 +248,35 @@ const RANK: Partial<Record<SecretKind, number>> = {
 const rank = (k: SecretKind) => RANK[k] ?? 0;
 const isPersonal = (k: SecretKind) => k === 'email' || k === 'ip-address';
 
+/** Where a text comes from, when known: a .env file's values are read as dotenv reads them. */
+export interface ScrubSource {
+  path?: string;
+}
+
 /** Every finding in `text`, by start (ties: the specific kind first, then the widest). */
-export function findSecrets(text: string): Match[] {
+export function findSecrets(text: string, source: ScrubSource = {}): Match[] {
   const matches: Match[] = [];
   const add = (start: number, end: number, kind: SecretKind) => {
     if (end > start) matches.push({ start, end, kind });
   };
   const { seen, positions } = PREFILTER.scan(text);
+  const input: RuleInput = { positions, dotenv: source.path !== undefined && isDotenvFile(source.path) };
   const candidates = LIBRARY_IDS.filter((_, i) => seen[OWN_RULES.length + i] === 1);
   if (candidates.length > 0) addLibraryFindings(text, confirmedRules(text, candidates), add);
   OWN_RULES.forEach((r, i) => {
-    if ('words' in r ? seen[i] === 1 : r.quick(text)) r.find(text, (s, e) => add(s, e, r.kind), positions);
+    if ('words' in r ? seen[i] === 1 : r.quick(text)) r.find(text, (s, e) => add(s, e, r.kind), input);
   });
   matches.sort((a, b) => a.start - b.start || rank(a.kind) - rank(b.kind) || b.end - a.end);
   return matches;
 }
 
 /** Scrubs one document; `allow` lists the findings the user marked as false positives. */
-export function scrub(text: string, allow: ScrubAllow[] = []): { text: string; findings: ScrubFinding[] } {
-  const matches = findSecrets(text);
+export function scrub(
+  text: string,
+  allow: ScrubAllow[] = [],
+  source: ScrubSource = {},
+): { text: string; findings: ScrubFinding[] } {
+  const matches = findSecrets(text, source);
   if (matches.length === 0) return { text, findings: [] };
   const lines = new LineIndex(text);
   const findings = new Map<string, ScrubFinding>();

@@ -51,7 +51,7 @@ export function processFile(
   const skip = skipByContent(decoded.text);
   if (skip) return { skip };
   const { text, findings } = opts.scrub
-    ? scrub(decoded.text, opts.allow)
+    ? scrub(decoded.text, opts.allow, { path: where })
     : { text: decoded.text, findings: [] };
   return { docs: [{ line: null, sample: [{ text, loss: true }], fimable: true }], findings, malformed: 0 };
 }

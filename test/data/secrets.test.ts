@@ -18,14 +18,8 @@ import {
   triggeredRules,
 } from '../../src/data/secrets/library';
 import type { Tokenizer } from '../../src/engine/tokenizer/tokenizer';
-import { CLEAN_FILES, PLANTED, PLANTED_FILES } from '../fixtures/secrets/corpus';
+import { CLEAN_FILES, leakProbes, PLANTED, PLANTED_FILES } from '../fixtures/secrets/corpus';
 import { gpt2Fixture, tempDir, writeTree } from './helpers';
-
-/** Pieces of a value whose presence would be a leak: the value, and the middle of each long random run. */
-export function leakProbes(value: string): string[] {
-  const runs = value.match(/[A-Za-z0-9+/_]{16,}/g) ?? [];
-  return [value, ...runs.map((r) => r.slice(2, 14))];
-}
 
 function decodeAll(stream: TokenStream, tokenizer: Tokenizer): string {
   return tokenizer.decode([...stream.ids].filter((id) => id !== tokenizer.eosId));
@@ -85,7 +79,7 @@ test('the clean corpus (lockfile hashes, UUIDs, SHAs, base64 images, minified JS
   let findings = 0;
   const where: string[] = [];
   for (const [file, text] of Object.entries(CLEAN_FILES)) {
-    const r = scrub(text);
+    const r = scrub(text, [], { path: file });
     for (const f of r.findings) {
       findings += f.count;
       where.push(`${file}:${f.line} ${f.kind}`);
@@ -111,6 +105,40 @@ test('each issue-14 miss is caught now', () => {
     ['client_secret: "' + 'Qz8-'.repeat(8) + '"', 'client_secret: "<SECRET>"'],
   ];
   for (const [input, expected] of cases) assert.equal(scrub(input).text, expected, input);
+});
+
+test('unquoted letters-only passwords on config lines, and a .env line’s whole value, are masked; their look-alikes are not', () => {
+  const masked: [string, string, string?][] = [
+    ['password: hunter\n', 'password: <SECRET>\n'],
+    ['db:\n  password: Sunshine # rotate\n', 'db:\n  password: <SECRET> # rotate\n'],
+    ['PASSWORD=dragonfly\n', 'PASSWORD=<SECRET>\n'],
+    ['export REDIS_PASSWORD=letmein\n', 'export REDIS_PASSWORD=<SECRET>\n'],
+    ['DB_PASSWORD=correct horse battery staple\n', 'DB_PASSWORD=<SECRET>\n', '.env'],
+    ['API_TOKEN=abc def # note\n', 'API_TOKEN=<SECRET> # note\n', 'config/dev.env.sample'],
+    // outside a .env file, NAME=x before a command is one word (the command is not the secret)
+    ['PGPASSWORD=x9!k psql -h db\n', 'PGPASSWORD=<SECRET> psql -h db\n', 'scripts/env.sh'],
+    ['PGPASSWORD=x9!k psql -h db\n', 'PGPASSWORD=<SECRET> psql -h db\n', 'src/env.ts'],
+  ];
+  for (const [input, expected, path] of masked)
+    assert.equal(scrub(input, [], { path }).text, expected, input);
+  for (const kept of [
+    'password: ${PASSWORD}\n',
+    'password: process.env.DB_PASSWORD\n',
+    'password: <changeme>\n',
+    'password: "{{ vault_pw }}"\n',
+    '  token: string;\n',
+    '    password: str\n',
+    '  id-token: write\n',
+    'auth: basic\n',
+    '  password: Password\n',
+    '  password: userPassword\n',
+    'password = getpass\n',
+    '  token: tok,\n',
+    '  apiKey: apiKey\n',
+    'PASSWORD=DB_PASS\n',
+    'API_TOKEN=changeme\n',
+  ])
+    assert.equal(scrub(kept, [], { path: 'config.yaml' }).text, kept, kept);
 });
 
 test('key and credential files are skipped by name, and an include pattern that names one brings it back', async () => {

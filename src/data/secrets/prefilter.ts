@@ -19,6 +19,7 @@ export class Prefilter {
   private readonly size: number;
   /** A word (lower case) to the groups it triggers: its own and those of every listed word it starts with. */
   private readonly groupsOf = new Map<string, number[]>();
+  private readonly groupsBySpelling = new Map<string, number[]>();
 
   /**
    * `groups[i]` lists group i's words; hits of group `positionsGroup` are also reported by where
@@ -54,7 +55,7 @@ export class Prefilter {
     const re = this.re;
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      for (const g of this.groupsOf.get(m[0].toLowerCase())!) {
+      for (const g of this.groupsOfMatch(m[0])) {
         seen[g] = 1;
         if (g === this.positionsGroup) positions.push(m.index);
       }
@@ -62,5 +63,16 @@ export class Prefilter {
       re.lastIndex = m.index + 1;
     }
     return { seen, positions };
+  }
+
+  /** The groups of a word as the text spells it (each spelling is lower-cased once, not at every hit). */
+  private groupsOfMatch(spelled: string): number[] {
+    let gs = this.groupsBySpelling.get(spelled);
+    if (gs === undefined) {
+      gs = this.groupsOf.get(spelled.toLowerCase())!;
+      // bounded: a text of every case mix of `key` must not grow it without end
+      if (this.groupsBySpelling.size < 10_000) this.groupsBySpelling.set(spelled, gs);
+    }
+    return gs;
   }
 }

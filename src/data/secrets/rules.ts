@@ -18,7 +18,6 @@ const isNameChar = (c: number) =>
 // widened to its boundaries and judged in code, and the value is read after it.
 // (api_key, access_key, private_key, signingKey are found by `key`; passw by `pass`)
 export const SECRET_WORDS = ['secret', 'token', 'pass', 'pwd', 'auth', 'key', 'credential'] as const;
-const SECRET_KEYWORD = new RegExp(SECRET_WORDS.join('|'), 'gi');
 
 const SENSITIVE_PARTS = new Set([
   'secret',
@@ -177,6 +176,7 @@ function looksLikeCode(v: string): boolean {
     return !/[0-9]/.test(v) || /[.([]/.test(v) || /[,;]$/.test(v);
   }
   if (/^[[{(]/.test(v)) return true; // object, list, tuple
+  if (/^[A-Za-z_][\w.]*\s+=\s/.test(v)) return true; // `secret: bytes = b""`: a type, then the default
   if (/^(?:new|await|function|lambda|fn|self|this|require|import)\b/.test(v)) return true;
   if (/^[\w.$]+\s*(?:\|\||&&|\?\?|\||\?|\+|==)/.test(v)) return true; // a || b, a | None, a ? b : c
   if (/^[A-Za-z_$][\w$.]*\s*=>/.test(v) || /^\(.*\)\s*=>/.test(v)) return true;
@@ -187,16 +187,15 @@ function looksLikeCode(v: string): boolean {
  * name = value, name: value, name := value, name => value, "name": "value", --name=value, in code,
  * .env, YAML, properties, INI, TOML, shell. Quoted values may hold anything; unquoted ones run to
  * the end of the line (a ` #` comment cut), or to `&`/`;` inside a query or connection string.
+ * `positions`: where the SECRET_WORDS occur in `text`, in order (the scrubber's one pass finds
+ * them). `dotenv`: the text is a .env file (isDotenvFile), whose unquoted values run to the line's end.
  */
-export function findSecretAssignments(text: string, push: Push): void {
-  const positions: number[] = [];
-  SECRET_KEYWORD.lastIndex = 0;
-  for (let k = SECRET_KEYWORD.exec(text); k; k = SECRET_KEYWORD.exec(text)) positions.push(k.index);
-  findSecretAssignmentsAt(text, positions, push);
-}
-
-/** The same, given where the SECRET_WORDS occur in `text` (in order; the scrubber's one pass finds them). */
-export function findSecretAssignmentsAt(text: string, positions: readonly number[], push: Push): void {
+export function findSecretAssignmentsAt(
+  text: string,
+  positions: readonly number[],
+  push: Push,
+  dotenv = false,
+): void {
   let nameEnd = 0;
   for (const at of positions) {
     if (at < nameEnd) continue; // one look per name
@@ -206,7 +205,7 @@ export function findSecretAssignmentsAt(text: string, positions: readonly number
     while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
     nameEnd = end;
     while (start < end && text.charCodeAt(start) === 45) start++; // --password
-    const value = assignedValue(text, start, end);
+    const value = assignedValue(text, start, end, dotenv);
     if (!value) continue;
     const name = text.slice(start, end);
     // A name that only ends in `key` (signingKey, DB_KEY) counts when its value looks random.
@@ -215,8 +214,21 @@ export function findSecretAssignmentsAt(text: string, positions: readonly number
   }
 }
 
+/** A .env file by its name (`.env`, `.env.local`, `dev.env.sample`), not code named after one (`env.ts`). */
+export function isDotenvFile(path: string): boolean {
+  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  return (
+    /(?:^|\.)env(?:\.[\w-]+)*$/i.test(name) && !/\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|php|sh)$/i.test(name)
+  );
+}
+
 /** The value assigned right after a name ending at `end`, or null. */
-function assignedValue(text: string, nameStart: number, end: number): { start: number; end: number } | null {
+function assignedValue(
+  text: string,
+  nameStart: number,
+  end: number,
+  dotenv: boolean,
+): { start: number; end: number } | null {
   let i = end;
   const q0 = text[i];
   if (q0 === '"' || q0 === "'" || q0 === '`' || q0 === ']') i++; // "name": / ['name'] =
@@ -251,6 +263,7 @@ function assignedValue(text: string, nameStart: number, end: number): { start: n
   if (lineEnd === -1) lineEnd = text.length;
   if (text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
   let stop = lineEnd;
+  let ownLine = false;
   if (inQuery) {
     const m = /[&;\s"'`]/.exec(text.slice(i, lineEnd));
     if (m) stop = i + m.index;
@@ -258,9 +271,10 @@ function assignedValue(text: string, nameStart: number, end: number): { start: n
     const lineStart = text.lastIndexOf('\n', nameStart - 1) + 1;
     const lead = text.slice(lineStart, nameStart);
     // KEY=value at the start of a line (.env, properties, YAML, INI), or after `export`/`- `/`set`
-    const ownLine = /^\s*(?:export\s+|set\s+|-\s+|ENV\s+|ARG\s+)?$/.test(lead);
-    // NAME=value with nothing around the `=` is shell or .env: one word (`PGPASSWORD=x psql -h db`)
-    const shellWord = op === '=' && text[i - 1] === '=';
+    ownLine = /^\s*(?:export\s+|set\s+|-\s+|ENV\s+|ARG\s+)?$/.test(lead);
+    // NAME=value with nothing around the `=` is shell or .env: one word (`PGPASSWORD=x psql -h db`),
+    // but a .env file's line is all value (`KEY=correct horse battery`: dotenv reads it so)
+    const shellWord = op === '=' && text[i - 1] === '=' && !(dotenv && ownLine);
     if (!ownLine || shellWord) {
       // inside a command or code: the value is one word (`PGPASSWORD=x psql`, `--password=x`)
       const m = /[\s"'`,;]/.exec(text.slice(i, lineEnd));
@@ -274,12 +288,34 @@ function assignedValue(text: string, nameStart: number, end: number): { start: n
     const comment = text.slice(i, stop).search(/\s#|\s\/\/ /);
     if (comment !== -1) stop = i + comment;
   }
-  let v = text.slice(i, stop).trimEnd();
+  const raw = text.slice(i, stop).trimEnd();
   // a trailing comma or semicolon ends a statement in code, not a password
-  if (/[;,]$/.test(v) && !/^\S+=/.test(v)) v = v.replace(/[;,]+$/, '');
+  const v = /[;,]$/.test(raw) && !/^\S+=/.test(raw) ? raw.replace(/[;,]+$/, '') : raw;
   // numbers are settings (`max_tokens: 4096`), not secrets
-  if (v.length < 3 || /^[\d.]+$/.test(v) || PLACEHOLDER_VALUE.test(v) || looksLikeCode(v)) return null;
+  if (v.length < 3 || /^[\d.]+$/.test(v) || PLACEHOLDER_VALUE.test(v)) return null;
+  if (looksLikeCode(v) && !(ownLine && v === raw && isConfigWord(v, op, text, i))) return null;
   return { start: i, end: i + v.length };
+}
+
+/**
+ * Words a config value or a declaration holds that are not a password: types, YAML words, auth
+ * schemes (`auth: basic`), permissions (`id-token: write` in a GitHub workflow), placeholders.
+ */
+const NOT_A_PASSWORD_WORD =
+  /^(?:str|string|bytes|bytearray|int|integer|bool|boolean|number|float|double|any|unknown|object|text|char|varchar|uuid|json|list|dict|map|array|optional|default|empty|yes|off|env|self|this|none|null|nil|undefined|read|write|inherit|enabled|disabled|auto|prompt|random|generate|basic|bearer|digest|oauth|oidc|saml|ldap|kerberos|ntlm|jwt|changeme|example|sample|placeholder|todo|tbd|redacted|hidden|masked)$/i;
+
+/**
+ * A bare word of letters on a config line is the password there (`password: hunter` in YAML,
+ * `PASSWORD=hunter` in .env/INI), though in code it would name a variable. Left as code: a word
+ * with capitals inside (`userPassword`, `DB_PASS`: identifiers, constants), one that names a
+ * secret itself (`token: Token`, a type), type and YAML words, and `name = word` with spaces
+ * around the `=` (an assignment in Python or Ruby).
+ */
+function isConfigWord(v: string, op: string, text: string, valueStart: number): boolean {
+  if (!/^[A-Za-z]+$/.test(v) || /[A-Z]/.test(v.slice(1))) return false;
+  if (NOT_A_PASSWORD_WORD.test(v) || /secret|token|pass|pwd|auth|key|credential/i.test(v)) return false;
+  if (op === ':') return text[valueStart - 1] === ' ' || text[valueStart - 1] === '\t';
+  return op === '=' && text[valueStart - 1] === '=';
 }
 
 // ---- other shapes ----------------------------------------------------------------------------
