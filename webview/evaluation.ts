@@ -6,10 +6,11 @@
 import { figureRows, type EvalReport } from '../src/eval/figures';
 import type { RunActionMessage, Verdict, WebviewMessage } from './protocol';
 
-const VERDICT_TEXT: Record<Verdict, string> = {
-  better: 'Better than the base model on held-out files.',
-  'no better': 'No better than the base model on held-out files.',
-  worse: 'Worse than the base model on held-out files: not recommended for completions.',
+/** The verdict in words; `on` is what it was judged on (held-out files, or conversations). */
+const VERDICT_TEXT: Record<Verdict, (on: string) => string> = {
+  better: (on) => `Better than the base model on ${on}.`,
+  'no better': (on) => `No better than the base model on ${on}.`,
+  worse: (on) => `Worse than the base model on ${on}: not recommended for completions.`,
 };
 
 export function renderEvaluation(
@@ -76,7 +77,9 @@ export function renderEvaluation(
     badge.className = `verdict verdict-${verdict.replace(' ', '-')}`;
     badge.dataset.verdict = verdict;
     badge.setAttribute('role', 'status');
-    badge.textContent = VERDICT_TEXT[verdict];
+    badge.textContent = VERDICT_TEXT[verdict](
+      report.chat && !files ? 'held-out conversations' : 'held-out files',
+    );
     parts.push(badge);
   }
   section.replaceChildren(...parts, note, table, actions);

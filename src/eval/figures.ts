@@ -100,13 +100,19 @@ export function figureRows(r: EvalReport): { label: string; base: string; tuned:
   const b = side(r.base)!;
   const t = side(r.tuned);
   const row = (label: string, key: keyof typeof b) => ({ label, base: b[key], tuned: t ? t[key] : null });
+  // A chat dataset without held-out files has no completion benchmark: its rows would only say n/a.
+  const completion = !r.chat || r.base.completion !== null || (r.tuned?.completion ?? null) !== null;
   return [
     row('validation loss', 'loss'),
     row('validation perplexity', 'ppl'),
-    row('completion exact match', 'em'),
-    row('completion edit similarity', 'sim'),
-    row('accepted characters per completion', 'acc'),
-    row('completion latency p50 / p90', 'lat'),
+    ...(completion
+      ? [
+          row('completion exact match', 'em'),
+          row('completion edit similarity', 'sim'),
+          row('accepted characters per completion', 'acc'),
+          row('completion latency p50 / p90', 'lat'),
+        ]
+      : []),
     ...chatRows(r.chat),
   ];
 }

@@ -140,3 +140,60 @@ test(
     assert.deepEqual(d.problems, []);
   },
 );
+
+test(
+  'a chat run’s evaluation: the note names the held-out conversations, the table has their loss',
+  { skip },
+  async (t) => {
+    const d = await openDashboard({ theme: 'dark' });
+    t.after(() => d.close());
+    await d.send({
+      type: 'load',
+      primary: RUN,
+      runs: [{ runDir: RUN, title: 'run-a', metricsText: toJsonl(syntheticRun(10)), live: [] }],
+    });
+    const side = { validationLoss: 1.25, perplexity: 3.49, validationTokens: 40, completion: null };
+    await d.send({
+      type: 'evaluation',
+      verdict: 'better',
+      report: {
+        version: 1,
+        createdAt: '2026-01-01T00:00:00Z',
+        model: '/models/base',
+        adapter: `${RUN}/model`,
+        dataset: { dir: '/ws/.localtune/datasets/faq', name: 'faq', heldOutFiles: 0, validationTokens: 40 },
+        seed: 0,
+        base: { ...side, validationLoss: 9.5, perplexity: 13360 },
+        tuned: side,
+        samples: [],
+        dataSummary: '',
+        seconds: 3,
+        chat: {
+          source: '4 held-out conversations of faq',
+          conversations: 4,
+          base: { loss: 9.5, perplexity: 13360, tokens: 40 },
+          tuned: { loss: 1.25, perplexity: 3.49, tokens: 40 },
+          samples: [
+            { where: '/ws/faq.csv:3', prompt: 'Hi?', expected: 'Hello.', base: 'zz', tuned: 'Hello.' },
+          ],
+          masked: 0,
+        },
+      },
+    });
+    const section = d.page.locator('.evaluation');
+    assert.equal(
+      await section.locator('p.note').textContent(),
+      'On 4 held-out conversations of faq, seed 0.',
+    );
+    assert.equal(
+      await section.locator('[data-verdict]').textContent(),
+      'Better than the base model on held-out conversations.',
+    );
+    // No held-out file, no completion benchmark: its rows are left out rather than shown as n/a.
+    assert.equal(await section.locator('tr', { hasText: 'completion' }).count(), 0);
+    const row = section.locator('tr', { hasText: 'held-out conversations loss' });
+    assert.deepEqual(await row.locator('td').allTextContents(), ['9.500', '1.250']);
+    await d.page.screenshot({ path: join(artifacts, 'dashboard-chat-evaluation.png'), fullPage: true });
+    assert.deepEqual(d.problems, []);
+  },
+);
