@@ -54,10 +54,12 @@ export class ChatTemplate {
   }
 
   /**
-   * The whole conversation as segments with loss on assistant turns only. For templates where a
-   * shorter conversation renders as a prefix of a longer one (nearly all), an assistant turn is the
-   * text between "history + generation prompt" and "history + this turn", so its end-of-turn token
-   * is learned too; otherwise the turn's content is located in the full rendering.
+   * The whole conversation as segments with loss on assistant turns only, covering what the
+   * template emitted for each turn (templates may trim it: Llama 3.x renders `content | trim`).
+   * For templates where a shorter conversation renders as a prefix of a longer one (nearly all), an
+   * assistant turn is the text between "history + generation prompt" and "history + this turn", so
+   * its end-of-turn token is learned too; otherwise the turn's content is located in the full
+   * rendering by rendering it again with a sentinel in its place.
    */
   toSample(messages: ChatMessage[]): Sample {
     const full = this.render(messages, false);
@@ -65,7 +67,10 @@ export class ChatTemplate {
     let pos = 0;
     for (let i = 0; i < messages.length; i++) {
       if (messages[i].role !== 'assistant') continue;
-      const span = this.prefixSpan(messages, i, full, pos) ?? contentSpan(full, messages[i].content, pos);
+      const span =
+        this.prefixSpan(messages, i, full, pos) ??
+        this.sentinelSpan(messages, i, full, pos) ??
+        contentSpan(full, messages[i].content, pos);
       if (!span) throw new ChatRecordError(`assistant turn ${i + 1} does not appear in the rendered chat`);
       if (span[0] > pos) segments.push({ text: full.slice(pos, span[0]), loss: false });
       segments.push({ text: full.slice(span[0], span[1]), loss: true });
@@ -90,12 +95,48 @@ export class ChatTemplate {
       return null; // e.g. a template that refuses a history ending on a user turn
     }
     if (before.length < from || !through.startsWith(before) || !full.startsWith(through)) return null;
-    if (!through.slice(before.length).includes(messages[i].content)) return null;
+    // Whatever whitespace the template strips from the content, the trimmed content is left in it.
+    const turn = through.slice(before.length);
+    if (turn === '' || !turn.includes(messages[i].content.trim())) return null;
     return [before.length, through.length];
+  }
+
+  /**
+   * Where the template put turn i's content: rendered again with a sentinel as that content, the
+   * text before and after the sentinel is also the full rendering's, and what lies between them there
+   * is the content as the template emitted it (trimmed or otherwise changed), even where the same
+   * text also appears elsewhere (in the question, say).
+   */
+  private sentinelSpan(
+    messages: ChatMessage[],
+    i: number,
+    full: string,
+    from: number,
+  ): [number, number] | null {
+    let marked: string;
+    try {
+      marked = this.render(
+        messages.map((m, j) => (j === i ? { ...m, content: SENTINEL } : m)),
+        false,
+      );
+    } catch {
+      return null;
+    }
+    const at = marked.indexOf(SENTINEL);
+    if (at < from || marked.indexOf(SENTINEL, at + 1) !== -1) return null;
+    const after = marked.slice(at + SENTINEL.length);
+    const end = full.length - after.length;
+    if (end < at || !full.startsWith(marked.slice(0, at)) || !full.endsWith(after)) return null;
+    return [at, end];
   }
 }
 
+/** Stands in for an assistant turn's content; no whitespace at its ends, so trimming keeps it whole. */
+const SENTINEL = '\u2063localtune-assistant-turn\u2063';
+
+/** The last resort: the raw content found as is. Whitespace alone locates nothing. */
 function contentSpan(full: string, content: string, from: number): [number, number] | null {
+  if (content.trim() === '') return null;
   const at = full.indexOf(content, from);
   return at === -1 ? null : [at, at + content.length];
 }
