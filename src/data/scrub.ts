@@ -8,8 +8,8 @@
 import { confirmedRules, LIBRARY_WORDS, libraryScan, type LibraryFinding } from './secrets/library';
 import { Prefilter } from './secrets/prefilter';
 import {
-  findAuthHeaders,
-  findAzureKeys,
+  findAuthHeadersAt,
+  findAzureKeysAt,
   findCliPasswords,
   findConnectionPasswords,
   findEmails,
@@ -147,9 +147,9 @@ function addLibraryFindings(
  * the one pass over a text (prefilter.ts) looks for all of them at once. Shapes that no word marks
  * (e-mail and IP addresses, Twilio's `SK…`) have a cheap test of their own instead.
  */
-/** What a rule's search may use beside the text: where secret names start, whether it is a .env file. */
+/** What a rule's search may use beside the text: where its words start, whether it is a .env file. */
 interface RuleInput {
-  positions: number[];
+  at: number[];
   dotenv: boolean;
 }
 
@@ -195,11 +195,15 @@ const words = (s: string) => s.split(' ');
 const OWN_RULES: OwnRule[] = [
   { kind: 'private-key', words: ['private key'], find: findPrivateKeys },
   { kind: 'connection-password', words: ['://'], find: findConnectionPasswords },
-  { kind: 'azure-key', words: words('shared accountkey sig='), find: findAzureKeys },
+  {
+    kind: 'azure-key',
+    words: words('shared accountkey sig='),
+    find: (text, push, { at }) => findAzureKeysAt(text, at, push),
+  },
   {
     kind: 'auth-header',
     words: words('bearer basic authoriz api-key auth-token private-token'),
-    find: findAuthHeaders,
+    find: (text, push, { at }) => findAuthHeadersAt(text, at, push),
   },
   {
     kind: 'connection-password',
@@ -221,7 +225,7 @@ const OWN_RULES: OwnRule[] = [
   {
     kind: 'secret-assignment',
     words: SECRET_WORDS,
-    find: (text, push, { positions, dotenv }) => findSecretAssignmentsAt(text, positions, push, dotenv),
+    find: (text, push, { at, dotenv }) => findSecretAssignmentsAt(text, at, push, dotenv),
   },
   { kind: 'email', quick: (t) => t.includes('@'), find: findEmails },
   { kind: 'ip-address', quick: hasDigitDotDigit, find: findIpv4 },
@@ -230,10 +234,10 @@ const OWN_RULES: OwnRule[] = [
 
 // The one pass: our rules' words, then the preset's (groups in that order).
 const LIBRARY_IDS = Object.keys(LIBRARY_WORDS);
-const PREFILTER = new Prefilter(
-  [...OWN_RULES.map((r) => ('words' in r ? r.words : [])), ...LIBRARY_IDS.map((id) => LIBRARY_WORDS[id])],
-  OWN_RULES.findIndex((r) => r.kind === 'secret-assignment'),
-);
+const PREFILTER = new Prefilter([
+  ...OWN_RULES.map((r) => ('words' in r ? r.words : [])),
+  ...LIBRARY_IDS.map((id) => LIBRARY_WORDS[id]),
+]);
 
 /** Which of two findings at one place names it: the specific kind before the generic shapes. */
 const RANK: Partial<Record<SecretKind, number>> = {
@@ -259,12 +263,15 @@ export function findSecrets(text: string, source: ScrubSource = {}): Match[] {
   const add = (start: number, end: number, kind: SecretKind) => {
     if (end > start) matches.push({ start, end, kind });
   };
-  const { seen, positions } = PREFILTER.scan(text);
-  const input: RuleInput = { positions, dotenv: source.path !== undefined && isDotenvFile(source.path) };
-  const candidates = LIBRARY_IDS.filter((_, i) => seen[OWN_RULES.length + i] === 1);
+  const at = PREFILTER.scan(text);
+  const dotenv = source.path !== undefined && isDotenvFile(source.path);
+  const candidates = LIBRARY_IDS.filter((_, i) => at[OWN_RULES.length + i] !== undefined);
   if (candidates.length > 0) addLibraryFindings(text, confirmedRules(text, candidates), add);
   OWN_RULES.forEach((r, i) => {
-    if ('words' in r ? seen[i] === 1 : r.quick(text)) r.find(text, (s, e) => add(s, e, r.kind), input);
+    const push: Push = (s, e) => add(s, e, r.kind);
+    if (!('words' in r)) {
+      if (r.quick(text)) r.find(text, push, { at: [], dotenv });
+    } else if (at[i] !== undefined) r.find(text, push, { at: at[i], dotenv });
   });
   matches.sort((a, b) => a.start - b.start || rank(a.kind) - rank(b.kind) || b.end - a.end);
   return matches;

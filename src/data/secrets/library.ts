@@ -221,13 +221,10 @@ let ownPrefilter: Prefilter | undefined;
 const GATED_IDS = Object.keys(LIBRARY_WORDS);
 /** The preset rules that could match somewhere in `text`, found on their own (the scrubber shares one pass). */
 export function triggeredRules(text: string): string[] {
-  ownPrefilter ??= new Prefilter(
-    GATED_IDS.map((id) => LIBRARY_WORDS[id]),
-    -1,
-  );
-  const { seen } = ownPrefilter.scan(text);
+  ownPrefilter ??= new Prefilter(GATED_IDS.map((id) => LIBRARY_WORDS[id]));
+  const at = ownPrefilter.scan(text);
   return confirmedRules(
     text,
-    GATED_IDS.filter((_, i) => seen[i] === 1),
+    GATED_IDS.filter((_, i) => at[i] !== undefined),
   );
 }

@@ -6,11 +6,8 @@
 // half of the ~20 separate quick tests and keyword searches it replaces). Most texts trigger few
 // rules, and only those run.
 
-/** What one pass found: which groups' words occur, and where the words of the `positions` group start. */
-export interface PrefilterHits {
-  seen: Uint8Array;
-  positions: number[];
-}
+/** What one pass found: for each group whose words occur, where they start (in order); else undefined. */
+export type PrefilterHits = (number[] | undefined)[];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -21,14 +18,8 @@ export class Prefilter {
   private readonly groupsOf = new Map<string, number[]>();
   private readonly groupsBySpelling = new Map<string, number[]>();
 
-  /**
-   * `groups[i]` lists group i's words; hits of group `positionsGroup` are also reported by where
-   * they start (the secret-name search reads each name it finds).
-   */
-  constructor(
-    groups: readonly (readonly string[])[],
-    private readonly positionsGroup: number,
-  ) {
+  /** `groups[i]` lists group i's words. */
+  constructor(groups: readonly (readonly string[])[]) {
     const byWord = new Map<string, Set<number>>();
     groups.forEach((words, g) => {
       for (const w of words) {
@@ -50,19 +41,15 @@ export class Prefilter {
   }
 
   scan(text: string): PrefilterHits {
-    const seen = new Uint8Array(this.size);
-    const positions: number[] = [];
+    const at: PrefilterHits = new Array<undefined>(this.size);
     const re = this.re;
     re.lastIndex = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      for (const g of this.groupsOfMatch(m[0])) {
-        seen[g] = 1;
-        if (g === this.positionsGroup) positions.push(m.index);
-      }
+      for (const g of this.groupsOfMatch(m[0])) (at[g] ??= []).push(m.index);
       // one character on, not past the word: words inside it (`token` in `private-token`) count too
       re.lastIndex = m.index + 1;
     }
-    return { seen, positions };
+    return at;
   }
 
   /** The groups of a word as the text spells it (each spelling is lower-cased once, not at every hit). */

@@ -322,20 +322,31 @@ function isConfigWord(v: string, op: string, text: string, valueStart: number): 
 
 /** Authorization: Bearer/Basic/Token … in headers, curl -H, fetch options, HTTP files. */
 const AUTH_HEADER =
-  /\b(?:authorization|proxy-authorization|x-api-key|x-auth-token|api-key|private-token)["']?\s*[:=,]\s*["']?\s*(?:(?:bearer|basic|token|digest|bot|apikey)\s+)?([A-Za-z0-9._~+/=-]{8,})/gi;
+  /\b(?:authorization|proxy-authorization|x-api-key|x-auth-token|api-key|private-token)["']?\s*[:=,]\s*["']?\s*(?:(?:bearer|basic|token|digest|bot|apikey)\s+)?([A-Za-z0-9._~+/=-]{8,})/iy;
 /** A Bearer token outside a header line: `bearer eyJ…`, `-H "Bearer x"`. */
-const BEARER = /\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)/gi;
+const BEARER = /\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)/iy;
+/**
+ * Where a header name starts, back from where the one pass found its word (prefilter.ts): at it,
+ * or 2 before (`x-api-key`, `x-auth-token`), or 6 before (`proxy-authorization`).
+ */
+const AUTH_NAME_BACK = [0, 2, 6];
 
-export function findAuthHeaders(text: string, push: Push): void {
-  for (const re of [AUTH_HEADER, BEARER]) {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const v = m[1];
-      if (/^(?:bearer|basic|token)$/i.test(v) || !/[0-9]/.test(v) || PLACEHOLDER_VALUE.test(v)) continue;
-      const s = m.index + m[0].length - v.length;
-      push(s, s + v.length);
-    }
+/** The headers whose words start at `at` (each searched right there, not through the whole text). */
+export function findAuthHeadersAt(text: string, at: readonly number[], push: Push): void {
+  for (const p of at) {
+    for (const back of AUTH_NAME_BACK) if (p >= back) pushAuthValue(AUTH_HEADER, p - back, text, push);
+    pushAuthValue(BEARER, p, text, push);
   }
+}
+
+function pushAuthValue(re: RegExp, from: number, text: string, push: Push): void {
+  re.lastIndex = from;
+  const m = re.exec(text);
+  if (!m) return;
+  const v = m[1];
+  if (/^(?:bearer|basic|token)$/i.test(v) || !/[0-9]/.test(v) || PLACEHOLDER_VALUE.test(v)) return;
+  const s = m.index + m[0].length - v.length;
+  push(s, s + v.length);
 }
 
 /** scheme://user:PASSWORD@host (any scheme, the password may hold `@`, `!`, `#`…): only the password. */
@@ -371,15 +382,20 @@ export function highEntropy(v: string): boolean {
 
 /** Azure: AccountKey=…; SharedAccessKey=…; SAS `sig=…`. */
 const AZURE =
-  /\b(?:AccountKey|SharedAccessKey|SharedSecret|SharedAccessSignature)=([^;"'\s]{8,})|[?&]sig=([A-Za-z0-9%+/=]{16,})/g;
-export function findAzureKeys(text: string, push: Push): void {
-  AZURE.lastIndex = 0;
-  for (let m = AZURE.exec(text); m; m = AZURE.exec(text)) {
-    const v = m[1] ?? m[2];
-    if (PLACEHOLDER_VALUE.test(v)) continue;
-    const s = m.index + m[0].length - v.length;
-    push(s, s + v.length);
-  }
+  /\b(?:AccountKey|SharedAccessKey|SharedSecret|SharedAccessSignature)=([^;"'\s]{8,})|[?&]sig=([A-Za-z0-9%+/=]{16,})/y;
+/** The keys whose words start at `at`: `AccountKey=`/`Shared…=` there, `?sig=` one before. */
+export function findAzureKeysAt(text: string, at: readonly number[], push: Push): void {
+  for (const p of at)
+    for (const from of [p, p - 1]) {
+      if (from < 0) continue;
+      AZURE.lastIndex = from;
+      const m = AZURE.exec(text);
+      if (!m) continue;
+      const v = m[1] ?? m[2];
+      if (PLACEHOLDER_VALUE.test(v)) continue;
+      const s = m.index + m[0].length - v.length;
+      push(s, s + v.length);
+    }
 }
 
 /** mysql -pSECRET / -p'…', sshpass -p …, curl -u user:pass, --password value. */
