@@ -5,23 +5,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeChatModel } from '../../fixtures/tinyChat';
 import { buildDataset } from '../../src/data/build';
-import type { WorkerMessage } from '../../src/jobs/protocol';
+import type { JobRequest, WorkerMessage } from '../../src/jobs/protocol';
 import { WorkerJob } from '../../src/jobs/trainJob';
 import { tuneOnFile } from '../jobs/chatTune';
 import { evalFixture } from './fixture';
 
 const WORKER = join(__dirname, '../../src/jobs/workers/train.ts');
 
+/** Runs one job in the forked worker; its messages and how it ended. */
+async function runJob(job: JobRequest) {
+  const worker = new WorkerJob({ workerPath: WORKER, execArgv: ['--import', 'tsx'], job });
+  const messages: WorkerMessage[] = [];
+  worker.onMessage((m) => messages.push(m));
+  const outcome = await worker.outcome;
+  return { outcome, messages };
+}
+
 test('an eval job runs in the forked worker: progress lines, eval-done with the report, eval.json beside the adapter', async () => {
   const f = await evalFixture({ steps: 3, mode: 'lora', files: 12 });
-  const job = new WorkerJob({
-    workerPath: WORKER,
-    execArgv: ['--import', 'tsx'],
-    job: { kind: 'eval', modelDir: f.modelDir, adapterDir: f.adapterDir, datasetDir: f.datasetDir, spans: 3 },
+  const { outcome, messages } = await runJob({
+    kind: 'eval',
+    modelDir: f.modelDir,
+    adapterDir: f.adapterDir,
+    datasetDir: f.datasetDir,
+    spans: 3,
   });
-  const messages: WorkerMessage[] = [];
-  job.onMessage((m) => messages.push(m));
-  const outcome = await job.outcome;
   assert.equal(outcome.status, 'finished', JSON.stringify(outcome));
   const done = messages.find((m) => m.type === 'eval-done');
   assert.ok(done && done.type === 'eval-done');
@@ -33,12 +41,7 @@ test('an eval job runs in the forked worker: progress lines, eval-done with the 
 
 test('an eval job with a bad dataset fails with the user error as its message', async () => {
   const f = await evalFixture({ steps: 0, files: 6 });
-  const job = new WorkerJob({
-    workerPath: WORKER,
-    execArgv: ['--import', 'tsx'],
-    job: { kind: 'eval', modelDir: f.modelDir, datasetDir: join(f.root, 'nope') },
-  });
-  const outcome = await job.outcome;
+  const { outcome } = await runJob({ kind: 'eval', modelDir: f.modelDir, datasetDir: join(f.root, 'nope') });
   assert.equal(outcome.status, 'failed');
   assert.ok(
     outcome.status === 'failed' && outcome.cause === 'user' && /not a dataset folder/.test(outcome.message),
@@ -77,14 +80,7 @@ test('an eval job on a chat dataset (the editor’s Evaluate): the held-out conv
   const held = manifest.heldOut!.records!;
   assert.ok(held.length >= 2, JSON.stringify(held));
   const tuned = await tuneOnFile(base, join(root, 'run'), file, 10);
-  const job = new WorkerJob({
-    workerPath: WORKER,
-    execArgv: ['--import', 'tsx'],
-    job: { kind: 'eval', modelDir: base, adapterDir: tuned, datasetDir },
-  });
-  const messages: WorkerMessage[] = [];
-  job.onMessage((m) => messages.push(m));
-  const outcome = await job.outcome;
+  const { outcome, messages } = await runJob({ kind: 'eval', modelDir: base, adapterDir: tuned, datasetDir });
   assert.equal(outcome.status, 'finished', JSON.stringify(outcome));
   const done = messages.find((m) => m.type === 'eval-done');
   assert.ok(done && done.type === 'eval-done');
@@ -104,13 +100,8 @@ test('an eval job on a chat dataset (the editor’s Evaluate): the held-out conv
 
   // The editor exports a full fine-tune from its own folder: the card gains the chat figures.
   const exported = join(root, 'exported');
-  const exportJob = new WorkerJob({
-    workerPath: WORKER,
-    execArgv: ['--import', 'tsx'],
-    job: { kind: 'export', modelDir: tuned, outDir: exported, dtype: 'fp32' },
-  });
-  const exportOutcome = await exportJob.outcome;
-  assert.equal(exportOutcome.status, 'finished', JSON.stringify(exportOutcome));
+  const exportJob = await runJob({ kind: 'export', modelDir: tuned, outDir: exported, dtype: 'fp32' });
+  assert.equal(exportJob.outcome.status, 'finished', JSON.stringify(exportJob.outcome));
   const card = readFileSync(join(exported, 'README.md'), 'utf8');
   const loss = (f: { loss: number | null }) => f.loss!.toFixed(3);
   assert.ok(

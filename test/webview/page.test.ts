@@ -121,17 +121,23 @@ before(() => {
   if (skip) console.log(`# skipped: ${skip}`);
 });
 
+/** The dashboard (dark theme) with one finished ten-step run loaded; closed after the test. */
+async function dashboardOfFinishedRun(t: { after: (fn: () => unknown) => void }): Promise<DashboardPage> {
+  const d = await openDashboard({ theme: 'dark' });
+  t.after(() => d.close());
+  await d.send({
+    type: 'load',
+    primary: RUN,
+    runs: [{ runDir: RUN, title: 'run-a', metricsText: toJsonl(syntheticRun(10)), live: [] }],
+  });
+  return d;
+}
+
 test(
   'the run buttons post typed run actions (the host dispatches each to its handler)',
   { skip },
   async (t) => {
-    const d = await openDashboard({ theme: 'dark' });
-    t.after(() => d.close());
-    await d.send({
-      type: 'load',
-      primary: RUN,
-      runs: [{ runDir: RUN, title: 'run-a', metricsText: toJsonl(syntheticRun(10)), live: [] }],
-    });
+    const d = await dashboardOfFinishedRun(t);
     await d.send({ type: 'evaluation', report: null });
     await d.page.locator('vscode-button[data-action="evaluate"]').click();
     await d.page.locator('vscode-button[data-action="export"]').click();
@@ -145,13 +151,7 @@ test(
   'a chat run’s evaluation: the note names the held-out conversations, the table has their loss',
   { skip },
   async (t) => {
-    const d = await openDashboard({ theme: 'dark' });
-    t.after(() => d.close());
-    await d.send({
-      type: 'load',
-      primary: RUN,
-      runs: [{ runDir: RUN, title: 'run-a', metricsText: toJsonl(syntheticRun(10)), live: [] }],
-    });
+    const d = await dashboardOfFinishedRun(t);
     const side = { validationLoss: 1.25, perplexity: 3.49, validationTokens: 40, completion: null };
     await d.send({
       type: 'evaluation',
