@@ -27,7 +27,7 @@ const HELP = `localtune eval --model DIR|ID [--adapter DIR] --data DATASET [opti
   --spans N            masked spans (default 30)
   --seed N             picks the spans (default 0); the same seed gives the same figures
   --eval-tokens N      validation tokens for the loss (default 16384)
-  --samples N          held-out prompts answered side by side (default 8)
+  --samples N          side-by-side samples kept: masked spans, held-out prompts answered (default 8)
   --reply-tokens N     new tokens per reply at most (default 64)
   --out FILE           where the report goes (default: <adapter>/eval.json, which export puts in the model card)
   --json               print the report as one JSON line`;
