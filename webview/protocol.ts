@@ -236,6 +236,10 @@ export interface FinetuneEstimate {
   measuredAt: string;
   cached: boolean;
   stepSeconds: number;
+  /** What the time holds besides the steps: setup and the first step, evaluations, checkpoint writes. */
+  setupSeconds: number;
+  evaluations: number;
+  checkpoints: number;
 }
 
 /** Host → form. */

@@ -7,7 +7,8 @@
 //
 // While the tests run, an HTTP endpoint on 127.0.0.1 takes screenshots of the workbench on request:
 // its base URL is in LOCALTUNE_E2E_CONTROL_URL inside the extension host (GET /screenshot?name=x writes
-// test-artifacts/screenshots/x.png). The browser console (extension-host output) goes to stdout.
+// test-artifacts/screenshots/x.png; GET /fill?selector=CSS&value=V and /click?selector=CSS act on the
+// workbench or a webview as a user would). The browser console (extension-host output) goes to stdout.
 //
 // Environment: LOCALTUNE_E2E_TIMEOUT_MS (default 20 min), LOCALTUNE_E2E_ARTIFACTS (default
 // <repo>/test-artifacts), LOCALTUNE_E2E_VERBOSE=1 (also code-server's own log and all browser messages).
@@ -20,6 +21,7 @@ import { URLSearchParams } from 'node:url';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ensureVscodeEnv } from '../../scripts/vscode/setup.mjs';
+import { clickOn, fillIn } from './pageActions.mjs';
 import {
   codeServerArgs,
   codeServerEnv,
@@ -118,8 +120,15 @@ control = createServer(async (req, res) => {
       const name = (url.searchParams.get('name') ?? `shot-${Date.now()}`).replace(/[^A-Za-z0-9._-]+/g, '-');
       const path = await screenshot(name);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path }));
+    } else if (url.pathname === '/fill' || url.pathname === '/click') {
+      // A field filled or an element clicked as a user would (pageActions.mjs).
+      if (!page) throw new Error('the workbench page is not open yet');
+      const selector = url.searchParams.get('selector') ?? '';
+      if (url.pathname === '/fill') await fillIn(page, selector, url.searchParams.get('value') ?? '');
+      else await clickOn(page, selector);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     } else {
-      res.writeHead(404).end('unknown endpoint: use /screenshot?name=NAME');
+      res.writeHead(404).end('unknown endpoint: use /screenshot?name=NAME, /fill or /click');
     }
   } catch (err) {
     res.writeHead(500).end(String(err?.message ?? err));

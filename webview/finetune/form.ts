@@ -39,6 +39,15 @@ const ADVANCED: Field[] = [
   { key: 'seed', label: 'Seed', help: 'Data order and initialisation.' },
   { key: 'threads', label: 'Threads', help: '0: ONNX Runtime’s default.' },
 ];
+/** Numbers that take fractions (the others are counts). */
+const FRACTIONAL = new Set<keyof FinetuneValues>([
+  'lr',
+  'weightDecay',
+  'clipNorm',
+  'loraAlpha',
+  'loraDropout',
+  'epochs',
+]);
 const SHAPE_KEYS = new Set<keyof FinetuneValues>([
   'model',
   'dataset',
@@ -179,7 +188,9 @@ export class FinetuneForm {
   private text(key: keyof FinetuneValues, label: string, help: string, lora = false): HTMLElement {
     const t = document.createElement('vscode-textfield') as unknown as Control;
     t.value = String(this.values![key]);
-    if (typeof this.values![key] === 'number') t.setAttribute('type', 'number');
+    // Counts get a number field, fractional values a text field: a number field's default step of
+    // 1 would mark 0.0003 invalid (the host checks every value and says which is wrong).
+    if (typeof this.values![key] === 'number' && !FRACTIONAL.has(key)) t.setAttribute('type', 'number');
     t.addEventListener('input', () => this.changed(key, true));
     return this.row(key, label, t, help, lora);
   }
@@ -271,7 +282,10 @@ export class FinetuneForm {
       item('Training tokens', e.trainTokens.toLocaleString());
       item('Steps', e.steps.toLocaleString());
       item('Epochs', Number.isFinite(e.epochs) ? e.epochs.toFixed(2) : '—');
-      item('Time', duration(e.seconds));
+      item(
+        'Time',
+        `${duration(e.seconds)}, with ${duration(e.setupSeconds)} to start, ${count(e.evaluations, 'evaluation')} and ${count(e.checkpoints, 'checkpoint write')}`,
+      );
       item('Peak memory', `${(e.peakBytes / 2 ** 30).toFixed(2)} GiB`);
       item(
         'Per step',
@@ -305,4 +319,8 @@ function duration(s: number): string {
   if (s < 90) return `about ${Math.round(s)} s`;
   if (s < 5400) return `about ${Math.round(s / 60)} min`;
   return `about ${(s / 3600).toFixed(1)} h`;
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }

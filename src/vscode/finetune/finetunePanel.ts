@@ -207,7 +207,15 @@ export class FinetunePanel {
       const e = estimateRun(spec, cal, { total: totalmem(), free: freemem() });
       this.post({
         type: 'estimate',
-        estimate: { ...e, measuredAt: cal.measuredAt, cached, stepSeconds: cal.stepSeconds },
+        estimate: {
+          ...e,
+          measuredAt: cal.measuredAt,
+          cached,
+          stepSeconds: cal.stepSeconds,
+          setupSeconds: e.phases.untilFirstStep,
+          evaluations: e.phases.evaluations.count,
+          checkpoints: e.phases.checkpoints.count,
+        },
       });
     } finally {
       this.estimating = false;

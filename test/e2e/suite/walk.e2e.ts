@@ -1,6 +1,7 @@
 /// <reference types="mocha" />
 // A new user's walk through the tuning loop in the real VS Code: the Fine-tune form opens, shows a
-// pre-flight estimate measured on this machine, starts a named run; the window reloads mid-run
+// pre-flight estimate measured on this machine, and starts a named run from values typed into its
+// fields and a click on Start (through the page, as a user does); the window reloads mid-run
 // (zz-reload.e2e.ts performs the reload after every suite's first pass); the run keeps training and
 // the dashboard keeps drawing; at the end the automatic evaluation gives a verdict in the Runs view
 // and the dashboard; the run serves completions; it is exported where asked.
@@ -15,6 +16,7 @@ import type { FinetuneEstimate, FinetuneValues } from '../../../webview/protocol
 import { runVerdict } from '../../../src/jobs/runEvaluation';
 import { readRunRecord, summarizeRun } from '../../../src/jobs/runs';
 import { screenshot, waitFor } from './helpers';
+import { clickOn, fillIn } from './pageActions';
 import {
   afterReload,
   configureFastTraining,
@@ -26,7 +28,12 @@ import {
 } from './localtuneHelpers';
 import { dashboardState, lastStep, showRestoredTab, type ReloadMarker } from './reloadHelpers';
 
-type FormState = { values?: FinetuneValues; estimate: FinetuneEstimate | null; error?: string };
+type FormState = {
+  values?: FinetuneValues;
+  estimate: FinetuneEstimate | null;
+  error?: string;
+  lastStarted?: string;
+};
 
 describe('LocalTune new-user walk', function () {
   if (!afterReload()) {
@@ -61,29 +68,65 @@ describe('LocalTune new-user walk', function () {
       const e = form!.estimate!;
       assert.ok(e.trainTokens > 0 && e.steps > 0 && e.seconds > 0 && e.peakBytes > 0, JSON.stringify(e));
       assert.ok(e.stepSeconds > 0, 'a step was measured on this machine');
+      assert.ok(
+        e.evaluations > 0 && e.checkpoints > 0,
+        'the time holds the evaluations and checkpoint writes',
+      );
       await new Promise((r) => setTimeout(r, 1500));
       await screenshot('walk-finetune-form-estimate');
 
-      // Start from the form: a name, a few more steps than the reload takes.
-      const values: Partial<FinetuneValues> = {
-        model,
-        dataset,
-        name: 'e2e walk',
-        steps: 150,
-        seqLen: 32,
-        batchTokens: 128,
-        microBatchTokens: 128,
-        evalEvery: 8,
-        checkpointEvery: 8,
-      };
-      const training = await vscode.commands.executeCommand<string | undefined>(
-        'localtune.finetune.debugStart',
-        values,
-      );
-      assert.ok(training, 'the form started a run');
+      // Start from the form as a user does: a name and a few more steps than the reload takes typed
+      // into its fields, the hyperparameters opened and set for a quick run, the Start button clicked.
+      const typed: [keyof FinetuneValues, string][] = [
+        ['name', 'e2e walk'],
+        ['steps', '150'],
+      ];
+      const advanced: [keyof FinetuneValues, string][] = [
+        ['lr', '0.0005'],
+        ['seqLen', '32'],
+        ['batchTokens', '128'],
+        ['microBatchTokens', '128'],
+        ['evalEvery', '8'],
+        ['checkpointEvery', '8'],
+      ];
+      const startedBefore = form!.lastStarted;
+      for (const [key, value] of typed) await fillIn(`#f-${key} input`, value);
+      await clickOn('vscode-collapsible[title="All hyperparameters"] .collapsible-header');
+      for (const [key, value] of advanced) await fillIn(`#f-${key} input`, value);
+      // The page sends what it reads from its fields to the host: the typed values arrived.
+      const read = await waitFor('the form to send the typed values', async () => {
+        const v = (
+          await vscode.commands.executeCommand<FormState | undefined>('localtune.finetune.debugState')
+        )?.values;
+        return v && [...typed, ...advanced].every(([k, x]) => String(v[k]) === x) ? v : undefined;
+      }).catch(async (err: Error) => {
+        const s = await vscode.commands.executeCommand<FormState | undefined>(
+          'localtune.finetune.debugState',
+        );
+        throw new Error(`${err.message}; the host holds ${JSON.stringify(s?.values)}`);
+      });
+      await screenshot('walk-finetune-form-filled');
+      await clickOn('vscode-button#start');
+      const training = await waitFor('the run the Start button started', async () => {
+        const s = await vscode.commands.executeCommand<FormState | undefined>(
+          'localtune.finetune.debugState',
+        );
+        return s?.lastStarted && s.lastStarted !== startedBefore ? s.lastStarted : undefined;
+      });
       const record = readRunRecord(training!);
       assert.equal(record?.title, 'e2e walk');
-      assert.equal(record?.spec.steps, 150, 'the chosen values are saved in the run');
+      assert.equal(record?.spec.modelDir, read!.model, 'the model the form showed');
+      assert.deepEqual(record?.spec.data, [read!.dataset]);
+      assert.equal(record?.spec.modelDir, model, 'the workspace default model is the form’s first');
+      assert.deepEqual(record?.spec.data, [dataset]);
+      // The typed values are the run's, saved in it.
+      assert.equal(record?.spec.steps, 150);
+      assert.equal(record?.spec.lr, 0.0005);
+      assert.equal(record?.spec.seqLen, 32);
+      assert.equal(record?.spec.batchTokens, 128);
+      assert.equal(record?.spec.microBatchTokens, 128);
+      assert.equal(record?.spec.evalEvery, 8);
+      assert.equal(record?.spec.checkpointEvery, 8);
       assert.equal(record?.spec.keepBest, true);
       assert.equal(record?.spec.patience, 3);
       await waitFor('the walk run to step', () => lastStep(training!) >= 2, 120_000);
