@@ -3,8 +3,10 @@
 // recommended preset (secrets/library.ts: provider tokens, keys, connection strings), and our own
 // rules for what it misses (secrets/rules.ts: `KEY=value` assignments whose name names a secret,
 // auth headers, passwords in URLs and command lines, Azure keys, hf_/Google/JWT tokens, private keys
-// cut short, e-mail and IP addresses). Overlapping findings resolve to the earliest, then the
-// widest. The report says kind, line and count, never the secret itself.
+// cut short, e-mail and IP addresses). One pass over the text (secrets/prefilter.ts) finds the
+// words every rule's matches contain, and only the rules whose words occur run. Overlapping
+// findings resolve to the earliest, then the widest. The report says kind, line and count, never
+// the secret itself.
 import { confirmedRules, LIBRARY_WORDS, libraryScan, type LibraryFinding } from './secrets/library';
 import { Prefilter } from './secrets/prefilter';
 import {
