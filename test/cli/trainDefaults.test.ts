@@ -76,6 +76,9 @@ test('plain files hold out a tail of at least the floor, so a small file is eval
   assert.equal(off.evals.length, 2);
   assert.equal(off.done.finalIs, 'last', '--no-keep-best turns it off');
   assert.ok(!existsSync(join(tmp, 'floor-off', 'best')));
+  const both = await cli('train', '--model', modelDir, '--data', small, '--keep-best', '--no-keep-best');
+  assert.equal(both.code, 2);
+  assert.deepEqual(both.err, ['localtune: give --keep-best or --no-keep-best, not both']);
 });
 
 test('data too short to hold out a sequence trains on all of it, with no evaluation and no early stopping', async () => {
