@@ -15,7 +15,7 @@ import { readRunRecord } from '../../src/jobs/runs';
 import { TrainingSlot } from '../../src/jobs/trainJob';
 import type { TrainSpec } from '../../src/jobs/trainSpec';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
-import { SHAPE, TINY_TRAIN } from './fixtures';
+import { SHAPE, TINY_TRAIN, until } from './fixtures';
 
 const DIST = join(__dirname, '..', '..', 'dist');
 const CLI = join(DIST, 'cli.js');
@@ -29,14 +29,6 @@ test.before(async () => {
   await writeGpt2Model(model, SHAPE, 1);
   writeFileSync(text, 'def add(a, b):\n    return a + b\n'.repeat(60));
 });
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const holderPid = (out: string) => (JSON.parse(readFileSync(lockFileOf(out), 'utf8')) as { pid: number }).pid;
 

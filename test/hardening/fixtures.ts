@@ -169,3 +169,12 @@ function badDatasets(root: string, dataset: string): Record<string, string> {
     'weights segment missing': at('weights-missing', (d) => rmSync(segment(d, '.weights.u8'))),
   };
 }
+
+/** Resolves when `check` holds, polling; rejects after `ms` naming `what`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { lockFileOf } from '../../src/engine/formats/lock';
 import { listCheckpoints } from '../../src/engine/train/checkpoint';
 import { writeGpt2Model } from '../../fixtures/tinyModel';
-import { SHAPE, TINY_TRAIN } from './fixtures';
+import { SHAPE, TINY_TRAIN, until } from './fixtures';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const root = mkdtempSync(join(tmpdir(), 'lt-proc-'));
@@ -40,15 +40,6 @@ function longTrain(out: string): ChildProcess {
     [CLI, 'train', '--model', model, '--data', text, '--out', out, '--steps', '100000', ...TINY_TRAIN],
     { stdio: ['ignore', 'pipe', 'pipe'], env: userEnv },
   );
-}
-
-/** Resolves when `check` holds, polling; rejects after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The relaunched training process under `parent` (pid), once it exists. */
