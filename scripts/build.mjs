@@ -13,6 +13,7 @@ const nodeBundles = [
   { in: 'src/jobs/workers/train.ts', out: 'dist/worker/train.js' },
   { in: 'src/jobs/workers/complete.ts', out: 'dist/worker/complete.js' },
   { in: 'src/jobs/workers/chat.ts', out: 'dist/worker/chat.js' },
+  { in: 'src/jobs/workers/handoff.ts', out: 'dist/worker/handoff.js' },
   { in: 'src/data/workers/prepare.ts', out: 'dist/worker/data-prepare.js' },
   { in: 'src/vscode/workers/datasetChanges.ts', out: 'dist/worker/dataset-changes.js' },
 ];

@@ -264,4 +264,6 @@ export type FinetunePageMessage =
   | { type: 'modelChanged'; values: FinetuneValues }
   | { type: 'estimate'; values: FinetuneValues }
   | { type: 'start'; values: FinetuneValues }
+  /** Train elsewhere: the same run written as a job for a GPU trainer (docs/handoff.md). */
+  | { type: 'handoff'; values: FinetuneValues }
   | { type: 'cancel' };

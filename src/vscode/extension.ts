@@ -14,6 +14,7 @@ import { registerDashboard } from './commands/dashboard';
 import { registerDatasets } from './commands/datasets';
 import { registerEvaluation } from './commands/evaluation';
 import { registerGeneral } from './commands/general';
+import { registerHandoff } from './commands/handoff';
 import { registerModels } from './commands/models';
 import { registerPlayground } from './commands/playground';
 import { registerRuns } from './commands/runs';
@@ -80,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): LocalTuneApi {
     ...registerDatasets(d),
     ...registerTraining(d),
     ...registerRuns(d),
+    ...registerHandoff(d),
     ...registerModels(d),
     ...registerDashboard(d),
     ...registerPlayground(d),

@@ -151,11 +151,17 @@ export class FinetuneForm {
     start.textContent = 'Start fine-tuning';
     start.id = 'start';
     start.addEventListener('click', () => this.post({ type: 'start', values: this.read() }));
+    // The same run as a job for a GPU trainer (Axolotl, TRL) when it outgrows this machine.
+    const elsewhere = document.createElement('vscode-button');
+    elsewhere.textContent = 'Train elsewhere…';
+    elsewhere.id = 'train-elsewhere';
+    elsewhere.setAttribute('secondary', '');
+    elsewhere.addEventListener('click', () => this.post({ type: 'handoff', values: this.read() }));
     const cancel = document.createElement('vscode-button');
     cancel.textContent = 'Cancel';
     cancel.setAttribute('secondary', '');
     cancel.addEventListener('click', () => this.post({ type: 'cancel' }));
-    actions.append(start, cancel);
+    actions.append(start, elsewhere, cancel);
     this.root.replaceChildren(h1, basics, advanced, this.estimateBox, this.errorLine, actions);
     this.updateLora(v.mode);
     this.showEstimate(null, 'The estimate appears here before you start.');

@@ -290,6 +290,9 @@ export function registerTraining(d: CommandDeps): vscode.Disposable[] {
     command(log, 'localtune.startFineTuningQuick', () => startFineTuning()),
     // For the e2e tests: the open form's state, and Start with some values changed.
     command(log, 'localtune.finetune.debugState', () => FinetunePanel.debugState()),
+    command(log, 'localtune.finetune.debugHandoff', (args: { engine: string; outDir: string }) =>
+      FinetunePanel.handOff(args),
+    ),
     command(log, 'localtune.finetune.debugStart', (values?: Partial<FinetuneValues>) =>
       FinetunePanel.submit(values ?? {}),
     ),

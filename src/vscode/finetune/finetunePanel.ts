@@ -46,6 +46,10 @@ export class FinetunePanel {
   private static current: FinetunePanel | undefined;
   /** The run the last Start began (for tests). */
   static lastStarted: string | undefined;
+  /** The job folder the last Train elsewhere wrote (for tests). */
+  static lastHandoff: string | undefined;
+  /** What tests pass instead of answering Train elsewhere's engine pick. */
+  private handoffArgs: unknown;
 
   private estimating = false;
   private pendingEstimate: FinetuneValues | undefined;
@@ -97,6 +101,16 @@ export class FinetunePanel {
     FinetunePanel.lastStarted = undefined;
     await p.onMessage({ type: 'start', values: { ...p.values, ...changes } });
     return FinetunePanel.lastStarted;
+  }
+
+  /** For e2e tests: Train elsewhere, as the page's button does, with the engine and folder given. */
+  static async handOff(args: { engine: string; outDir: string }): Promise<string | undefined> {
+    const p = FinetunePanel.current;
+    if (!p?.values) return undefined;
+    p.handoffArgs = args;
+    FinetunePanel.lastHandoff = undefined;
+    await p.onMessage({ type: 'handoff', values: p.values });
+    return FinetunePanel.lastHandoff;
   }
 
   private constructor(
@@ -170,6 +184,17 @@ export class FinetunePanel {
           return this.post({ type: 'error', message: 'The run did not start (see the notification).' });
         FinetunePanel.lastStarted = runDir;
         this.panel.dispose();
+        return;
+      }
+      case 'handoff': {
+        const asked = specFromForm(m.values);
+        if (typeof asked === 'string') return this.post({ type: 'error', message: asked });
+        FinetunePanel.lastHandoff = await vscode.commands.executeCommand<string | undefined>(
+          'localtune.trainElsewhere',
+          asked.spec,
+          asked.title,
+          this.handoffArgs,
+        );
         return;
       }
       case 'cancel':
