@@ -130,7 +130,7 @@ console.log(`
     ${url}
 
   workspace: ${workspace}
-  model:     ${modelDir ? `${modelDir} (built locally, offline)` : `${HUB_MODEL} (from the hub)`}
+  model:     ${modelDir === starter ? `${modelDir} (LocalTune's starter model, offline)` : modelDir ? `${modelDir} (built locally, offline)` : `${HUB_MODEL} (from the hub)`}
   Press Ctrl-C to stop.
 `);
 

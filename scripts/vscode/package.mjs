@@ -50,6 +50,8 @@ export function packageVsix({ target = 'linux-x64', out, force = false } = {}) {
       '--ignoreFile',
       ignoreFile,
       '--allow-missing-repository',
+      // The README links into the repository (docs/…), which has no public URL to rewrite them to.
+      '--no-rewrite-relative-links',
       '--skip-license',
       '--out',
       out,
