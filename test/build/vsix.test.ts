@@ -21,7 +21,7 @@ test('the linux-x64 VSIX packages, with the bundles and without tests, sources o
   );
   for (const f of [
     'extension/package.json',
-    'extension/README.md',
+    'extension/readme.md',
     'extension/dist/extension.js',
     'extension/dist/cli.js',
   ])
