@@ -144,17 +144,18 @@ function addLibraryFindings(
   }
 }
 
-/**
- * One of our rules. Most name `words`, one of which each of their matches contains (any case):
- * the one pass over a text (prefilter.ts) looks for all of them at once. Shapes that no word marks
- * (e-mail and IP addresses, Twilio's `SK…`) have a cheap test of their own instead.
- */
 /** What a rule's search may use beside the text: where its words start, whether it is a .env file. */
 interface RuleInput {
   at: number[];
   dotenv: boolean;
 }
 
+/**
+ * One of our rules. Most name `words`, one of which each of their matches contains (any case):
+ * the one pass over a text (prefilter.ts) looks for all of them at once. Shapes that no word marks
+ * (e-mail and IP addresses), or whose word is common in any case (Twilio's `SK…`: `task`, `mask`),
+ * have a cheap test of their own instead.
+ */
 type OwnRule = { kind: SecretKind; find: (text: string, push: Push, input: RuleInput) => void } & (
   { words: readonly string[] } | { quick: (text: string) => boolean }
 );
@@ -163,7 +164,7 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 102);
 const isWordChar = (c: number) => isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 
-/** `prefix` where a word starts (`SK` in `SK0a1b…`, not in `TASK`). */
+/** `prefix` (letters) where a word starts, in its case (`SK` in `SK0a1b…`, not in `TASK`). */
 function hasWordStart(prefix: string): (text: string) => boolean {
   const re = new RegExp(prefix, 'g');
   return (text) => {
@@ -216,7 +217,7 @@ const OWN_RULES: OwnRule[] = [
     find: findCliPasswords,
   },
   ...TOKEN_PATTERNS.map((p): OwnRule =>
-    p.word === 'SK'
+    p.exactCase
       ? {
           kind: p.kind as SecretKind,
           quick: hasWordStart(p.word),

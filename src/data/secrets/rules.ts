@@ -413,8 +413,8 @@ export function findCliPasswords(text: string, push: Push): void {
   }
 }
 
-/** Token formats the preset lacks or reads narrowly; `word` starts each (any case, but `SK`). */
-export const TOKEN_PATTERNS: { kind: string; re: RegExp; word: string }[] = [
+/** Token formats the preset lacks or reads narrowly; `word` starts each (any case, unless `exactCase`). */
+export const TOKEN_PATTERNS: { kind: string; re: RegExp; word: string; exactCase?: true }[] = [
   { kind: 'huggingface-token', re: /\bhf_[A-Za-z0-9]{30,40}\b/g, word: 'hf_' },
   { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, word: 'AIza' },
   { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, word: 'eyJ' },
@@ -423,7 +423,7 @@ export const TOKEN_PATTERNS: { kind: string; re: RegExp; word: string }[] = [
     re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g,
     word: 'sk-',
   },
-  { kind: 'api-key', re: /\bSK[0-9a-f]{32}\b/g, word: 'SK' }, // Twilio API key
+  { kind: 'api-key', re: /\bSK[0-9a-f]{32}\b/g, word: 'SK', exactCase: true }, // Twilio API key
   { kind: 'npm-token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, word: 'npm_' },
 ];
 
