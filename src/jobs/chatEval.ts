@@ -30,6 +30,8 @@ export interface ChatEvalOptions {
   source: string;
   /** Conversations answered side by side (default 8). */
   samples?: number;
+  /** Tokens the loss reads at most (default 16384): the first conversations, in order. */
+  evalTokens?: number;
   maxTokens?: number;
   seqLen?: number;
   threads?: number;
@@ -47,6 +49,7 @@ export async function evaluateChat(o: ChatEvalOptions): Promise<ChatFigures> {
     conversations.map((c) => [...c.prompt, { role: 'assistant', content: c.expected }]),
     tokenizer,
     chat,
+    o.evalTokens ?? 16384,
   );
   const tunedIsModel = o.adapterDir !== undefined && !existsAdapter(o.adapterDir);
   const loss = async (modelDir: string, adapterDir?: string) => {
@@ -59,7 +62,12 @@ export async function evaluateChat(o: ChatEvalOptions): Promise<ChatFigures> {
         stream.ids.length - 1,
       );
       const adapter = adapterDir ? loadAdapter(adapterDir) : undefined;
-      const f = await validationLoss(model, stream, { adapter, seqLen, threads: o.threads });
+      const f = await validationLoss(model, stream, {
+        adapter,
+        seqLen,
+        maxTokens: o.evalTokens ?? 16384,
+        threads: o.threads,
+      });
       return { loss: f?.loss ?? null, perplexity: f?.perplexity ?? null, tokens: f?.tokens ?? 0 };
     } finally {
       model.weights.close();
@@ -132,16 +140,21 @@ function answerable(
   return out;
 }
 
-/** The conversations through the chat template, packed as the trainer packs them (loss on the assistant). */
+/**
+ * The conversations through the chat template, packed as the trainer packs them (loss on the
+ * assistant), until `maxTokens` (and one for the last target) are there.
+ */
 function conversationStream(
   conversations: ChatMessage[][],
   tokenizer: Tokenizer,
   chat: ChatTemplate,
+  maxTokens: number,
 ): TokenStream {
   const encoder = new SampleEncoder(tokenizer, tokenizer.eosId!);
   const ids: number[] = [];
   const weights: number[] = [];
   for (const messages of conversations) {
+    if (ids.length > maxTokens) break;
     const r = recordSample({ messages }, chat);
     if ('error' in r) continue;
     const enc = encoder.encode(r.sample);

@@ -33,6 +33,7 @@ export async function evaluateDataset(o: DatasetEvalOptions): Promise<EvalReport
     conversations,
     source: `${conversations.length} held-out conversations of ${manifest.name}`,
     samples: o.samples,
+    evalTokens: o.evalTokens,
     maxTokens: o.replyTokens,
     seqLen: o.seqLen,
     threads: o.threads,

@@ -48,6 +48,17 @@ test('held-out conversations: loss base vs tuned, replies side by side, rows in 
     ],
   );
   assert.equal(chat.masked, 1);
+  // The loss reads at most evalTokens tokens: the first conversations, in order.
+  const capped = await evaluateChat({
+    modelDir: base,
+    conversations: conversationsFromFile(file),
+    source: file,
+    samples: 0,
+    evalTokens: 16,
+    threads: 1,
+  });
+  assert.ok(capped.base.tokens > 0 && capped.base.tokens <= 16, JSON.stringify(capped.base));
+  assert.ok(capped.base.tokens < chat.base.tokens);
   assert.notEqual(chat.samples[1].base, chat.samples[1].tuned);
 
   const report = {
