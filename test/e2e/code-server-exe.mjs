@@ -5,10 +5,13 @@
 // drives the workbench with headless Chromium (playwright-core), and exits with the tests' code.
 // Recipe: docs/real-vscode.md.
 //
-// While the tests run, an HTTP endpoint on 127.0.0.1 takes screenshots of the workbench on request:
-// its base URL is in LOCALTUNE_E2E_CONTROL_URL inside the extension host (GET /screenshot?name=x writes
-// test-artifacts/screenshots/x.png; GET /fill?selector=CSS&value=V and /click?selector=CSS act on the
-// workbench or a webview as a user would). The browser console (extension-host output) goes to stdout.
+// While the tests run, an HTTP endpoint on 127.0.0.1 takes screenshots of the workbench on request
+// and reads its DOM back: its base URL is in LOCALTUNE_E2E_CONTROL_URL inside the extension host
+// (GET /screenshot?name=x writes test-artifacts/screenshots/x.png; GET /dom?selector=CSS answers the
+// rendered text of every matching element in the workbench and in every webview frame; GET
+// /press?key=Enter presses a key in the workbench, for quick picks; GET /fill?selector=CSS&value=V
+// and /click?selector=CSS fill a field and click, in the workbench or a webview, as a user would).
+// The browser console (extension-host output) goes to stdout.
 //
 // Environment: LOCALTUNE_E2E_TIMEOUT_MS (default 20 min), LOCALTUNE_E2E_ARTIFACTS (default
 // <repo>/test-artifacts), LOCALTUNE_E2E_VERBOSE=1 (also code-server's own log and all browser messages).
@@ -120,6 +123,14 @@ control = createServer(async (req, res) => {
       const name = (url.searchParams.get('name') ?? `shot-${Date.now()}`).replace(/[^A-Za-z0-9._-]+/g, '-');
       const path = await screenshot(name);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path }));
+    } else if (url.pathname === '/press') {
+      // A key pressed in the workbench as a user would (Playwright's key names: Enter, Escape, …).
+      if (!page) throw new Error('the workbench page is not open yet');
+      await page.keyboard.press(url.searchParams.get('key') ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    } else if (url.pathname === '/dom') {
+      const texts = await domTexts(url.searchParams.get('selector') ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ texts }));
     } else if (url.pathname === '/fill' || url.pathname === '/click') {
       // A field filled or an element clicked as a user would (pageActions.mjs).
       if (!page) throw new Error('the workbench page is not open yet');
@@ -128,7 +139,9 @@ control = createServer(async (req, res) => {
       else await clickOn(page, selector);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     } else {
-      res.writeHead(404).end('unknown endpoint: use /screenshot?name=NAME, /fill or /click');
+      res
+        .writeHead(404)
+        .end('unknown endpoint: use /screenshot?name=NAME, /dom?selector=CSS, /fill or /click');
     }
   } catch (err) {
     res.writeHead(500).end(String(err?.message ?? err));
@@ -144,6 +157,24 @@ async function screenshot(name) {
   await page.screenshot({ path });
   say(`screenshot ${path}`);
   return path;
+}
+
+/**
+ * The rendered text (innerText) of each element matching `selector`, in the workbench and in every
+ * frame under it (webviews are nested iframes), visible or not, in document order per frame.
+ */
+async function domTexts(selector) {
+  if (!page) throw new Error('the workbench page is not open yet');
+  if (!selector) throw new Error('/dom needs ?selector=CSS');
+  const texts = [];
+  for (const frame of page.frames()) {
+    const found = await frame
+      .$$eval(selector, (els) => els.map((e) => ('innerText' in e ? e.innerText : e.textContent) ?? ''))
+      .catch(() => []); // a frame that went away meanwhile
+    // Editors draw spaces as no-break spaces: read back as the text has them.
+    texts.push(...found.map((t) => t.replace(/\u00a0/g, ' ')));
+  }
+  return texts;
 }
 
 // ---- code-server ----

@@ -1,8 +1,9 @@
 /// <reference types="mocha" />
 // Inline completions in a real VS Code: a small model tuned on a regular corpus (one line per
 // function, `def add_N(a, b): return a + b`) is chosen with Use for Completions; typing the start
-// of the pattern shows the rest as ghost text (asked through the provider, and seen in a
-// screenshot), Tab accepts it, toggling off removes it, and the dashboard shows the local counters.
+// of the pattern shows the rest as ghost text (asked through the provider, and read back from the
+// editor's ghost-text decorations in the DOM), Tab accepts it, toggling off removes it, and the
+// dashboard's page shows the local counters (read back from the webview's DOM).
 //
 // The fixture: a GPT-2-shaped model without FIM tokens (prefix-only prompts), fully fine-tuned
 // for 20 steps by the CLI (the engine, as a training run writes it), cached in .cache/e2e/ under a
@@ -16,7 +17,7 @@ import * as vscode from 'vscode';
 import { sourceHash } from '../../../scripts/sourceHash.mjs';
 import { writeRunRecord } from '../../../src/jobs/runs';
 import type { ProvideOutcome } from '../../../src/vscode/completion/completionProvider';
-import { screenshot, waitFor } from './helpers';
+import { domTexts, screenshot, waitFor, waitForText } from './helpers';
 import { afterReload, localtune } from './localtuneHelpers';
 
 const run = promisify(execFile);
@@ -80,6 +81,31 @@ async function debugCompleteSettled(): Promise<Awaited<ReturnType<typeof debugCo
 
 async function typeText(text: string): Promise<void> {
   await vscode.commands.executeCommand('type', { text });
+}
+
+/** The ghost text the editor draws: its inline decorations (and lines below, if any), joined. */
+async function ghostText(): Promise<string> {
+  return (await domTexts('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text')).join('');
+}
+
+/**
+ * Waits for the editor to draw `expected` as ghost text. A closing parenthesis the editor already
+ * auto-inserted after the cursor is drawn between the decorations, not in them.
+ */
+async function waitForGhost(expected: string): Promise<string> {
+  const accept = [expected, expected.replace(')', '')];
+  let last = '';
+  const drawn = await waitFor(
+    `the editor to draw the ghost text ${JSON.stringify(expected)}`,
+    async () => {
+      last = await ghostText();
+      return accept.includes(last) ? last : undefined;
+    },
+    10_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; it draws ${JSON.stringify(last)}`);
+  });
+  return drawn!;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -179,10 +205,10 @@ if (!afterReload())
           .get('debounceMs')} ms included); status bar: ${api.completions.describe().text}`,
       );
       const line = editor.document.lineAt(editor.selection.active.line);
+      await waitForGhost(EXPECTED);
+      await screenshot('completions-ghost-text');
       const o = await debugComplete();
       assert.equal(o.items[0]?.insertText, EXPECTED, JSON.stringify(o));
-      await sleep(800);
-      await screenshot('completions-ghost-text');
 
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
       await waitFor('Tab to insert the suggestion', () =>
@@ -209,8 +235,10 @@ if (!afterReload())
       const lineNumber = editor.selection.active.line;
       const lineText = editor.document.lineAt(lineNumber).text;
 
+      await waitForGhost(EXPECTED);
       assert.equal(await vscode.commands.executeCommand('localtune.toggleCompletions'), false);
-      await sleep(800);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await waitFor('the ghost text to go', async () => (await ghostText()) === '', 10_000);
       await screenshot('completions-toggled-off');
       assert.equal((await debugComplete()).reason, 'completions are off');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
@@ -246,7 +274,17 @@ if (!afterReload())
       await vscode.commands.executeCommand('localtune.toggleCompletions');
       await editor.document.save();
       await vscode.commands.executeCommand('localtune.showDashboard', runDir);
-      await sleep(2500);
+      // The page's Completions section, as drawn: this run's counters.
+      const drawn = await waitForText(
+        'the dashboard to show the counters',
+        '.completions',
+        (t) => t.includes(`${TITLE} (this run)`) && /Kept after 30 s\s+\d/.test(t),
+      );
+      const shownNow = api.completions.stats.get(modelDir)!.shown;
+      assert.match(drawn, new RegExp(`Shown\\s+${shownNow}\\s`));
+      assert.match(drawn, new RegExp(`Accepted\\s+1 \\(${Math.round(100 / shownNow)}%\\)`));
+      assert.match(drawn, new RegExp(`Accepted characters\\s+${EXPECTED.length}`));
+      assert.match(drawn, new RegExp(`Kept after 30 s\\s+100% of ${EXPECTED.length}`));
       await screenshot('completions-dashboard-stats');
     });
 
@@ -269,7 +307,7 @@ if (!afterReload())
       let before = await shown();
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       await waitFor('the ghost text after the space', async () => (await shown()) > before, 10_000);
-      await sleep(800);
+      await waitForGhost('a + b');
       await screenshot('completions-after-space');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
       await waitFor(
@@ -288,7 +326,7 @@ if (!afterReload())
       before = await shown();
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       await waitFor('the ghost text at the start of the line', async () => (await shown()) > before, 10_000);
-      await sleep(800);
+      await waitForGhost(suggestion);
       await screenshot('completions-start-of-line');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
       await waitFor(

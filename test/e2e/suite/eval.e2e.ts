@@ -1,14 +1,16 @@
 /// <reference types="mocha" />
 // Evaluate in a real extension host: a finished run is evaluated against its base in the worker;
-// the dashboard's evaluation section shows base vs tuned, the samples open beside it, and the
-// report lands in eval.json beside the adapter (where export finds it for the model card).
+// the dashboard's evaluation section shows base vs tuned (its table read back from the webview's
+// DOM), the samples open beside it and again from Show Evaluation Samples, and the report lands in
+// eval.json beside the adapter (where export finds it for the model card).
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { figureRows } from '../../../src/eval/figures';
 import type { EvalReport } from '../../../src/eval/report';
 import { summarizeRun } from '../../../src/jobs/runs';
-import { screenshot, waitFor } from './helpers';
+import { screenshot, waitFor, waitForText } from './helpers';
 import { afterReload, configureFastTraining, localtune, startRun, waitForOutcome } from './localtuneHelpers';
 
 if (!afterReload())
@@ -46,7 +48,28 @@ if (!afterReload())
       assert.match(text, /# Evaluation samples: base vs tuned/);
       assert.match(text, /\*\*Base\*\*/);
       assert.match(text, /\*\*Tuned\*\*/);
-      await new Promise((r) => setTimeout(r, 2000));
+      // The dashboard's page draws the report: each figure's row with the base and tuned values.
+      const rows = figureRows(report);
+      assert.ok(rows.length >= 3, JSON.stringify(rows));
+      const table = await waitForText('the dashboard to show base vs tuned', '.evaluation-table', (t) =>
+        t.includes(rows[0].label),
+      );
+      const lines = table.split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+      assert.deepEqual(lines[0].slice(1), ['base', 'tuned'], table);
+      for (const row of rows)
+        assert.ok(
+          lines.some((l) => l.join('|') === [row.label, row.base, row.tuned ?? '—'].join('|')),
+          `the row ${JSON.stringify(row)} in ${JSON.stringify(table)}`,
+        );
+      await new Promise((r) => setTimeout(r, 1000));
       await screenshot('evaluation-dashboard-and-samples');
+
+      // Closed, the samples come back from Show Evaluation Samples (the report is not recomputed).
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.commands.executeCommand('localtune.showEvaluationSamples', runDir);
+      const again = await waitFor('the samples document again', () =>
+        vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'localtune-eval'),
+      );
+      assert.equal(again!.document.getText(), text);
     });
   });

@@ -2,8 +2,10 @@
 // LocalTune in a real extension host, on the fixture workspace and the small offline model that
 // test/e2e/runTests.mjs provides (LOCALTUNE_E2E_WORKSPACE, LOCALTUNE_E2E_MODEL): the Datasets tree
 // shows a built dataset with the manifest's counts; Start fine-tuning runs to completion and the
-// Runs tree and the dashboard's page receive the metrics; Stop writes a checkpoint and Resume
+// Runs tree and the dashboard's page receive the metrics, and the run can be renamed; Stop writes a checkpoint and Resume
 // continues from it; a killed worker is reported and the extension keeps working.
+// The Runs tree is read twice: the items its TreeDataProvider returns, and the rows the view draws
+// (the workbench's DOM); the error notification is read from the notification list's DOM.
 // (The window-reload test is zz-reload.e2e.ts: it must run last.)
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,13 +21,28 @@ import {
   stepsIn,
   waitForOutcome,
 } from './localtuneHelpers';
-import { screenshot, waitFor } from './helpers';
+import { screenshot, waitFor, waitForText } from './helpers';
 
 // After the reload (zz-reload.e2e.ts) these have run already: they are not defined again.
 if (!afterReload())
   describe('LocalTune', function () {
     let datasetDir = '';
     const model = process.env.LOCALTUNE_E2E_MODEL!;
+    /** The Runs tree's own item for a run, as its TreeDataProvider hands it to the view. */
+    const runItem = async (runDir: string) => {
+      const api = await localtune();
+      const node = api.runs.getChildren().find((n) => n.kind === 'run' && n.run.runDir === runDir);
+      return node && api.runs.getTreeItem(node);
+    };
+    /** The row the Runs view draws for a run titled `title`, once its text matches `status`. */
+    const runRow = async (title: string, status: RegExp) => {
+      await vscode.commands.executeCommand('localtune.runs.focus');
+      return waitForText(
+        `the Runs view to draw ${title} as ${status}`,
+        '.monaco-list-row',
+        (t) => t.includes(title) && status.test(t),
+      );
+    };
     /** A run far longer than the test: it is stopped or killed on the way. */
     const longRun = (title: string) =>
       startRun({ model, dataset: datasetDir, preset: 'lora', steps: 5000, title });
@@ -91,6 +108,14 @@ if (!afterReload())
       assert.ok(node, 'the run is listed');
       const item = api.runs.getTreeItem(node);
       assert.match(String(item.description), new RegExp(`finished · step ${steps}/${steps} · best val \\d`));
+      await runRow('e2e finished run', new RegExp(`finished · (.* · )?step ${steps}/${steps}`));
+      // Rename Run: the view's item and its row take the new name.
+      assert.equal(
+        await vscode.commands.executeCommand('localtune.renameRun', runDir, 'e2e renamed run'),
+        'e2e renamed run',
+      );
+      assert.equal((await runItem(runDir))?.label, 'e2e renamed run');
+      await runRow('e2e renamed run', /finished/);
       assert.ok(api.runs.getChildren(node).length >= 1, 'its checkpoints are listed');
 
       // Points the webview acknowledged having drawn: every step plus the evals.
@@ -126,9 +151,12 @@ if (!afterReload())
       assert.equal(summary.status, 'stopped');
       assert.equal(summary.checkpoints.at(-1)?.step, at, 'a checkpoint at the step it stopped');
       assert.ok(summary.resumable);
-      await waitFor('the Runs tree to say stopped', () =>
-        String(api.runs.getTreeItem({ kind: 'run', run: summary }).description).startsWith('stopped'),
-      );
+      const item = await waitFor('the Runs tree to say stopped', async () => {
+        const i = await runItem(runDir);
+        return i && String(i.description).startsWith('stopped') ? i : undefined;
+      });
+      assert.match(String(item!.description), new RegExp(`^stopped · (.* · )?step ${at}/5000`));
+      assert.match(await runRow('e2e stop and resume', /stopped · (.* · )?step/), /e2e stop and resume/);
       await screenshot('run-stopped');
 
       const resumed = await vscode.commands.executeCommand<string | undefined>('localtune.resume', runDir);
@@ -158,9 +186,21 @@ if (!afterReload())
       assert.equal(outcome.status, 'failed');
       assert.ok(outcome.status === 'failed' && outcome.cause === 'killed', JSON.stringify(outcome));
       assert.ok(existsSync(join(checkpoint.dir, 'trainer_state.json')), 'the last checkpoint is intact');
-      await waitFor('the Runs tree to say failed', () => summarizeRun(runDir).status === 'failed');
+      const item = await waitFor('the Runs tree to say failed', async () => {
+        const i = await runItem(runDir);
+        return i && String(i.description).startsWith('failed') ? i : undefined;
+      });
+      assert.match(
+        String(item!.tooltip instanceof vscode.MarkdownString ? item!.tooltip.value : ''),
+        /killed/,
+      );
+      await runRow('e2e killed run', /failed · step/);
       await vscode.commands.executeCommand('notifications.showList');
-      await new Promise((r) => setTimeout(r, 800));
+      const shown = await waitForText('the error notification', '.notification-list-item-message', (t) =>
+        t.includes('e2e killed run training stopped unexpectedly'),
+      );
+      const cause = outcome.status === 'failed' ? outcome.message : '';
+      assert.ok(cause && shown.endsWith(cause), `the notification names the cause: ${shown}`);
       await screenshot('worker-killed-error');
       await vscode.commands.executeCommand('notifications.hideList');
 

@@ -3,7 +3,8 @@
 // child process) to answer an FAQ line and to say a fake GitHub token: opened from the run, the
 // base and tuned models answer side by side, streamed; a second turn continues the conversation
 // and the tuned model's secret shows masked, with the workspace's counter moved; the conversation
-// is saved in the messages format and reopened; and the tuned model answers through vscode.lm.
+// is saved in the messages format and reopened; Stop ends replies while they stream; and the tuned
+// model answers through vscode.lm.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -124,6 +125,32 @@ if (!afterReload())
       const { done } = await ask('Thanks');
       assert.equal(done.turns.length, 3);
       assert.ok(existsSync(file));
+    });
+
+    it('Stop ends the replies while they stream', async function () {
+      this.timeout(120_000);
+      const turns = (await state())!.turns.length;
+      // The base model (random weights) talks until max tokens: stopped after its first words.
+      const asked = ask('Tell me everything about the project, at length.');
+      const streaming = await waitFor(
+        'the base reply to stream',
+        async () => {
+          const s = await state();
+          const base = s?.turns[turns]?.replies.base;
+          return base && !base.done && base.text ? base : undefined;
+        },
+        60_000,
+      );
+      assert.ok(streaming!.text.length > 0);
+      await vscode.commands.executeCommand('localtune.playground.stop');
+      const { done } = await asked;
+      const base = done.turns[turns].replies.base!;
+      assert.ok(base.done, 'the reply is closed');
+      assert.notEqual(base.stop, 'max_tokens', JSON.stringify(base));
+      assert.ok(
+        base.tokens! < done.settings.maxTokens,
+        `${base.tokens} of ${done.settings.maxTokens} tokens`,
+      );
     });
 
     it('the tuned model answers through vscode.lm, streamed, with its tokenizer counting', async function () {
