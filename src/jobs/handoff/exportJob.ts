@@ -34,7 +34,8 @@ export async function exportJob(
   const dir = resolve(o.outDir);
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new OptionError(['outDir'], `outDir ${dir} is not empty; give a new folder for the job`);
-  const options = await trainOptionsFrom(o.spec, o.onWarning);
+  // The spec's run folder is never written here (the editor's form has none yet).
+  const options = await trainOptionsFrom({ ...o.spec, outDir: o.spec.outDir ?? dir }, o.onWarning);
   options.model.weights.close();
   const modelDir = resolve(options.model.dir);
   const datasetDir = o.spec.data.find(isDatasetDir);

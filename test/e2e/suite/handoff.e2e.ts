@@ -43,7 +43,8 @@ if (!afterReload())
         'localtune.finetune.debugHandoff',
         { engine: 'axolotl', outDir: jobDir },
       );
-      assert.equal(written, jobDir);
+      const form = await vscode.commands.executeCommand<{ error?: string }>('localtune.finetune.debugState');
+      assert.equal(written, jobDir, `Train elsewhere wrote nothing (form: ${form?.error ?? 'no error'})`);
       for (const file of ['job.yml', 'README.md', 'localtune-job.json', 'data/train.jsonl'])
         assert.ok(existsSync(join(jobDir, file)), file);
       assert.match(readFileSync(join(jobDir, 'job.yml'), 'utf8'), /^adapter: lora$/m);

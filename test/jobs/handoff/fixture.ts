@@ -11,6 +11,7 @@ import { loadTokenizer, type Tokenizer } from '../../../src/engine/tokenizer/tok
 import { writeLlamaModel, TINY_LLAMA } from '../../../fixtures/tinyLlama';
 import { storeFile } from '../../eval/fixture';
 import { runReference } from '../../helpers/torchReference';
+import { cli } from '../../cli/capture';
 
 export const ENGINE_SCRIPT = join(__dirname, 'simulated_engine.py');
 
@@ -39,6 +40,30 @@ export async function handoffFixture() {
     workers: 0,
   });
   return { root, modelDir, datasetDir, tokenizer: await loadTokenizer(modelDir) };
+}
+
+/** `localtune job export` of the fixture's run for `engine` into `<root>/job`; throws its error line. */
+export async function exportedJob(
+  f: Awaited<ReturnType<typeof handoffFixture>>,
+  engine: 'axolotl' | 'trl',
+  flags: string[],
+): Promise<string> {
+  const jobDir = join(f.root, 'job');
+  const r = await cli(
+    'job',
+    'export',
+    '--engine',
+    engine,
+    '--out',
+    jobDir,
+    '--model',
+    f.modelDir,
+    '--data',
+    f.datasetDir,
+    ...flags,
+  );
+  if (r.code !== 0) throw new Error(`job export failed: ${r.err.join('\n')}`);
+  return jobDir;
 }
 
 interface Example {

@@ -14,7 +14,7 @@ import { evaluationTarget } from '../../../src/jobs/runEvaluation';
 import { readMetrics, runWeights, summarizeRun } from '../../../src/jobs/runs';
 import { readJobFile } from '../../../src/jobs/handoff/jobFile';
 import { runReference, torchSkip } from '../../helpers/torchReference';
-import { handoffFixture, RUN_FLAGS, trainElsewhere } from './fixture';
+import { exportedJob, handoffFixture, RUN_FLAGS, trainElsewhere } from './fixture';
 
 const REFERENCE = join(__dirname, '../../engine/models/hf_reference.py');
 const COMPLETION_WORKER = join(__dirname, '../../../src/jobs/workers/complete.ts');
@@ -24,21 +24,7 @@ test(
   { skip: torchSkip() },
   async () => {
     const f = await handoffFixture();
-    const jobDir = join(f.root, 'job');
-    const exported = await cli(
-      'job',
-      'export',
-      '--engine',
-      'axolotl',
-      '--out',
-      jobDir,
-      '--model',
-      f.modelDir,
-      '--data',
-      f.datasetDir,
-      ...RUN_FLAGS,
-    );
-    assert.equal(exported.code, 0, exported.err.join('\n'));
+    const jobDir = await exportedJob(f, 'axolotl', RUN_FLAGS);
     const job = readJobFile(jobDir);
     // Every document comes back as the same token ids when the engine encodes its rows.
     assert.ok(job.roundTrip.documents > 20);
