@@ -5,7 +5,7 @@
  * dashboard, evaluation, export and Use for Completions treat it as a run trained here.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { OptionError, UserError } from '../../engine/errors';
 import { saveAdapter } from '../../engine/formats/peft';
 import { loadModel } from '../../engine/models';
@@ -92,7 +92,7 @@ export async function importRun(o: ImportRunOptions): Promise<ImportedRun> {
     ...(plan && { seqLen: plan.seqLen, lr: plan.lr, warmupSteps: plan.warmupSteps, seed: plan.seed }),
   };
   const record = writeRunRecord(runDir, {
-    title: o.title ?? `${job ? `${job.engine} ` : ''}run imported from ${dir}`,
+    title: o.title ?? `${basename(dir)} (${job ? `trained with ${job.engine}` : 'imported'})`,
     spec,
     status: 'finished',
     finalDir,

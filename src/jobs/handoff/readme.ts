@@ -71,7 +71,7 @@ Copy this folder back (at least \`${ENGINE_OUTPUT_DIR}/\` and \`${JOB_FILE}\`) a
 localtune job import <this folder>
 \`\`\`
 
-or "Import run…" in LocalTune's Runs view. The adapter (\`${ENGINE_OUTPUT_DIR}/adapter_model.safetensors\`, or
+or "Import Run…" in LocalTune's Runs view. The adapter (\`${ENGINE_OUTPUT_DIR}/adapter_model.safetensors\`, or
 a merged model) and its loss history (\`trainer_state.json\`) become a LocalTune run: its dashboard,
 evaluation against the base on LocalTune's held-out files, export and Use for Completions.
 
