@@ -3,7 +3,7 @@
 // early stopping after 3 evaluations without a new best, and plain files' held-out tail sized by
 // tokens — each overridable by its flag. Every run is the real CLI on a real tiny model.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -149,4 +149,22 @@ test('the rate bands by size and mode, and the settings a run without validation
     patience: 0,
     keepBest: false,
   });
+});
+
+test("the learning-rate setting's description names the same rates (package.json)", () => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { markdownDescription?: string }> } };
+  };
+  const text =
+    pkg.contributes.configuration.properties['localtune.training.learningRate'].markdownDescription!;
+  // The rates as the description lists them, in order: LoRA by band, then full by band.
+  const listed = [...text.matchAll(/`(\d(?:\.\d+)?e-\d+)`/g)].map((m) => Number(m[1]));
+  const bands = [1e6, 1e8, 1e9, 1e10];
+  const rate = (mode: 'lora' | 'full', parameters: number) =>
+    protectiveSettings({}, { mode, parameters, hasValidation: true }).lr;
+  assert.deepEqual(
+    listed,
+    [...bands.map((p) => rate('lora', p)), ...bands.map((p) => rate('full', p))],
+    text,
+  );
 });
