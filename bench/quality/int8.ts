@@ -14,16 +14,11 @@
  * Data: this repository's own TypeScript — src/ outside src/vscode/ for training, src/vscode/
  * held out (a whole folder, as the dataset builder's folder split holds files out).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tokenStreamFromFiles } from '../../src/data/datasetFiles';
-import { loadModel } from '../../src/engine/models';
 import type { BaseDtype } from '../../src/engine/models/params';
-import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
-import { train, type TrainOptions } from '../../src/engine/train/trainer';
-import type { TokenStream } from '../../src/engine/train/windows';
+import type { TrainOptions } from '../../src/engine/train/trainer';
+import { codeStreams, tsFiles, tuneOnCode } from './codeTuning';
 
 const TARGET = 0.01;
 const { values: args } = parseArgs({
@@ -39,31 +34,26 @@ const { values: args } = parseArgs({
   },
 });
 
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
 async function main() {
   const modelDir = resolve(args.model);
-  const tokenizer = await loadTokenizer(modelDir);
   const src = resolve(__dirname, '../../src');
   const heldOutDir = join(src, 'vscode');
   const all = tsFiles(src);
-  const trainStream = await tokenStreamFromFiles(
+  const streams = await codeStreams(
+    modelDir,
     all.filter((f) => !f.startsWith(heldOutDir)),
-    tokenizer,
-    { modelDir },
-  );
-  const heldOut = await tokenStreamFromFiles(
     all.filter((f) => f.startsWith(heldOutDir)),
-    tokenizer,
-    { modelDir },
   );
+  const settings = {
+    steps: Number(args.steps),
+    batchTokens: Number(args['batch-tokens']),
+    seqLen: Number(args.seq),
+    lr: Number(args.lr),
+    evalTokens: Number(args['eval-tokens']),
+    threads: Number(args.threads),
+  };
   const tuneWith = (baseDtype: BaseDtype, o: Partial<TrainOptions> = {}) =>
-    tune(modelDir, baseDtype, trainStream, heldOut, o);
+    tuneOnCode(modelDir, baseDtype, streams, settings, o);
   const base = await tuneWith('fp32', { steps: 1, lr: 0 });
   const fp32 = await tuneWith('fp32');
   const int8 = await tuneWith('int8');
@@ -78,8 +68,8 @@ async function main() {
       {
         model: modelDir,
         data: {
-          trainTokens: trainStream.ids.length,
-          heldOutTokens: heldOut.ids.length,
+          trainTokens: streams.train.ids.length,
+          heldOutTokens: streams.heldOut.ids.length,
           heldOut: 'src/vscode/',
         },
         settings: args,
@@ -97,58 +87,6 @@ async function main() {
       2,
     ),
   );
-}
-
-async function tune(
-  modelDir: string,
-  baseDtype: BaseDtype,
-  trainStream: TokenStream,
-  heldOut: TokenStream,
-  o: Partial<TrainOptions>,
-) {
-  const model = loadModel(modelDir);
-  const outDir = mkdtempSync(join(tmpdir(), `lt-int8-quality-${baseDtype}-`));
-  const steps = o.steps ?? Number(args.steps);
-  const losses: number[] = [];
-  let heldOutLoss = NaN;
-  try {
-    await train(
-      {
-        model,
-        baseModelName: modelDir,
-        train: trainStream,
-        validation: heldOut,
-        mode: 'lora',
-        baseDtype,
-        lora: { r: 8, alpha: 16, dropout: 0, targets: model.family.defaultLoraTargets, rslora: false },
-        steps,
-        lr: Number(args.lr),
-        warmupSteps: Math.min(10, Math.floor(steps / 4)),
-        minLrRatio: 0.1,
-        weightDecay: 0,
-        clipNorm: 1,
-        batchTokens: Number(args['batch-tokens']),
-        seqLen: Number(args.seq),
-        microBatchTokens: Math.min(1024, Number(args['batch-tokens'])),
-        evalEvery: steps,
-        evalTokens: Number(args['eval-tokens']),
-        checkpointEvery: 0,
-        seed: 0,
-        outDir,
-        threads: Number(args.threads),
-        ...o,
-      },
-      {
-        onEvent: (e) => {
-          if (e.type === 'step') losses.push(e.loss);
-          if (e.type === 'eval') heldOutLoss = e.evalLoss;
-        },
-      },
-    );
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
-  return { heldOutLoss, firstTrainLoss: losses[0], lastTrainLoss: losses.at(-1) };
 }
 
 void main().catch((e: unknown) => {

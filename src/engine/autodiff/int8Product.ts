@@ -4,10 +4,15 @@
  * tensor) and multiplies it with W's int8 copy (one scale per output column, symmetric) in its
  * integer GEMM. The input gradient dX = dY·Wᵀ runs the same kernel through Wᵀ's own int8 copy,
  * quantized from the float32 weight per column of Wᵀ (per input feature of W): re-quantizing the
- * forward copy would add a second rounding. W itself never gets a gradient. The LM head writes
- * its own backward from the pieces below (int8InputGradient, int8Columns): see train/lmGraph.ts.
+ * forward copy would add a second rounding. W itself never gets a gradient.
+ *
+ * The LM head is the exception (train/lmGraph.ts): its forward runs here, its input gradient in
+ * float32, because (softmax − onehot) does not survive uint8. Measured on the starter model
+ * (bench/quality/int8.ts, 20 steps): with the head's input gradient in int8 the run kept 0.6% of
+ * the float32 run's held-out gain, even with the label's −1 split off and each row of
+ * probabilities scaled to its largest (a 50k vocabulary's small probabilities round to zero).
  */
-import { attr, type Graph, type Tensor } from '../onnx/builder';
+import type { Graph, Tensor } from '../onnx/builder';
 import { quantizeColumns } from '../onnx/int8';
 import type { GradRule } from './context';
 
@@ -56,27 +61,6 @@ function dynamicQuantizeMatMul(g: Graph, x: Tensor, w: Int8Copy, bias: Tensor | 
   )[0];
 }
 
-/**
- * x·W with x quantized per row instead of per tensor: each row divided by its largest |value|
- * before the kernel quantizes, the product multiplied back. Gradients flowing back through a
- * network differ by orders of magnitude from token to token; one scale for all of them rounds
- * the small rows away.
- */
-function rowScaledProduct(g: Graph, x: Tensor, w: Int8Copy): Tensor {
-  const rowShape = [...x.shape.slice(0, -1), 1];
-  const abs = g.node('Abs', [x], [{ dtype: x.dtype, shape: x.shape }])[0];
-  const max = g.node('ReduceMax', [abs, g.ints([-1])], [{ dtype: x.dtype, shape: rowShape }], {
-    keepdims: attr.int(1),
-  })[0];
-  // An all-zero row (a token without loss) divides by 1e-30 and stays zero.
-  const scale = g.node(
-    'Max',
-    [max, g.constant(1e-30, x.dtype, [])],
-    [{ dtype: x.dtype, shape: rowShape }],
-  )[0];
-  return g.mul(dynamicQuantizeMatMul(g, g.div(x, scale), w, null), scale);
-}
-
 /** x [.., K] · W [K, N] (+ bias [N]) with W frozen in int8; `name` names its initializers. */
 export function int8Product(
   g: Graph,
@@ -108,25 +92,3 @@ export const int8ProductRule: GradRule = (c) => {
     throw new Error(`${c.node.name}: no int8 copy of ${c.I(1).name}ᵀ (build int8 products with int8Product)`);
   return [dynamicQuantizeMatMul(c.g, dY, transposed, null)];
 };
-
-/** Wᵀ's int8 copy for the int8 product `y` (built by int8Product). */
-function transposedOf(g: Graph, y: Tensor): Int8Copy {
-  const node = g.nodes.find((n) => n.op === 'DynamicQuantizeMatMul' && n.outputs[0] === y);
-  const copy = node && transposedCopy(g, node.inputs[1]!);
-  if (!copy) throw new Error(`${y.name} is not an int8 product`);
-  return copy;
-}
-
-/**
- * d·Wᵀ for the W of the int8 product `y`, d quantized per row: for a caller that writes that
- * product's backward itself (the LM head, whose incoming gradient it splits).
- */
-export function int8InputGradient(g: Graph, y: Tensor, d: Tensor): Tensor {
-  return rowScaledProduct(g, d, transposedOf(g, y));
-}
-
-/** Rows `ids` [N] of W [K, N]ᵀ, i.e. W's columns, [N, K], dequantized from Wᵀ's int8 copy. */
-export function int8Columns(g: Graph, y: Tensor, ids: Tensor): Tensor {
-  const { q, scales } = transposedOf(g, y);
-  return g.mul(g.cast(g.gather(q, ids), 'float32'), scales); // [N, K] · [K]
-}

@@ -38,8 +38,9 @@ export interface ParamOptions {
   /** A training graph: LoRA dropout (when set) is applied, seeded by the `dropout_seed` input. */
   training?: boolean;
   /**
-   * `int8`: every frozen linear layer and the LM head multiply through int8 copies of their
-   * weights, forward and input gradient (autodiff/int8Product.ts). LoRA mode, float32 only.
+   * `int8`: every frozen linear layer multiplies through int8 copies of its weight, forward and
+   * input gradient, and the LM head forward (autodiff/int8Product.ts; the head's input gradient
+   * stays float32, see train/lmGraph.ts). LoRA mode, float32 only.
    */
   baseDtype?: BaseDtype;
   /** With an int8 base: modules kept in float32, named as LoRA targets are (`lm_head`: the head). */

@@ -10,7 +10,6 @@
 import { attr, Graph } from '../onnx/builder';
 import { dropUnusedInitializers } from '../onnx/int8';
 import { gradients } from '../autodiff/backward';
-import { int8Columns, int8InputGradient } from '../autodiff/int8Product';
 import type { LoadedModel } from '../models';
 import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
 
@@ -53,30 +52,27 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   if (o.withGradients) {
     const col = g.unsqueeze(g.mul(g.reshape(weights, [-1]), scale), [1]); // [N, 1]: wᵢ·scale
     const wrt = p.trainables.map((t) => t.tensor);
+    // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
+    // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
+    // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
     const probs = g.mul(g.exp(logSoftmax), col); // [N, V]
+    const dLogits = g.node(
+      'ScatterElements',
+      [probs, g.unsqueeze(flatLabels, [1]), g.neg(col)],
+      [{ dtype: logits.dtype, shape: logits.shape }],
+      { axis: attr.int(1), reduction: attr.string('add') },
+    )[0]; // [N, V]
     let grads;
     if (p.int8For('lm_head')) {
-      // An int8 head's input gradient, split: (softmax − onehot)·W = softmax·W − W[label]. One
-      // uint8 scale cannot hold the label's −1 beside probabilities of 1e-4 (the LoRA gradients of
-      // toy models were 7–18% off): the probabilities go through the int8 Wᵀ, each row scaled to
-      // its own largest, and the label's row of W is read from Wᵀ's int8 copy.
-      const labelRows = g.mul(int8Columns(g, logits, flatLabels), col); // [N, C]
-      grads = gradients(g, rows, wrt, g.sub(int8InputGradient(g, logits, probs), labelRows));
+      // An int8 head's input gradient in float32, through the head's float32 weight [V, C]
+      // (autodiff/int8Product.ts says why); its forward stays int8.
+      grads = gradients(g, rows, wrt, g.gemm(dLogits, headWeight, null));
     } else {
-      // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
-      // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
-      // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
-      const dLogits = g.node(
-        'ScatterElements',
-        [probs, g.unsqueeze(flatLabels, [1]), g.neg(col)],
-        [{ dtype: logits.dtype, shape: logits.shape }],
-        { axis: attr.int(1), reduction: attr.string('add') },
-      )[0]; // [N, V]
       grads = gradients(g, logits, wrt, dLogits);
     }
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
-  // An untied head's float32 weight, replaced by its int8 copy.
+  // Float32 weights replaced by int8 copies (a scoring graph's untied head among them).
   dropUnusedInitializers(g);
   return { graph: g, trainables: p.trainables };
 }
