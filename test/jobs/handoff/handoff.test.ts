@@ -117,6 +117,21 @@ test(
       'the report lies beside the adapter, where the dashboard reads it',
     );
 
+    // Export: the merged model folder transformers.js loads, with the evaluation in its card.
+    const exportDir = join(f.root, 'exported');
+    const exportedModel = await cli(
+      'export',
+      '--model',
+      f.modelDir,
+      '--adapter',
+      target.adapterDir,
+      '--out',
+      exportDir,
+    );
+    assert.equal(exportedModel.code, 0, exportedModel.err.join('\n'));
+    assert.ok(existsSync(join(exportDir, 'onnx', 'model.onnx')));
+    assert.match(readFileSync(join(exportDir, 'README.md'), 'utf8'), /held-out|validation/i);
+
     // Use for Completions: the completion worker serves the base with the imported adapter merged.
     const client = await CompletionClient.start({
       workerPath: COMPLETION_WORKER,
