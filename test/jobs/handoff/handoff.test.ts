@@ -130,7 +130,10 @@ test(
     );
     assert.equal(exportedModel.code, 0, exportedModel.err.join('\n'));
     assert.ok(existsSync(join(exportDir, 'onnx', 'model.onnx')));
-    assert.match(readFileSync(join(exportDir, 'README.md'), 'utf8'), /held-out|validation/i);
+    assert.match(
+      readFileSync(join(exportDir, 'README.md'), 'utf8'),
+      /\| validation loss \| [\d.]+ \(base model: [\d.]+\) \|/,
+    );
 
     // Use for Completions: the completion worker serves the base with the imported adapter merged.
     const client = await CompletionClient.start({
