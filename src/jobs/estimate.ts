@@ -220,8 +220,10 @@ export function estimateRun(spec: TrainSpec, cal: Calibration, memory: MachineMe
     warnings.push(
       `The dataset is too small for ${steps} steps: ${epochs.toFixed(1)} passes over ${cal.trainTokens} training tokens will memorize it. Use fewer steps or more data.`,
     );
-  if (cal.validationTokens <= 1)
-    warnings.push('The dataset has no held-out split: nothing will say whether training helped.');
+  if (!evaluates)
+    warnings.push(
+      `The dataset has no held-out split of a sequence (${seqLen} tokens) or more: nothing will say whether training helped.`,
+    );
   if (cal.peakBytes > memory.total * 0.9)
     warnings.push(
       `Needs about ${gib(cal.peakBytes)} of memory; this machine has ${gib(memory.total)}. Use LoRA, a shorter sequence or a smaller model.`,

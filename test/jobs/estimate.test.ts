@@ -204,6 +204,9 @@ test('warns when the dataset is too small for the steps, and when memory exceeds
   assert.match(busy.warnings.join('\n'), /4\.0 GiB is free now/);
   const noHeldOut = estimateRun(spec(), cal({ validationTokens: 0 }), { total: 16 * GiB, free: 8 * GiB });
   assert.match(noHeldOut.warnings.join('\n'), /no held-out split/);
+  const tooShort = estimateRun(spec(), cal({ validationTokens: 16 }), { total: 16 * GiB, free: 8 * GiB });
+  assert.match(tooShort.warnings.join('\n'), /no held-out split of a sequence \(16 tokens\)/);
+  assert.equal(tooShort.phases.evaluations.count, 0);
 });
 
 test('the cache keys on model and shape: steps and learning rate share a calibration, rank does not', () => {
