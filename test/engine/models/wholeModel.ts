@@ -14,7 +14,7 @@ import { createSession, toOrt } from '../../../src/engine/onnx/session';
 import { Rng } from '../../../src/engine/rng';
 import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { scoreIds } from '../../../src/engine/train/score';
-import { train } from '../../../src/engine/train/trainer';
+import { train, type TrainOptions } from '../../../src/engine/train/trainer';
 
 /** Llama / Qwen2 shapes for gradient checks (4 query heads over 2 key/value heads, head size 4). */
 export const LLAMA_MICRO: LlamaShape = {
@@ -102,36 +102,49 @@ export function regularStream(tokens: number, vocab = 64) {
 }
 
 /**
- * 30 steps on the regular corpus (the settings of test/engine/train/trainer.test.ts) with the
- * family's default LoRA targets; returns the step losses, ln V, and the sample's log-likelihood
- * under the base and the tuned model.
+ * The toy runs' options (the settings of test/engine/train/trainer.test.ts): 30 steps of 256
+ * tokens on the regular corpus, the family's default LoRA targets, one thread; `extra` overrides.
+ */
+export function tinyTrainOptions(
+  model: LoadedModel,
+  dir: string,
+  mode: 'lora' | 'full',
+  extra: Partial<TrainOptions> = {},
+): TrainOptions {
+  return {
+    model,
+    baseModelName: model.dir,
+    train: regularStream(4000, model.family.vocabSize(model.config)),
+    mode,
+    lora: { r: 4, alpha: 8, targets: model.family.defaultLoraTargets, dropout: 0, rslora: false },
+    steps: 30,
+    lr: mode === 'lora' ? 2e-2 : 1e-2,
+    warmupSteps: 3,
+    minLrRatio: 0.1,
+    weightDecay: 0,
+    clipNorm: 1,
+    batchTokens: 256,
+    seqLen: 32,
+    microBatchTokens: 128,
+    evalEvery: 0,
+    evalTokens: 256,
+    checkpointEvery: 0,
+    seed: 7,
+    outDir: join(dir, 'run'),
+    threads: 1,
+    ...extra,
+  };
+}
+
+/**
+ * 30 steps on the regular corpus (tinyTrainOptions); returns the step losses, ln V, and the
+ * sample's log-likelihood under the base and the tuned model.
  */
 export async function trainTiny(model: LoadedModel, dir: string, mode: 'lora' | 'full') {
   const vocab = model.family.vocabSize(model.config);
   const losses: number[] = [];
   const done = await train(
-    {
-      model,
-      baseModelName: model.dir,
-      train: regularStream(4000, vocab),
-      mode,
-      lora: { r: 4, alpha: 8, targets: model.family.defaultLoraTargets, dropout: 0, rslora: false },
-      steps: 30,
-      lr: mode === 'lora' ? 2e-2 : 1e-2,
-      warmupSteps: 3,
-      minLrRatio: 0.1,
-      weightDecay: 0,
-      clipNorm: 1,
-      batchTokens: 256,
-      seqLen: 32,
-      microBatchTokens: 128,
-      evalEvery: 0,
-      evalTokens: 256,
-      checkpointEvery: 0,
-      seed: 7,
-      outDir: join(dir, 'run'),
-      threads: 1,
-    },
+    tinyTrainOptions(model, dir, mode),
     { onEvent: (e) => e.type === 'step' && losses.push(e.loss) },
   );
   const sample = Array.from(regularStream(40, vocab).ids);

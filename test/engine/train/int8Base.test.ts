@@ -21,6 +21,7 @@ import { Rng } from '../../../src/engine/rng';
 import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { scoreIds } from '../../../src/engine/train/score';
 import { train, type TrainOptions } from '../../../src/engine/train/trainer';
+import { regularStream, tinyTrainOptions } from '../models/wholeModel';
 
 /** One training-graph run at `baseDtype`, with LoRA B drawn non-zero so every factor has a gradient. */
 async function lossAndGrads(model: LoadedModel, baseDtype: BaseDtype, targets: string[], vocab: number) {
@@ -118,40 +119,22 @@ test('Llama (GQA, SwiGLU, untied head): loss and LoRA gradients close to the fp3
 
 const SHAPE = { nLayer: 2, nHead: 2, nEmbd: 64, nPositions: 64, vocabSize: 64 };
 
-function regularStream(tokens: number) {
-  const ids = Uint32Array.from({ length: tokens }, (_, i) => 3 + ((i * 5) % 12) * 4);
-  return { ids, weights: new Uint8Array(tokens).fill(1) };
-}
-
+/** A toy GPT-2 LoRA run (test/engine/models/wholeModel.ts's settings) on an int8 base. */
 async function int8Run(extra: Partial<TrainOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lt-int8-run-'));
   await writeGpt2Model(join(dir, 'base'), SHAPE, 5, { embeddingStd: 0.5 });
   const model = loadModel(join(dir, 'base'));
-  const options: TrainOptions = {
+  const lora = { r: 4, alpha: 8, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0.1, rslora: false };
+  return {
     model,
-    baseModelName: join(dir, 'base'),
-    train: regularStream(4000),
-    mode: 'lora',
-    baseDtype: 'int8',
-    lora: { r: 4, alpha: 8, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0.1, rslora: false },
-    steps: 12,
-    lr: 2e-2,
-    warmupSteps: 3,
-    minLrRatio: 0.1,
-    weightDecay: 0,
-    clipNorm: 1,
-    batchTokens: 256,
-    seqLen: 32,
-    microBatchTokens: 128,
-    evalEvery: 0,
-    evalTokens: 256,
-    checkpointEvery: 5,
-    seed: 7,
-    outDir: join(dir, 'run'),
-    threads: 1,
-    ...extra,
+    options: tinyTrainOptions(model, dir, 'lora', {
+      baseDtype: 'int8',
+      lora,
+      steps: 12,
+      checkpointEvery: 5,
+      ...extra,
+    }),
   };
-  return { model, options };
 }
 
 test('an int8-base run resumes with exactly the losses of an uninterrupted one', async () => {
