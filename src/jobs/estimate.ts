@@ -62,6 +62,8 @@ export function calibrationKey(spec: TrainSpec): string {
     microBatchTokens: spec.microBatchTokens ?? TRAIN_DEFAULTS.microBatchTokens,
     evalTokens: spec.evalTokens ?? TRAIN_DEFAULTS.evalTokens,
     threads: spec.threads ?? null,
+    // Only when int8: the keys of fp32 runs, and their cached calibrations, stay as they were.
+    ...(spec.mode === 'lora' && spec.baseDtype === 'int8' ? { baseDtype: 'int8' } : {}),
   };
   return JSON.stringify(shape);
 }
