@@ -112,12 +112,13 @@ export class ModelParams {
     const g = this.g;
     const [padIn, padOut] = [pad.in ?? 0, pad.out ?? 0];
     const name = `${modulePath}.weight`;
-    const int8 = this.int8For(modulePath);
-    const [inFeatures, outFeatures] = int8 ? this.source.read(name).shape : (this.weight(name).shape as number[]);
+    // An int8 layer reads its float32 weight once, to quantize it; no float32 initializer.
+    const frozen = this.int8For(modulePath) ? this.source.read(name) : undefined;
+    const [inFeatures, outFeatures] = frozen?.shape ?? (this.weight(name).shape as number[]);
     const bias = this.zeroPadded(this.weight(`${modulePath}.bias`), [padOut]);
     const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
-    const y = int8
-      ? this.int8Conv1d(rows, name, [inFeatures, outFeatures], [padIn, padOut], bias)
+    const y = frozen
+      ? this.int8Conv1d(rows, name, frozen.data, [inFeatures, outFeatures], [padIn, padOut], bias)
       : g.gemm(rows, this.zeroPadded(this.weight(name), [padIn, padOut]), bias);
     const width = outFeatures + padOut;
     const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures, [padIn, padOut]);
@@ -130,11 +131,11 @@ export class ModelParams {
   private int8Conv1d(
     rows: Tensor,
     name: string,
+    data: Float32Array,
     [inFeatures, outFeatures]: readonly number[],
     [padIn, padOut]: readonly number[],
     bias: Tensor,
   ): Tensor {
-    const { data } = this.source.read(name);
     const at = (k: number, n: number) => (k < inFeatures && n < outFeatures ? data[k * outFeatures + n] : 0);
     return int8Product(this.g, rows, { K: inFeatures + padIn, N: outFeatures + padOut, at }, name, bias);
   }
