@@ -45,10 +45,7 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
         if (dir) checkModelFolder(dir);
         if (dir) {
           const folders = settings().modelFolders;
-          if (!folders.includes(dir))
-            await vscode.workspace
-              .getConfiguration('localtune')
-              .update('modelFolders', [...folders, dir], vscode.ConfigurationTarget.Global);
+          if (!folders.includes(dir)) await writeModelFolders([...folders, dir]);
         }
       } else {
         const id =
@@ -67,10 +64,17 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
     }),
     command(log, 'localtune.removeModel', async (arg?: ModelNode) => {
       if (arg?.kind !== 'model') return;
-      const folders = settings().modelFolders.filter((f) => f !== arg.entry.dir);
-      await vscode.workspace
+      await writeModelFolders(settings().modelFolders.filter((f) => f !== arg.entry.dir));
+      // A workspace list overrides the user's: the folder goes from both, or it would come back.
+      const global = vscode.workspace
         .getConfiguration('localtune')
-        .update('modelFolders', folders, vscode.ConfigurationTarget.Global);
+        .inspect<string[]>('modelFolders')?.globalValue;
+      if (global?.includes(arg.entry.dir))
+        await vscode.workspace.getConfiguration('localtune').update(
+          'modelFolders',
+          global.filter((f) => f !== arg.entry.dir),
+          vscode.ConfigurationTarget.Global,
+        );
       d.models.refresh();
     }),
     command(log, 'localtune.setDefaultModel', async (arg?: ModelNode) => {
@@ -80,7 +84,7 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
       const previous = settings().defaultModel;
       const folders = settings().modelFolders;
       if (isAbsolute(previous) && isModelDir(previous) && !folders.includes(previous))
-        await config.update('modelFolders', [...folders, previous], vscode.ConfigurationTarget.Workspace);
+        await writeModelFolders([...folders, previous]);
       await config.update(
         'defaultModel',
         arg.entry.hubId ?? arg.entry.dir,
@@ -89,4 +93,18 @@ export function registerModels(d: CommandDeps): vscode.Disposable[] {
       d.models.refresh();
     }),
   ];
+}
+
+/**
+ * Writes localtune.modelFolders where the list in effect is set (a workspace value overrides the
+ * user's), so adding and removing act on what the Models view shows.
+ */
+async function writeModelFolders(folders: string[]): Promise<void> {
+  const config = vscode.workspace.getConfiguration('localtune');
+  const inWorkspace = config.inspect<string[]>('modelFolders')?.workspaceValue !== undefined;
+  await config.update(
+    'modelFolders',
+    folders,
+    inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+  );
 }

@@ -97,6 +97,9 @@ if (!afterReload())
 
       await vscode.commands.executeCommand('localtune.setDefaultModel', previous);
       assert.equal(vscode.workspace.getConfiguration('localtune').get('defaultModel'), model);
+      // Remove acts on the list in effect, wherever Set as Default wrote it.
+      await vscode.commands.executeCommand('localtune.removeModel', await find(other));
+      assert.equal(await find(other), undefined, 'removed after Set as Default');
     });
 
     it('a dataset: Open Manifest, Preview Samples, Add Files to Dataset, Rebuild', async function () {
