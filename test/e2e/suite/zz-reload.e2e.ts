@@ -65,8 +65,14 @@ describe('LocalTune window reload', function () {
       await vscode.commands.executeCommand('localtune.showDashboard', marker.finished);
       marker.stepBefore = lastStep(marker.training);
       writeFileSync(reloadMarker(), JSON.stringify(marker));
+    });
+    // The reload comes after the test has ended, so its result is reported (the wrapper expects
+    // it); the extension host ends here and the suites run again after the reload.
+    after(async function () {
+      this.timeout(30_000);
+      if (!existsSync(reloadMarker())) return;
+      await new Promise((r) => setTimeout(r, 1000));
       await vscode.commands.executeCommand('workbench.action.reloadWindow');
-      // The extension host ends here; the suites run again after the reload.
       await new Promise(() => {});
     });
   } else {
