@@ -2,7 +2,8 @@
  * The completion benchmark on a dataset's held-out spans with and without workspace context (the
  * files each held-out file imports and its folder's other held-out files, as the editor would
  * send them): prints one JSON document with both figures (exact match, edit similarity).
- *   npx tsx bench/completionContext.ts --model DIR --dataset DIR [--spans N] [--seed N]
+ *   npx tsx bench/completionContext.ts --model DIR --dataset DIR [--adapter DIR] [--spans N] [--seed N]
+ * --adapter: a run's adapter or fully tuned model folder, as `localtune eval` takes it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { Decoder } from '../src/engine/generate/decoder';
 import { loadModel } from '../src/engine/models';
 import { loadTokenizer } from '../src/engine/tokenizer/tokenizer';
 import { compareContext } from '../src/eval/contextBenchmark';
-import { benchmarkSpans } from '../src/eval/evaluate';
+import { benchmarkSpans, loadTuned } from '../src/eval/evaluate';
 import { spanRequest, withWorkspaceContext } from '../src/eval/spans';
 
 const arg = (f: string) => {
@@ -40,8 +41,10 @@ const spans = withWorkspaceContext(
   },
 );
 async function main(): Promise<void> {
-  const model = loadModel(modelDir!);
-  const decoder = await Decoder.fromModel(model);
+  const adapterDir = arg('--adapter');
+  const tuned = adapterDir ? loadTuned(adapterDir) : {};
+  const model = tuned.model ?? loadModel(modelDir!);
+  const decoder = await Decoder.fromModel(model, { adapter: tuned.adapter });
   model.weights.close();
   const completer = new Completer(decoder, await loadTokenizer(modelDir!), { timeBudgetMs: 600_000 });
   await completer.warmUp();
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         model: modelDir,
+        adapter: adapterDir ?? null,
         dataset: manifest.name,
         spansWithContext: figures.spansWithContext,
         without: brief(figures.without),

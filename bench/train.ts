@@ -2,13 +2,20 @@
  * Training throughput: LocalTune's engine against the PyTorch peers (bench/peers/train_gpt2.py,
  * train_llama.py), in the same run, on identical configs: random-init models of the shapes in
  * trainShapes.ts (gpt2-small, SmolLM2-135M's Llama shape, and tiny ones), LoRA (r=8, alpha 16,
- * the family's targets or --targets) and full fine-tuning, 2048 tokens per optimizer step,
+ * each of the family's target sets or --targets) and full fine-tuning, 2048 tokens per optimizer step,
  * sequences of 256 (capped at the model's context), random token ids, AdamW. The peer runs in
  * both its recipes on this CPU: fp32, and bf16 autocast (PyTorch's advice on CPUs with AVX-512
  * BF16 / AMX). Every side reports the median step time over the steps after the first `warmup`.
+ * Our LoRA runs twice: the frozen base in float32 and in int8 (`baseDtype: 'int8'`).
  *
  *   npx tsx bench/train.ts [--quick] [--shape small|tiny|smollm2-135m|tiny-llama] [--mode lora|full]
- *                          [--targets a,b] [--steps N] [--micro-tokens N] [--no-peer]
+ *                          [--targets a,b] [--steps N] [--micro-tokens N] [--repeats N] [--no-peer]
+ *
+ * --repeats: runs of each config, both sides (default 3 for full fine-tuning, 1 for LoRA); the
+ * peer's bf16 autocast runs in the first only for full fine-tuning (its target is against fp32).
+ * Each of our sides is set beside its GEMM-only bound: the step's matrix products
+ * (stepGemms.ts) at the kernel times onnxruntime gives each shape here (ceiling/gemmTime.ts),
+ * fp32 or int8 as our graph runs them. `targets` lists the issue's goals with both figures.
  *
  * --quick: tiny shapes only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
  *
@@ -28,6 +35,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:f
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_SHAPES, cpuIsa, flopsPerToken, type BenchShape } from './trainShapes';
+import { stepGemms } from './stepGemms';
+import { GemmTimer } from './ceiling/gemmTime';
+import { buildTargets, type RunRecord } from './trainTargets';
 
 const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core machine the figures come from (docs/peers.md)
 const TOKENS_PER_STEP = 2048;
@@ -47,8 +57,10 @@ interface Args {
   microTokens: number;
   peer: boolean;
   threads: number;
-  /** LoRA targets instead of each shape's defaults. */
+  /** LoRA targets instead of each shape's target sets. */
   targets?: string[];
+  /** Runs of each config; absent: 3 for full fine-tuning, 1 for LoRA. */
+  repeats?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -73,6 +85,7 @@ function parseArgs(argv: string[]): Args {
     peer: !argv.includes('--no-peer'),
     threads: Number(get('--threads') ?? 2),
     targets: get('--targets')?.split(','),
+    repeats: get('--repeats') === undefined ? undefined : Number(get('--repeats')),
   };
 }
 
@@ -99,7 +112,11 @@ interface ChildConfig {
   microTokens: number;
   threads: number;
   targets: string[];
+  baseDtype: 'fp32' | 'int8';
 }
+
+const microTokensOf = (c: { microTokens: number }) =>
+  c.microTokens > 0 ? c.microTokens : DEFAULT_MICRO_TOKENS;
 
 async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> {
   const { loadModel } = await import('../src/engine/models');
@@ -117,7 +134,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
   const outDir = mkdtempSync(join(tmpdir(), 'lt-bench-run-'));
   const stepSeconds: number[] = [];
   const losses: number[] = [];
-  const microTokens = c.microTokens > 0 ? c.microTokens : DEFAULT_MICRO_TOKENS;
+  const microTokens = microTokensOf(c);
   const loadBefore = loadavg()[0];
   const t0 = performance.now();
   let last = t0;
@@ -129,6 +146,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
         train: { ids, weights: new Uint8Array(tokens).fill(1) },
         mode: c.mode,
         lora: { ...LORA, targets: c.targets },
+        ...(c.baseDtype === 'int8' ? { baseDtype: 'int8' as const } : {}),
         steps: c.steps,
         lr: c.mode === 'lora' ? 2e-4 : 5e-5,
         warmupSteps: 0,
@@ -153,7 +171,9 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
             stepSeconds.push((now - last) / 1000);
             last = now;
             losses.push(e.loss);
-            log(`ours ${c.shapeName} ${c.mode} step ${e.step}: ${stepSeconds.at(-1)!.toFixed(3)} s`);
+            log(
+              `ours ${c.shapeName} ${c.mode} ${c.baseDtype} step ${e.step}: ${stepSeconds.at(-1)!.toFixed(3)} s`,
+            );
           }
         },
       },
@@ -166,6 +186,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
   const gflops = (fpt * TOKENS_PER_STEP) / med / 1e9;
   return {
     engine: 'localtune (onnxruntime-node)',
+    base_dtype: c.baseDtype,
     seq,
     tokens_per_step: TOKENS_PER_STEP,
     micro_batch_tokens: microTokens,
@@ -276,6 +297,39 @@ function peerSummary(p: Record<string, unknown>): Record<string, unknown> {
 }
 
 // ------------------------------------------------------------------------------------ main
+/** Our side set beside its GEMM-only bound: the share of the step its products alone would take. */
+async function withBound(
+  ours: Record<string, unknown>,
+  shape: BenchShape,
+  c: ChildConfig,
+  timer: GemmTimer,
+): Promise<Record<string, unknown>> {
+  const loadBefore = loadavg()[0];
+  const gemms = stepGemms(shape, {
+    seq: seqFor(shape),
+    tokensPerStep: TOKENS_PER_STEP,
+    microTokens: microTokensOf(c),
+    mode: c.mode,
+    r: LORA.r,
+    targets: c.targets,
+    baseDtype: c.baseDtype,
+  });
+  const b = await timer.bound(gemms);
+  const best = Math.min(...(ours.step_s as number[]).slice(c.warmup));
+  return {
+    ...ours,
+    gemm_bound: {
+      step_s: round(b.step_s, 4),
+      share: round(b.step_s / (ours.step_s_median as number), 3),
+      share_best: round(b.step_s / best, 3),
+      gflop_per_step: round(b.gflop, 2),
+      loadavg_1m: [round(loadBefore, 2), round(loadavg()[0], 2)],
+      // The ten products that take most of the bound.
+      products: b.products.slice(0, 10),
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const childAt = argv.indexOf('--child');
@@ -287,59 +341,83 @@ async function main(): Promise<void> {
   const a = parseArgs(argv);
   const peerMissing = a.peer ? peerAvailable() : 'skipped (--no-peer)';
   if (peerMissing) log(`peer: ${peerMissing}`);
+  const timer = new GemmTimer(a.threads);
   const root = mkdtempSync(join(tmpdir(), 'lt-bench-models-'));
-  const runs: Record<string, unknown>[] = [];
+  const runs: RunRecord[] = [];
   try {
     for (const shapeName of a.shapes) {
       const shape = BENCH_SHAPES[shapeName];
       if (!shape) throw new Error(`unknown --shape ${shapeName} (${Object.keys(BENCH_SHAPES).join(' | ')})`);
-      const targets = a.targets ?? shape.loraTargets;
       const modelDir = join(root, shapeName);
       mkdirSync(modelDir, { recursive: true });
       log(`writing a random ${shapeName} model`);
       await shape.write(modelDir);
-      for (const mode of a.modes) {
-        const peers: Record<string, Record<string, unknown>> = {};
-        for (const recipe of peerMissing ? [] : RECIPES) {
-          log(`pytorch ${shapeName} ${mode} ${recipe}`);
-          peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a));
-          log(`pytorch ${shapeName} ${mode} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
+      const configs = a.modes.flatMap((mode): { mode: 'lora' | 'full'; targets: string[] }[] =>
+        mode === 'full'
+          ? [{ mode, targets: a.targets ?? shape.loraTargetSets[0] }]
+          : (a.targets ? [a.targets] : shape.loraTargetSets).map((targets) => ({ mode, targets })),
+      );
+      for (const { mode, targets } of configs) {
+        const repeats = a.repeats ?? (mode === 'full' ? 3 : 1);
+        const label = `${shapeName} ${mode}${mode === 'lora' ? ` ${targets.join(',')}` : ''}`;
+        for (let repeat = 1; repeat <= repeats; repeat++) {
+          const peers: Record<string, Record<string, unknown>> = {};
+          // Full fine-tuning's target is against fp32 in every run; bf16 autocast is printed once.
+          const recipes = mode === 'full' && repeat > 1 ? RECIPES.slice(0, 1) : RECIPES;
+          for (const recipe of peerMissing ? [] : recipes) {
+            log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
+            peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a));
+            log(`pytorch ${label} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
+          }
+          const ours: Record<string, Record<string, unknown>> = {};
+          for (const baseDtype of mode === 'lora' ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
+            const c: ChildConfig = {
+              modelDir,
+              shapeName,
+              mode,
+              steps: a.steps,
+              warmup: a.warmup,
+              microTokens: a.microTokens,
+              threads: a.threads,
+              targets,
+              baseDtype,
+            };
+            log(`ours ${label} ${baseDtype} base (run ${repeat}/${repeats})`);
+            ours[baseDtype] = await withBound(await runOurs(c), shape, c, timer);
+            log(`ours ${label} ${baseDtype}: ${ours[baseDtype].tokens_per_s} tok/s`);
+          }
+          const ratio = (key: 'tokens_per_s' | 'tokens_per_s_best') =>
+            Object.fromEntries(
+              Object.entries(ours).map(([dtype, o]) => [
+                dtype,
+                Object.fromEntries(
+                  Object.entries(peers).map(([recipe, p]) => [
+                    recipe,
+                    round((o[key] as number) / (p[key] as number), 3),
+                  ]),
+                ),
+              ]),
+            );
+          runs.push({
+            shape: {
+              name: shapeName,
+              family: shape.family,
+              layers: shape.layers,
+              heads: shape.heads,
+              d: shape.d,
+              ctx: shape.ctx,
+              vocab: shape.vocab,
+            },
+            mode,
+            lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets } : null,
+            repeat,
+            repeats,
+            ours,
+            pytorch: peerMissing ? { skipped: peerMissing } : peers,
+            ratio: peerMissing ? null : ratio('tokens_per_s'),
+            ratio_best: peerMissing ? null : ratio('tokens_per_s_best'),
+          });
         }
-        log(`ours ${shapeName} ${mode}`);
-        const ours = await runOurs({
-          modelDir,
-          shapeName,
-          mode,
-          steps: a.steps,
-          warmup: a.warmup,
-          microTokens: a.microTokens,
-          threads: a.threads,
-          targets,
-        });
-        log(`ours ${shapeName} ${mode}: ${ours.tokens_per_s} tok/s`);
-        const ratio = (key: 'tokens_per_s' | 'tokens_per_s_best') =>
-          Object.fromEntries(
-            Object.entries(peers).map(([recipe, p]) => [
-              recipe,
-              round((ours[key] as number) / (p[key] as number), 3),
-            ]),
-          );
-        runs.push({
-          shape: {
-            name: shapeName,
-            family: shape.family,
-            layers: shape.layers,
-            d: shape.d,
-            ctx: shape.ctx,
-            vocab: shape.vocab,
-          },
-          mode,
-          lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets } : null,
-          ours,
-          pytorch: peerMissing ? { skipped: peerMissing } : peers,
-          ratio: peerMissing ? null : ratio('tokens_per_s'),
-          ratio_best: peerMissing ? null : ratio('tokens_per_s_best'),
-        });
       }
     }
   } finally {
@@ -358,7 +436,7 @@ async function main(): Promise<void> {
     flops_formula:
       'full: 3*(W+A); lora: 2*W + 3*A + 3*Lr, W = 2*weight-matmul params incl. tied head (2*d*V), A = 4*seq*d per layer, Lr = 2*r*(in+out) per adapted module',
   };
-  process.stdout.write(JSON.stringify({ machine, runs }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, targets: buildTargets(runs), runs }, null, 2) + '\n');
 }
 
 main().catch((e) => {

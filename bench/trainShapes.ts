@@ -12,10 +12,12 @@ export interface BenchShape {
   name: string;
   family: 'gpt2' | 'llama';
   layers: number;
+  heads: number;
   d: number;
   vocab: number;
   ctx: number;
-  loraTargets: string[];
+  /** The LoRA target sets the benchmark trains, each one config (the first: the family's default). */
+  loraTargetSets: string[][];
   write(dir: string): Promise<void>;
   peerArgs(): string[];
   /** [in, out] of each weight matrix of one layer, by module name. */
@@ -30,10 +32,12 @@ function gpt2(name: string, s: Gpt2Shape): BenchShape {
     name,
     family: 'gpt2',
     layers: s.nLayer,
+    heads: s.nHead,
     d,
     vocab: GPT2_VOCAB,
     ctx: s.nPositions,
-    loraTargets: ['c_attn', 'c_proj', 'c_fc'],
+    // Attention only (PEFT's GPT-2 default) and every linear layer of the blocks.
+    loraTargetSets: [['c_attn'], ['c_attn', 'c_proj', 'c_fc']],
     write: (dir) => writeGpt2Model(dir, s, 0),
     peerArgs: () => [
       '--layers',
@@ -64,10 +68,11 @@ function llama(
     name,
     family: 'llama',
     layers: s.nLayer,
+    heads: s.nHead,
     d,
     vocab: s.vocabSize,
     ctx: s.maxPositions,
-    loraTargets: ['q_proj', 'v_proj'],
+    loraTargetSets: [['q_proj', 'v_proj']],
     write: async (dir) => writeLlamaModel(dir, s, 0, { tieEmbeddings: true, ropeTheta }),
     peerArgs: () => [
       '--family',
@@ -125,21 +130,24 @@ export const BENCH_SHAPES: Record<string, BenchShape> = {
   ),
 };
 
+/** Whether LoRA `targets` adapt module `name`: by name or dotted suffix, as PEFT and the peers match. */
+export function isTarget(name: string, targets: readonly string[]): boolean {
+  return targets.some((t) => name === t || name.endsWith(`.${t}`));
+}
+
 /** Training FLOPs per token for `targets` (module names, matched as the peers and PEFT do: by suffix). */
 export function flopsPerToken(
   s: BenchShape,
   seq: number,
   mode: 'lora' | 'full',
   r: number,
-  targets: string[],
+  targets: readonly string[],
 ): number {
   const matmul = Object.values(s.modules).reduce((a, [i, o]) => a + i * o, 0);
   const weights = s.layers * 2 * matmul + 2 * s.d * s.vocab;
   const attn = s.layers * 4 * seq * s.d;
   if (mode === 'full') return 3 * (weights + attn);
-  const adapted = Object.entries(s.modules).filter(([name]) =>
-    targets.some((t) => name === t || name.endsWith(`.${t}`)),
-  );
+  const adapted = Object.entries(s.modules).filter(([name]) => isTarget(name, targets));
   const lora = s.layers * adapted.reduce((a, [, [i, o]]) => a + 2 * r * (i + o), 0);
   return 2 * weights + 3 * attn + 3 * lora;
 }

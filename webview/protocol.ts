@@ -262,6 +262,8 @@ export type FinetuneHostMessage =
 export type FinetunePageMessage =
   | { type: 'ready' }
   | { type: 'modelChanged'; values: FinetuneValues }
+  /** The form took the host's defaults for that change (what the fields now hold). */
+  | { type: 'defaultsApplied'; values: FinetuneValues }
   | { type: 'estimate'; values: FinetuneValues }
   | { type: 'start'; values: FinetuneValues }
   /** Train elsewhere: the same run written as a job for a GPU trainer (docs/handoff.md). */

@@ -1,69 +1,40 @@
 /**
- * The fp32 ceiling a training step runs into on this machine: GEMM throughput of onnxruntime
- * (MLAS, what our graphs use) and of PyTorch (OpenBLAS, the peer) at gpt2-small's training
- * shapes (1024-token micro-batches), beside the FMA peak measured by a register-only loop
- * (fma_peak.c, built with gcc when present). Prints one JSON document.
+ * The ceiling a training step runs into on this machine: GEMM throughput of onnxruntime (MLAS,
+ * what our graphs use) and of PyTorch (OpenBLAS, the peer) at a model's forward shapes
+ * (1024-token micro-batches), beside the FMA peak measured by a register-only loop (fma_peak.c,
+ * built with gcc when present), and each training config's GEMM-only bound: the kernel time of
+ * every product of its step (bench/stepGemms.ts, shared with bench/train.ts), fp32 or int8 as our
+ * graph runs it (gemmTime.ts). Prints one JSON document.
  *
- *   npx tsx bench/ceiling/gemm.ts
+ *   npx tsx bench/ceiling/gemm.ts [--shape gpt2-small|smollm2-135m|tiny|tiny-llama] [--micro-tokens 1024]
+ *                                 [--no-peer] [--no-fma]
  *
  * A step whose time is mostly GEMMs cannot beat the best GEMM's GFLOP/s: `bound_tokens_per_s`
- * is gpt2-small's FLOPs per trained token (bench/train.ts's formula) at that rate.
+ * is the shape's FLOPs per trained token (trainShapes.ts's formula) at that rate; `step_bounds`
+ * is the tighter bound, each product at its own measured rate.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Graph } from '../../src/engine/onnx/builder';
-import { createSession, toOrt } from '../../src/engine/onnx/session';
+import { BENCH_SHAPES, flopsPerToken } from '../trainShapes';
+import { stepGemms, type StepConfig } from '../stepGemms';
+import { GemmTimer, timeGemm } from './gemmTime';
 
 const DOCUMENTED_PEAK = 430; // docs/peers.md, as bench/train.ts
-const SHAPES: [name: string, m: number, k: number, n: number][] = [
-  ['c_attn', 1024, 768, 2304],
-  ['c_fc', 1024, 768, 3072],
-  ['mlp.c_proj', 1024, 3072, 768],
-  ['lm_head', 1024, 768, 50257],
-];
-// bench/train.ts's FLOPs per token for gpt2-small, seq 256 (LoRA r=8 on c_attn,c_proj,c_fc; full).
-const FLOPS_PER_TOKEN = { lora: 529517568, full: 0 };
-FLOPS_PER_TOKEN.full = (() => {
-  const [d, L, V, seq] = [768, 12, 50257, 256];
-  return 3 * (L * 2 * 12 * d * d + 2 * d * V + L * 4 * seq * d);
-})();
+const [TOKENS_PER_STEP, SEQ, R, THREADS] = [2048, 256, 8, 2]; // as bench/train.ts
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const arg = (flag: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
 const round = (x: number) => Math.round(x * 10) / 10;
 
-async function ortGflops(m: number, k: number, n: number, constantB: boolean): Promise<number> {
-  const g = new Graph();
-  const a = g.input('a', 'float32', [m, k]);
-  const bData = Float32Array.from({ length: k * n }, (_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5);
-  const b = constantB ? g.initializer('b', bData, [k, n]) : g.input('b', 'float32', [k, n]);
-  g.output(g.matmul(a, b), 'y');
-  const session = await createSession(g.toBytes(), { threads: 2 });
-  const feeds: Record<string, ReturnType<typeof toOrt>> = {
-    a: toOrt(
-      'float32',
-      Float32Array.from({ length: m * k }, (_, i) => (i % 7) / 7 - 0.4),
-      [m, k],
-    ),
-  };
-  if (!constantB) feeds.b = toOrt('float32', bData, [k, n]);
-  await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  await session.release();
-  return (2 * m * k * n) / median(times) / 1e6;
-}
-
-function peer(): Record<string, unknown> {
+function peer(shapes: [m: number, k: number, n: number][]): Record<string, unknown> {
   const script = join(__dirname, 'gemm_peer.py');
   const env = join(__dirname, '..', 'peers', 'peer_env.sh');
-  const shapes = SHAPES.map(([, m, k, n]) => `${m},${k},${n}`).join(' ');
-  const r = spawnSync('bash', ['-c', `. "${env}" && exec /usr/bin/python3 "${script}" ${shapes}`], {
+  const specs = shapes.map((s) => s.join(',')).join(' ');
+  const r = spawnSync('bash', ['-c', `. "${env}" && exec /usr/bin/python3 "${script}" ${specs}`], {
     encoding: 'utf8',
   });
   if (r.status !== 0)
@@ -92,24 +63,74 @@ function fmaPeak(): Record<string, unknown> {
 }
 
 async function main() {
+  const shapeName = arg('--shape') ?? 'gpt2-small';
+  const shape = BENCH_SHAPES[shapeName];
+  if (!shape) throw new Error(`unknown --shape ${shapeName} (${Object.keys(BENCH_SHAPES).join(' | ')})`);
+  const seq = Math.min(SEQ, shape.ctx);
+  const microTokens = Number(arg('--micro-tokens') ?? 1024);
+  const base = { seq, tokensPerStep: TOKENS_PER_STEP, microTokens, r: R };
+  const configs: StepConfig[] = [
+    ...shape.loraTargetSets.flatMap((targets) =>
+      (['fp32', 'int8'] as const).map((baseDtype): StepConfig => ({
+        ...base,
+        mode: 'lora',
+        targets,
+        baseDtype,
+      })),
+    ),
+    { ...base, mode: 'full', targets: [], baseDtype: 'fp32' },
+  ];
   const loadBefore = loadavg()[0];
+  // The rate comparison: each distinct forward product of the model (weights and head).
+  const forward = new Map<string, { name: string; mkn: [number, number, number] }>();
+  for (const g of stepGemms(shape, configs.at(-1)!))
+    if (g.name.endsWith(' forward'))
+      forward.set(`${g.m},${g.k},${g.n}`, { name: g.name.replace(/ forward$/, ''), mkn: [g.m, g.k, g.n] });
   const ours = [];
-  for (const [name, m, k, n] of SHAPES)
+  for (const {
+    name,
+    mkn: [m, k, n],
+  } of forward.values()) {
+    const gflops = async (constantB: boolean) => {
+      const t = await timeGemm({ batch: 1, m, k, n, dtype: 'fp32', constantB }, THREADS, 9);
+      return round((2 * m * k * n) / t.median_s / 1e9);
+    };
     ours.push({
       name,
       shape: [m, k, n],
-      constant_b_gflop_s: round(await ortGflops(m, k, n, true)),
-      input_b_gflop_s: round(await ortGflops(m, k, n, false)),
+      constant_b_gflop_s: await gflops(true),
+      input_b_gflop_s: await gflops(false),
     });
-  const torch = peer();
-  const fma = fmaPeak(); // last: a minute of full-power FMAs can lower the clock for what follows
+  }
+  const timer = new GemmTimer(THREADS);
+  const stepBounds = [];
+  for (const c of configs) {
+    const b = await timer.bound(stepGemms(shape, c));
+    stepBounds.push({
+      mode: c.mode,
+      base_dtype: c.baseDtype,
+      ...(c.mode === 'lora' ? { lora_targets: c.targets } : {}),
+      step_s: Math.round(b.step_s * 1e4) / 1e4,
+      tokens_per_s: round(TOKENS_PER_STEP / b.step_s),
+      gflop_s: round(b.gflop / b.step_s),
+      products: b.products,
+    });
+  }
+  const torch = process.argv.includes('--no-peer')
+    ? { skipped: '--no-peer' }
+    : peer([...forward.values()].map((f) => f.mkn));
+  // Last: a minute of full-power FMAs can lower the clock for what follows.
+  const fma = process.argv.includes('--no-fma') ? { skipped: '--no-fma' } : fmaPeak();
   const best = Math.max(...ours.map((o) => Math.max(o.constant_b_gflop_s, o.input_b_gflop_s)));
-  const peerResults = (torch.results as { gflop_s: number }[] | undefined) ?? [];
-  const peerBest = Math.max(0, ...peerResults.map((r) => r.gflop_s));
-  const ceiling = Math.max(best, peerBest);
+  const peerResults = ((torch as { results?: { gflop_s: number }[] }).results ?? []).map((r) => r.gflop_s);
+  const ceiling = Math.max(best, ...peerResults);
+  const [loraTargets] = shape.loraTargetSets;
   console.log(
     JSON.stringify(
       {
+        shape: shapeName,
+        seq,
+        micro_batch_tokens: microTokens,
         documented_peak_gflop_s: DOCUMENTED_PEAK,
         fma_loop: fma,
         onnxruntime_mlas: ours,
@@ -117,10 +138,11 @@ async function main() {
         best_gemm_gflop_s: round(ceiling),
         best_gemm_pct_of_documented_peak: round((100 * ceiling) / DOCUMENTED_PEAK),
         bound_tokens_per_s: {
-          note: 'gpt2-small training if every FLOP ran at the best GEMM rate and nothing else took time',
-          lora: round((ceiling * 1e9) / FLOPS_PER_TOKEN.lora),
-          full: round((ceiling * 1e9) / FLOPS_PER_TOKEN.full),
+          note: `training if every FLOP ran at the best GEMM rate and nothing else took time (LoRA on ${loraTargets.join(',')})`,
+          lora: round((ceiling * 1e9) / flopsPerToken(shape, seq, 'lora', R, loraTargets)),
+          full: round((ceiling * 1e9) / flopsPerToken(shape, seq, 'full', R, [])),
         },
+        step_bounds: stepBounds,
         loadavg_1m: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
       },
       null,

@@ -1,15 +1,18 @@
 /**
- * A GGUF (v3) writer for the llama.cpp peer: a GPT-2 model folder (config.json, tokenizer.json,
- * model.safetensors as transformers saves it) → one .gguf file in f32 or q8_0, from the same
- * weights our engine runs. Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md —
- * header, KV metadata (the gpt2 architecture and its BPE tokenizer: tokens, token types, merges),
- * tensor infos (dims innermost first), then the data, each tensor aligned to 32 bytes.
+ * A GGUF (v3) writer for the llama.cpp peer: a GPT-2 or Llama model folder (config.json,
+ * tokenizer.json, model.safetensors as transformers saves it) → one .gguf file in f32 or q8_0, from
+ * the same weights our engine runs. Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
+ * — header, KV metadata (the architecture and its byte-level BPE tokenizer: tokens, token types,
+ * merges), tensor infos (dims innermost first), then the data, each tensor aligned to 32 bytes.
  * q8_0: blocks of 32 values, an f16 scale d = max|x|/127 then 32 int8 q = round(x/d) (34 bytes).
- * Conv1D weights ([in, out] in HF) are written [out][in] (ggml's ne = [in, out]); the LM head is
- * tied (no output.weight: llama.cpp reuses token_embd).
+ * GPT-2's Conv1D weights ([in, out] in HF) are written [out][in] (ggml's ne = [in, out]); Llama's
+ * q/k rows are permuted for GGUF's RoPE pairing. A tied LM head has no output.weight (llama.cpp
+ * reuses token_embd).
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { bfloat16BitsToFloat32 } from '../../src/engine/formats/safetensors';
+import { transpose2d } from '../../src/engine/models/layout';
 
 const ALIGN = 32;
 enum GType {
@@ -34,12 +37,13 @@ function readSafetensors(file: string): Map<string, { shape: number[]; data: Flo
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (t.dtype !== 'F32') throw new Error(`${name}: ${t.dtype}, only F32 is supported`);
+    if (t.dtype !== 'F32' && t.dtype !== 'BF16')
+      throw new Error(`${name}: ${t.dtype}, only F32 and BF16 are supported`);
     const [a, b] = t.data_offsets;
-    const bytes = buf.subarray(8 + n + a, 8 + n + b);
+    const bytes = buf.buffer.slice(buf.byteOffset + 8 + n + a, buf.byteOffset + 8 + n + b);
     out.set(name, {
       shape: t.shape,
-      data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      data: t.dtype === 'F32' ? new Float32Array(bytes) : bfloat16BitsToFloat32(new Uint16Array(bytes)),
     });
   }
   return out;
@@ -126,13 +130,15 @@ type Value =
   | { t: 'u32' | 'i32' | 'f32' | 'str'; v: number | string }
   | { t: 'arr'; of: 'str' | 'i32'; v: (string | number)[] };
 
-export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | 'q8_0'): void {
-  const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
+type Tensor = { shape: number[]; data: Float32Array };
+type Kv = [string, Value][];
+
+/** The tokenizer's KV entries from the folder's tokenizer.json (BPE, byte-level, as 'gpt2'). */
+function tokenizerKv(modelDir: string, V: number, pre: string, bos: number, eos: number): Kv {
   const tok = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8')) as {
     model: { vocab: Record<string, number>; merges: (string | [string, string])[] };
     added_tokens: { id: number; content: string; special: boolean }[];
   };
-  const V = cfg.vocab_size;
   const tokens: string[] = new Array<string>(V).fill('');
   const types: number[] = new Array<number>(V).fill(1);
   for (const [s, id] of Object.entries(tok.model.vocab)) if (id < V) tokens[id] = s;
@@ -147,62 +153,30 @@ export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | '
       types[i] = 5;
     }
   const merges = tok.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
-  const eos = 50256;
-  const kv: [string, Value][] = [
-    ['general.architecture', { t: 'str', v: 'gpt2' }],
-    ['general.name', { t: 'str', v: 'localtune-bench' }],
-    ['general.file_type', { t: 'u32', v: type === 'f32' ? 0 : 7 }],
-    ['gpt2.context_length', { t: 'u32', v: cfg.n_positions }],
-    ['gpt2.embedding_length', { t: 'u32', v: cfg.n_embd }],
-    ['gpt2.feed_forward_length', { t: 'u32', v: 4 * cfg.n_embd }],
-    ['gpt2.block_count', { t: 'u32', v: cfg.n_layer }],
-    ['gpt2.attention.head_count', { t: 'u32', v: cfg.n_head }],
-    ['gpt2.attention.layer_norm_epsilon', { t: 'f32', v: cfg.layer_norm_epsilon ?? 1e-5 }],
+  return [
     ['tokenizer.ggml.model', { t: 'str', v: 'gpt2' }],
-    ['tokenizer.ggml.pre', { t: 'str', v: 'gpt-2' }],
+    ['tokenizer.ggml.pre', { t: 'str', v: pre }],
     ['tokenizer.ggml.tokens', { t: 'arr', of: 'str', v: tokens }],
     ['tokenizer.ggml.token_type', { t: 'arr', of: 'i32', v: types }],
     ['tokenizer.ggml.merges', { t: 'arr', of: 'str', v: merges }],
-    ['tokenizer.ggml.bos_token_id', { t: 'u32', v: eos }],
+    ['tokenizer.ggml.bos_token_id', { t: 'u32', v: bos }],
     ['tokenizer.ggml.eos_token_id', { t: 'u32', v: eos }],
   ];
+}
 
-  const st = readSafetensors(join(modelDir, 'model.safetensors'));
-  const get = (n: string) => {
-    const t = st.get(n) ?? st.get(`transformer.${n}`);
-    if (!t) throw new Error(`${n}: not in model.safetensors`);
-    return t;
-  };
-  // [rows, cols] row-major → [cols, rows] row-major.
-  const transpose = (t: { shape: number[]; data: Float32Array }) => {
-    const [r, c] = t.shape;
-    const o = new Float32Array(r * c);
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = t.data[i * c + j];
-    return { shape: [c, r], data: o };
-  };
-  const tensors: { name: string; ne: number[]; data: Float32Array; quant: boolean }[] = [];
-  const add = (name: string, t: { shape: number[]; data: Float32Array }, quant = false) =>
-    tensors.push({ name, ne: [...t.shape].reverse(), data: t.data, quant: quant && type === 'q8_0' });
-  add('token_embd.weight', get('wte.weight'), true);
-  add('position_embd.weight', get('wpe.weight'));
-  add('output_norm.weight', get('ln_f.weight'));
-  add('output_norm.bias', get('ln_f.bias'));
-  for (let i = 0; i < cfg.n_layer; i++) {
-    const h = `h.${i}`;
-    add(`blk.${i}.attn_norm.weight`, get(`${h}.ln_1.weight`));
-    add(`blk.${i}.attn_norm.bias`, get(`${h}.ln_1.bias`));
-    add(`blk.${i}.attn_qkv.weight`, transpose(get(`${h}.attn.c_attn.weight`)), true);
-    add(`blk.${i}.attn_qkv.bias`, get(`${h}.attn.c_attn.bias`));
-    add(`blk.${i}.attn_output.weight`, transpose(get(`${h}.attn.c_proj.weight`)), true);
-    add(`blk.${i}.attn_output.bias`, get(`${h}.attn.c_proj.bias`));
-    add(`blk.${i}.ffn_norm.weight`, get(`${h}.ln_2.weight`));
-    add(`blk.${i}.ffn_norm.bias`, get(`${h}.ln_2.bias`));
-    add(`blk.${i}.ffn_up.weight`, transpose(get(`${h}.mlp.c_fc.weight`)), true);
-    add(`blk.${i}.ffn_up.bias`, get(`${h}.mlp.c_fc.bias`));
-    add(`blk.${i}.ffn_down.weight`, transpose(get(`${h}.mlp.c_proj.weight`)), true);
-    add(`blk.${i}.ffn_down.bias`, get(`${h}.mlp.c_proj.bias`));
+/** The tensors of one file, in order; `quant` marks the matrices q8_0 stores (when rows allow). */
+class TensorList {
+  readonly items: { name: string; ne: number[]; data: Float32Array; quant: boolean }[] = [];
+  constructor(private readonly type: 'f32' | 'q8_0') {}
+  add(name: string, t: Tensor, quant = false): void {
+    const ne = [...t.shape].reverse();
+    // q8_0 blocks run along a row; rows that are not whole blocks stay f32 (as convert_hf_to_gguf does).
+    this.items.push({ name, ne, data: t.data, quant: quant && this.type === 'q8_0' && ne[0] % 32 === 0 });
   }
+}
 
+/** Header, KV metadata, tensor infos, then the data (each tensor aligned to 32 bytes). */
+function writeGguf(outFile: string, kv: Kv, tensors: TensorList['items']): void {
   const head = new Bytes();
   head.push(Buffer.from('GGUF', 'ascii'));
   head.u32(3);
@@ -253,4 +227,131 @@ export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | '
   } finally {
     closeSync(fd);
   }
+}
+
+const fileType = (type: 'f32' | 'q8_0'): Value => ({ t: 'u32', v: type === 'f32' ? 0 : 7 });
+
+function weightsOf(modelDir: string, prefix: string): (name: string) => Tensor {
+  const st = readSafetensors(join(modelDir, 'model.safetensors'));
+  return (n) => {
+    const t = st.get(n) ?? st.get(`${prefix}${n}`);
+    if (!t) throw new Error(`${n}: not in model.safetensors`);
+    return t;
+  };
+}
+
+export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | 'q8_0'): void {
+  const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
+  const eos = 50256;
+  const kv: Kv = [
+    ['general.architecture', { t: 'str', v: 'gpt2' }],
+    ['general.name', { t: 'str', v: 'localtune-bench' }],
+    ['general.file_type', fileType(type)],
+    ['gpt2.context_length', { t: 'u32', v: cfg.n_positions }],
+    ['gpt2.embedding_length', { t: 'u32', v: cfg.n_embd }],
+    ['gpt2.feed_forward_length', { t: 'u32', v: 4 * cfg.n_embd }],
+    ['gpt2.block_count', { t: 'u32', v: cfg.n_layer }],
+    ['gpt2.attention.head_count', { t: 'u32', v: cfg.n_head }],
+    ['gpt2.attention.layer_norm_epsilon', { t: 'f32', v: cfg.layer_norm_epsilon ?? 1e-5 }],
+    ...tokenizerKv(modelDir, cfg.vocab_size, 'gpt-2', eos, eos),
+  ];
+  const get = weightsOf(modelDir, 'transformer.');
+  // [rows, cols] row-major → [cols, rows] row-major.
+  const transpose = (t: Tensor) => ({
+    shape: [t.shape[1], t.shape[0]],
+    data: transpose2d(t.data, t.shape[0], t.shape[1]),
+  });
+  const t = new TensorList(type);
+  t.add('token_embd.weight', get('wte.weight'), true);
+  t.add('position_embd.weight', get('wpe.weight'));
+  t.add('output_norm.weight', get('ln_f.weight'));
+  t.add('output_norm.bias', get('ln_f.bias'));
+  for (let i = 0; i < cfg.n_layer; i++) {
+    const h = `h.${i}`;
+    t.add(`blk.${i}.attn_norm.weight`, get(`${h}.ln_1.weight`));
+    t.add(`blk.${i}.attn_norm.bias`, get(`${h}.ln_1.bias`));
+    t.add(`blk.${i}.attn_qkv.weight`, transpose(get(`${h}.attn.c_attn.weight`)), true);
+    t.add(`blk.${i}.attn_qkv.bias`, get(`${h}.attn.c_attn.bias`));
+    t.add(`blk.${i}.attn_output.weight`, transpose(get(`${h}.attn.c_proj.weight`)), true);
+    t.add(`blk.${i}.attn_output.bias`, get(`${h}.attn.c_proj.bias`));
+    t.add(`blk.${i}.ffn_norm.weight`, get(`${h}.ln_2.weight`));
+    t.add(`blk.${i}.ffn_norm.bias`, get(`${h}.ln_2.bias`));
+    t.add(`blk.${i}.ffn_up.weight`, transpose(get(`${h}.mlp.c_fc.weight`)), true);
+    t.add(`blk.${i}.ffn_up.bias`, get(`${h}.mlp.c_fc.bias`));
+    t.add(`blk.${i}.ffn_down.weight`, transpose(get(`${h}.mlp.c_proj.weight`)), true);
+    t.add(`blk.${i}.ffn_down.bias`, get(`${h}.mlp.c_proj.bias`));
+  }
+  writeGguf(outFile, kv, t.items);
+}
+
+/**
+ * HF's Llama rotates halves of each head (dims j and j + D/2 form a pair); GGUF's llama rotates
+ * adjacent pairs (2j, 2j + 1). convert_hf_to_gguf.py's LlamaModel.permute reorders the rows of
+ * q_proj (per query head) and k_proj (per key/value head) so that: within each head of D rows,
+ * new row 2j + s = old row s·D/2 + j (reshape(heads, 2, D/2, in).swapaxes(1, 2)).
+ */
+export function permuteRotaryRows(t: Tensor, heads: number): Tensor {
+  const [rows, cols] = t.shape;
+  const D = rows / heads;
+  const half = D / 2;
+  const o = new Float32Array(t.data.length);
+  for (let h = 0; h < heads; h++)
+    for (let j = 0; j < half; j++)
+      for (let s = 0; s < 2; s++) {
+        const from = (h * D + s * half + j) * cols;
+        o.set(t.data.subarray(from, from + cols), (h * D + 2 * j + s) * cols);
+      }
+  return { shape: t.shape, data: o };
+}
+
+/**
+ * A Llama model folder (SmolLM2's layout: nn.Linear [out, in] weights, tied embeddings, a
+ * byte-level BPE tokenizer.json) → GGUF with the `llama` architecture. nn.Linear's [out, in] is
+ * already ggml's ne = [in, out]; q/k rows are permuted for GGUF's RoPE (permuteRotaryRows).
+ */
+export function writeLlamaGguf(modelDir: string, outFile: string, type: 'f32' | 'q8_0'): void {
+  const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const n = (k: string) => cfg[k] as number;
+  const H = n('num_attention_heads');
+  const KV = n('num_key_value_heads') ?? H;
+  const D = (cfg.head_dim as number | undefined) ?? n('hidden_size') / H;
+  if (cfg.rope_scaling) throw new Error('writeLlamaGguf: rope_scaling is not written');
+  const eos = typeof cfg.eos_token_id === 'number' ? cfg.eos_token_id : 0;
+  const bos = typeof cfg.bos_token_id === 'number' ? cfg.bos_token_id : eos;
+  const kv: Kv = [
+    ['general.architecture', { t: 'str', v: 'llama' }],
+    ['general.name', { t: 'str', v: 'localtune-bench' }],
+    ['general.file_type', fileType(type)],
+    ['llama.vocab_size', { t: 'u32', v: n('vocab_size') }],
+    ['llama.context_length', { t: 'u32', v: n('max_position_embeddings') }],
+    ['llama.embedding_length', { t: 'u32', v: n('hidden_size') }],
+    ['llama.block_count', { t: 'u32', v: n('num_hidden_layers') }],
+    ['llama.feed_forward_length', { t: 'u32', v: n('intermediate_size') }],
+    ['llama.attention.head_count', { t: 'u32', v: H }],
+    ['llama.attention.head_count_kv', { t: 'u32', v: KV }],
+    ['llama.attention.key_length', { t: 'u32', v: D }],
+    ['llama.attention.value_length', { t: 'u32', v: D }],
+    ['llama.rope.freq_base', { t: 'f32', v: n('rope_theta') ?? 10000 }],
+    ['llama.rope.dimension_count', { t: 'u32', v: D }],
+    ['llama.attention.layer_norm_rms_epsilon', { t: 'f32', v: n('rms_norm_eps') ?? 1e-6 }],
+    ...tokenizerKv(modelDir, n('vocab_size'), 'smollm', bos, eos),
+  ];
+  const get = weightsOf(modelDir, 'model.');
+  const t = new TensorList(type);
+  t.add('token_embd.weight', get('embed_tokens.weight'), true);
+  for (let i = 0; i < n('num_hidden_layers'); i++) {
+    const l = `layers.${i}`;
+    t.add(`blk.${i}.attn_norm.weight`, get(`${l}.input_layernorm.weight`));
+    t.add(`blk.${i}.attn_q.weight`, permuteRotaryRows(get(`${l}.self_attn.q_proj.weight`), H), true);
+    t.add(`blk.${i}.attn_k.weight`, permuteRotaryRows(get(`${l}.self_attn.k_proj.weight`), KV), true);
+    t.add(`blk.${i}.attn_v.weight`, get(`${l}.self_attn.v_proj.weight`), true);
+    t.add(`blk.${i}.attn_output.weight`, get(`${l}.self_attn.o_proj.weight`), true);
+    t.add(`blk.${i}.ffn_norm.weight`, get(`${l}.post_attention_layernorm.weight`));
+    t.add(`blk.${i}.ffn_gate.weight`, get(`${l}.mlp.gate_proj.weight`), true);
+    t.add(`blk.${i}.ffn_up.weight`, get(`${l}.mlp.up_proj.weight`), true);
+    t.add(`blk.${i}.ffn_down.weight`, get(`${l}.mlp.down_proj.weight`), true);
+  }
+  t.add('output_norm.weight', get('norm.weight'));
+  if (cfg.tie_word_embeddings !== true) t.add('output.weight', get('lm_head.weight'), true);
+  writeGguf(outFile, kv, t.items);
 }

@@ -3,7 +3,8 @@
  * proof (issue: the starter model) asserts it with margins; this measures those margins over
  * seeds, through the CLI exactly as a user would run it: a fresh demo workspace (its newest commit,
  * src/orders.ts, held out by the recency split), `dataset build`, `train`, then `eval` (held-out
- * loss, and the completion benchmark's exact match and edit similarity, base vs tuned).
+ * loss, and the completion benchmark's exact match and edit similarity, base vs tuned). The run is
+ * the e2e suite's (scripts/starter/proof.ts PROOF_RECIPE); --mode, --steps and --lr try others.
  *
  *   npx tsx bench/starter/demoProof.ts [--model DIR] [--seeds 0,1,2] [--mode lora|full] [--steps N] [--lr X]
  *
@@ -15,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalReport } from '../../src/eval/report';
+import { PROOF_MARGINS, PROOF_RECIPE, proofFlags } from '../../scripts/starter/proof';
 import { writeDemoWorkspace } from '../../scripts/vscode/workspace.mjs';
 
 const root = join(__dirname, '..', '..');
@@ -24,9 +26,9 @@ const arg = (name: string, fallback: string) => {
 };
 const model = arg('model', join(root, 'models', 'starter'));
 const seeds = arg('seeds', '0,1,2').split(',').map(Number);
-const mode = arg('mode', 'full');
-const steps = arg('steps', '40');
-const lr = arg('lr', mode === 'full' ? '5e-4' : '2e-3');
+const mode = arg('mode', PROOF_RECIPE.mode);
+const steps = arg('steps', String(PROOF_RECIPE.steps));
+const lr = arg('lr', String(PROOF_RECIPE.lr));
 
 const cli = (args: string[]) => {
   process.stderr.write(`localtune ${args.join(' ')}\n`);
@@ -71,12 +73,7 @@ try {
       model,
       '--data',
       data,
-      '--mode',
-      mode,
-      '--steps',
-      steps,
-      '--lr',
-      lr,
+      ...proofFlags({ mode: mode as 'lora' | 'full', steps: Number(steps), lr: Number(lr) }),
       '--seed',
       String(seed),
       '--out',
@@ -103,6 +100,7 @@ console.log(
       steps: Number(steps),
       lr: Number(lr),
       seeds: results,
+      margins: PROOF_MARGINS,
       smallestGain: {
         lossDrop: least((r) => r.base.loss - r.tuned.loss),
         exactMatch: least((r) => r.tuned.exactMatch - r.base.exactMatch),

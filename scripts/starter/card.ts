@@ -31,7 +31,7 @@ interface CardInput {
   manifest: {
     skipped: Record<string, number>;
     scrub: { findings: Record<string, number> };
-    fim: { documents: number; rate: number };
+    fim: { documents: number; rate: number; pieceChars?: number };
   };
 }
 
@@ -58,7 +58,15 @@ ${partial ? `**Pretraining is in progress**: this is step ${f.step} of ${f.total
 ## Model
 - Architecture: Llama (RoPE θ ${config.rope_theta}, RMSNorm, SwiGLU, grouped-query attention): ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, ${config.num_attention_heads} heads / ${config.num_key_value_heads} key-value heads, MLP ${config.intermediate_size}, context ${config.max_position_embeddings}, tied embeddings; ${(params / 1e6).toFixed(1)}M parameters, float16 weights.
 - Tokenizer: GPT-2's byte-level BPE (50257 tokens) plus StarCoder-style fill-in-the-middle tokens \`<fim_prefix>\` \`<fim_middle>\` \`<fim_suffix>\` \`<fim_pad>\` (ids 50257-50260); the embedding is padded to ${config.vocab_size} rows.
-- Loads with transformers (\`AutoModelForCausalLM.from_pretrained\`) and with LocalTune; \`localtune export\` writes the ONNX folder transformers.js loads.
+- Loads with transformers (\`AutoModelForCausalLM.from_pretrained\`), with LocalTune, and with transformers.js on Node (below).
+
+## Use with transformers.js
+\`\`\`js
+import { AutoModelForCausalLM, AutoTokenizer } from '@huggingface/transformers';
+const tokenizer = await AutoTokenizer.from_pretrained('/path/to/starter');
+const model = await AutoModelForCausalLM.from_pretrained('/path/to/starter', { local_files_only: true });
+\`\`\`
+\`model.onnx\` is the graph alone (about 0.2 MB, with a KV cache): its weights are ONNX external-data references into \`model.safetensors\`, so the folder holds one copy of them. \`onnx\` is a symlink to the folder itself, because transformers.js reads \`onnx/model.onnx\` and onnxruntime reads external data only from the model file's own folder. Where symlinks are not checked out (Windows without \`core.symlinks\`), pass \`subfolder: ''\` as well. In browsers (onnxruntime-web) the folder does not load: it needs the weights in \`onnx/model.onnx_data\`; \`localtune export\` writes such a folder.
 
 ## Data
 ${corpus.length} JavaScript/TypeScript packages from the npm registry (\`npm pack\`, versions pinned in the repository's \`scripts/starter/packages.json\`), permissive licences only, source files only (no type declarations, no maps), ${mb(corpus.reduce((a, p) => a + p.bytes, 0))} MB. LocalTune's own dataset pipeline filtered them (${Object.entries(
@@ -69,7 +77,7 @@ ${corpus.length} JavaScript/TypeScript packages from the npm registry (\`npm pac
     Object.entries(manifest.scrub.findings)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ') || 'none'
-  }), and formatted ${manifest.fim.documents} documents as fill-in-the-middle (rate ${manifest.fim.rate}, PSM and SPM). Whole packages are held out for validation: ${heldOut.join(', ')}. Training tokens: ${f.trainTokens.toLocaleString('en-US')}; held-out tokens: ${f.validationTokens.toLocaleString('en-US')}.
+  }), and formatted ${manifest.fim.documents} documents as fill-in-the-middle (rate ${manifest.fim.rate}, PSM and SPM${manifest.fim.pieceChars ? `; a long file is cut at line ends into pieces of at most ${manifest.fim.pieceChars.toLocaleString('en-US')} characters, each rearranged or not on its own, since step 290: before it whole files were rearranged, so a training window rarely held a prefix together with its middle, and the held-out set changed with it` : ''}). Whole packages are held out for validation: ${heldOut.join(', ')}. Training tokens: ${f.trainTokens.toLocaleString('en-US')}; held-out tokens: ${f.validationTokens.toLocaleString('en-US')}.
 
 | package | version | licence | files | MB |
 |---|---|---|---:|---:|

@@ -1,7 +1,7 @@
 // Packages the starter model from its pretraining run into models/starter/: the newest (or a given)
 // checkpoint's weights as float16 safetensors, the template's config and tokenizer, and a model
 // card with the corpus (every package, version, licence), the training figures and a plot of the
-// held-out loss by step. Usage: node --import tsx scripts/starter/package.ts [--dir DIR] [--checkpoint DIR]
+// held-out loss by step, and model.onnx for transformers.js (its weights: model.safetensors'). Usage: node --import tsx scripts/starter/package.ts [--dir DIR] [--checkpoint DIR]
 import {
   copyFileSync,
   existsSync,
@@ -17,6 +17,7 @@ import {
   writeSafetensors,
   type WritableTensor,
 } from '../../src/engine/formats/safetensors';
+import { writeOnnxBesideSafetensors } from '../../src/engine/generate/onnxBesideSafetensors';
 import { starterDir } from './paths.mjs';
 import { modelCard, type CorpusPackage, type TrainingFigures } from './card';
 import { lossPlotSvg } from './plot';
@@ -98,5 +99,7 @@ const figures: TrainingFigures = {
 };
 writeFileSync(join(out, 'heldout-loss.svg'), lossPlotSvg(figures.evals));
 writeFileSync(join(out, 'README.md'), modelCard({ config, corpus, heldOut, figures, manifest }));
+// transformers.js runs ONNX only: a graph that references the float16 weights just written (no copy).
+writeOnnxBesideSafetensors(out);
 const bytes = readdirSync(out).reduce((a, f) => a + statSync(join(out, f)).size, 0);
 console.log(`models/starter: step ${history.step} of ${history.plan.steps}, ${(bytes / 1e6).toFixed(1)} MB`);

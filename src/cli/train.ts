@@ -34,8 +34,9 @@ const HELP = `localtune train --model DIR --data FILE|DATASET... [options]
   --out DIR                 run folder (default .localtune/runs/<time>)
   --resume DIR              continue a run (its folder or a checkpoint)
   --adapter DIR             start LoRA from a PEFT adapter (ours or Python PEFT's)
-  --base-dtype fp32|int8    LoRA: hold the frozen base in float32 (default) or int8 (integer GEMMs,
-                            forward and input gradient); the adapter is the same either way
+  --base-dtype fp32|int8    LoRA: hold the frozen base in int8 (integer GEMMs, forward and input
+                            gradient; the default from 10M parameters) or float32 (the default for
+                            smaller models); the adapter is the same either way
   --init random             train from scratch: fresh weights by the family's rules (with --mode full),
                             --model's tokenizer and config.json (or --config FILE); lr 1e-3, weight
                             decay 0.1, a 5% warmup, --eval-every 50 and no early stopping unless

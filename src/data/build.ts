@@ -21,7 +21,7 @@ import { Rng } from '../engine/rng';
 import { BuildCache, signature, type CachedDoc, type CachedFile } from './cache';
 import { DEFAULT_NEAR_THRESHOLD, Deduper, fingerprint } from './dedup';
 import { findFimTokens } from '../engine/tokenizer/fimTokens';
-import { fimSample } from './fim';
+import { FIM_PIECE_CHARS, fimSample } from './fim';
 import { skipByName, MAX_LINE_CHARS } from './filters';
 import { ChatTemplate } from './formats/chat';
 import { chosenColumns, type CsvColumns } from './formats/csv';
@@ -406,7 +406,13 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       scrub: { ...scrubReport.summary, report: DATASET_FILES.scrubReport },
       dedup: deduper.summary(),
       split: { method: splitMethod, valFraction },
-      fim: { rate: fimRate, spmRate, style: fim?.style ?? null, documents: fimDocuments },
+      fim: {
+        rate: fimRate,
+        spmRate,
+        style: fim?.style ?? null,
+        documents: fimDocuments,
+        pieceChars: FIM_PIECE_CHARS,
+      },
       seed,
       tokenizer: {
         modelPath: modelDir,

@@ -34,7 +34,8 @@ import type { SkipReason } from './skips';
 // 3: token refs carry their documents' hash and loss-token count; MinHash signatures live in a blob.
 // 4: the index has a generation, and a journal beside it.
 // 5: text and FIM documents start with the tokenizer's prefix ids (BOS where its config adds one).
-const CACHE_VERSION = 5;
+// 6: FIM rearranges pieces of a long document (fim.ts FIM_PIECE_CHARS), not the whole document.
+const CACHE_VERSION = 6;
 
 export interface TokenRef {
   offset: number;

@@ -63,7 +63,14 @@ export interface DatasetManifest {
   };
   dedup: DedupSummary;
   split: { method: SplitMethod; valFraction: number };
-  fim: { rate: number; spmRate: number; style: 'starcoder' | 'qwen' | null; documents: number };
+  /** pieceChars: the longest piece rearranged whole (fim.ts); absent in datasets that rearranged whole documents. */
+  fim: {
+    rate: number;
+    spmRate: number;
+    style: 'starcoder' | 'qwen' | null;
+    documents: number;
+    pieceChars?: number;
+  };
   seed: number;
   tokenizer: { modelPath: string; tokenizerSha256: string; vocabSize: number; eosId: number };
   /**

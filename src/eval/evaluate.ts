@@ -172,7 +172,7 @@ function checkTokenizer(m: DatasetManifest, datasetDir: string, modelDir: string
 }
 
 /** `dir` is a PEFT adapter (adapter_config.json) or a fully fine-tuned model folder. */
-function loadTuned(dir: string): { adapter?: Adapter; model?: LoadedModel } {
+export function loadTuned(dir: string): { adapter?: Adapter; model?: LoadedModel } {
   if (existsSync(join(dir, 'adapter_config.json'))) return { adapter: loadAdapter(dir) };
   if (existsSync(join(dir, 'config.json'))) return { model: loadModel(dir) };
   throw new UserError(

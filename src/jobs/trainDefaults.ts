@@ -30,6 +30,19 @@ export function learningRateBands(): string[] {
   });
 }
 
+/**
+ * LoRA holds the frozen base in int8 from this size up (bench/train.ts, bench/quality/int8.ts): the
+ * held-out loss stays within 0.01% of a float32 base, and the step is 1.9x float32's at gpt2-small,
+ * 1.7x at SmolLM2-135M's shape and ~1.35x on the 18M-parameter starter. Smaller (toy and test)
+ * models keep float32: exact results, and products too small for the int8 kernels to matter.
+ */
+export const INT8_BASE_FROM_PARAMETERS = 10e6;
+
+/** The frozen base's dtype when the user did not choose: int8 for LoRA on a model that large. */
+export function defaultBaseDtype(mode: 'lora' | 'full', parameters: number | null): 'fp32' | 'int8' {
+  return mode === 'lora' && (parameters ?? 0) >= INT8_BASE_FROM_PARAMETERS ? 'int8' : 'fp32';
+}
+
 /** Evaluations during training, keep-best and early stopping on unless the user turns them off. */
 export const PROTECTIVE_DEFAULTS = { evalEvery: 25, patience: 3, keepBest: true } as const;
 

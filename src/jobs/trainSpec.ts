@@ -21,7 +21,7 @@ import { readModelConfigFile } from '../engine/models/config';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
 import type { TrainOptions } from '../engine/train/trainer';
 import { holdOutTail, type TokenStream } from '../engine/train/windows';
-import { plainHoldOutTokens, protectiveSettings } from './trainDefaults';
+import { defaultBaseDtype, plainHoldOutTokens, protectiveSettings } from './trainDefaults';
 
 export const TRAIN_DEFAULTS = {
   loraR: 8,
@@ -183,7 +183,7 @@ export async function trainOptionsFrom(
     validation,
     mode,
     lora,
-    baseDtype: spec.baseDtype,
+    baseDtype: spec.baseDtype ?? defaultBaseDtype(mode, parameterCount(model)),
     steps,
     epochs: spec.epochs,
     lr: guarded.lr,

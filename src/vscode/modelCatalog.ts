@@ -2,7 +2,7 @@
  * Base models the editor can offer, found on disk without any network: local model folders (the
  * user's list and the configured default) and snapshots in Hugging Face hub caches. No vscode import.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHubId, resolveModel } from '../engine/hub/hub';
 import { SafetensorsReader } from '../engine/formats/safetensors';
@@ -31,8 +31,11 @@ function folderBytes(dir: string): number {
   let n = 0;
   for (const name of readdirSync(dir)) {
     try {
-      const st = statSync(join(dir, name)); // follows the hub cache's symlinks to blobs
-      n += st.isDirectory() ? folderBytes(join(dir, name)) : st.size;
+      const path = join(dir, name);
+      const st = statSync(path); // follows the hub cache's symlinks to blobs
+      // A linked folder is counted where it lives: the starter's `onnx -> .` would loop.
+      if (st.isDirectory()) n += lstatSync(path).isSymbolicLink() ? 0 : folderBytes(path);
+      else n += st.size;
     } catch {
       // a dangling link of an unfinished download
     }

@@ -1,5 +1,5 @@
 // `train --base-dtype int8`: LoRA on an int8 frozen base from the command line — reported in the
-// --json start event, refused in one line where it cannot apply.
+// --json start event, the default for LoRA from 10M parameters, refused in one line where it cannot apply.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli } from './capture';
 import { TINY_LLAMA, writeLlamaModel } from '../../fixtures/tinyLlama';
+import { writeGpt2Model } from '../../fixtures/tinyModel';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-base-dtype-'));
 const model = join(tmp, 'model');
@@ -23,6 +24,35 @@ test('--base-dtype int8 trains LoRA and the --json start event reports it', asyn
   assert.equal(events.find((e) => e.type === 'start')?.baseDtype, 'int8');
   assert.equal(events.filter((e) => e.type === 'step').length, 2);
   assert.ok(existsSync(join(out, 'adapter', 'adapter_model.safetensors')));
+});
+
+test('without --base-dtype: int8 for LoRA from 10M parameters, float32 below and for full fine-tuning', async () => {
+  const startOf = async (modelDir: string, name: string, ...extra: string[]) => {
+    const args = [
+      '--data',
+      data,
+      '--steps',
+      '1',
+      '--batch-tokens',
+      '32',
+      '--seq-len',
+      '16',
+      '--eval-every',
+      '0',
+    ];
+    const r = await cli('train', '--model', modelDir, ...args, ...extra, '--json', '--out', join(tmp, name));
+    assert.equal(r.code, 0, r.err.join('\n'));
+    return r.out
+      .map((l) => JSON.parse(l) as { type: string; baseDtype?: string })
+      .find((e) => e.type === 'start');
+  };
+  // 1 layer at width 256 with GPT-2's vocabulary: 13.7M parameters, most of them the tied head.
+  const mid = join(tmp, 'mid-model');
+  await writeGpt2Model(mid, { nLayer: 1, nHead: 2, nEmbd: 256, nPositions: 64 }, 1);
+  assert.equal((await startOf(mid, 'mid-lora'))?.baseDtype, 'int8');
+  assert.equal((await startOf(mid, 'mid-asked', '--base-dtype', 'fp32'))?.baseDtype, 'fp32');
+  assert.equal((await startOf(mid, 'mid-full', '--mode', 'full'))?.baseDtype ?? 'fp32', 'fp32');
+  assert.equal((await startOf(model, 'small-lora'))?.baseDtype ?? 'fp32', 'fp32');
 });
 
 test('--base-dtype int8 with --mode full, or an unknown dtype: one line naming the flags, exit 2', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findFimTokens } from '../../src/engine/tokenizer/fimTokens';
-import { fimSample, unFim } from '../../src/data/fim';
+import { FIM_PIECE_CHARS, fimSample, unFim } from '../../src/data/fim';
 import { Rng } from '../../src/engine/rng';
 import { codeFile, FIM_QWEN, FIM_STARCODER, gpt2Fixture } from './helpers';
 
@@ -39,6 +39,30 @@ for (const [family, extra, marker] of [
     }
   });
 }
+
+test('a long document is rearranged piece by piece at line ends, each piece restoring its lines exactly', async () => {
+  const { tokenizer } = await gpt2Fixture(FIM_STARCODER);
+  const fim = findFimTokens(tokenizer)!;
+  const doc = codeFile(7, 200) + 'x'.repeat(FIM_PIECE_CHARS * 2) + '\n' + codeFile(8, 50);
+  assert.ok(doc.length > FIM_PIECE_CHARS * 6);
+  for (let seed = 0; seed < 10; seed++) {
+    const sample = fimSample(doc, fim, { fimRate: 0.5, spmRate: 0.5 }, new Rng(seed), tokenizer);
+    const parts = sample.map((seg) => ('ids' in seg ? unFim(seg.ids, fim, tokenizer)! : seg.text));
+    assert.equal(parts.join(''), doc, `seed ${seed}`);
+    const rearranged = parts.filter((_, i) => 'ids' in sample[i]);
+    assert.ok(rearranged.length >= 2, `seed ${seed}: ${rearranged.length} pieces rearranged`);
+    for (const part of rearranged) {
+      // whole lines, and none longer than a piece unless it is one line too long on its own
+      assert.ok(part.endsWith('\n') || doc.endsWith(part), `seed ${seed}: a piece ends mid-line`);
+      assert.ok(
+        part.length <= FIM_PIECE_CHARS || !part.slice(0, -1).includes('\n'),
+        `seed ${seed}: ${part.length} chars`,
+      );
+    }
+    // runs of plain pieces are one text segment
+    for (let i = 1; i < sample.length; i++) assert.ok('ids' in sample[i] || 'ids' in sample[i - 1]);
+  }
+});
 
 test('FIM rate: about fimRate of documents are rearranged, deterministically per seed', async () => {
   const { tokenizer } = await gpt2Fixture(FIM_STARCODER);

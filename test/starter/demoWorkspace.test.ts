@@ -49,7 +49,14 @@ test('a recency split of the demo workspace holds out src/orders.ts alone, and i
   const held = listing.filter((f) => f.split === 'validation').map((f) => f.id);
   assert.deepEqual(held, ['src/orders.ts']);
   const trained = listing.filter((f) => f.split === 'train').map((f) => f.id);
-  for (const f of ['src/result.ts', 'src/events.ts', 'src/ids.ts', 'src/inventory.ts', 'src/tax.ts'])
+  for (const f of [
+    'src/result.ts',
+    'src/events.ts',
+    'src/ids.ts',
+    'src/inventory.ts',
+    'src/tax.ts',
+    'src/payments.ts',
+  ])
     assert.ok(trained.includes(f), `${f} trains`);
   // The held-out file is written in the project's idioms, so tuning on the rest can help it.
   const orders = readFileSync(join(ws, 'src', 'orders.ts'), 'utf8');

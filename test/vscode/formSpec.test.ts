@@ -49,17 +49,19 @@ test('the learning rate follows model size and mode', () => {
   assert.ok(defaultLearningRate('full', 7e9) < defaultLearningRate('lora', 7e9));
 });
 
-test('base weights: fp32 by default; int8 reaches the spec for LoRA only; anything else is refused', () => {
-  assert.equal(base().baseDtype, 'fp32');
+test('base weights: int8 by default from 10M parameters; the choice reaches the spec for LoRA only; anything else is refused', () => {
+  assert.equal(base().baseDtype, 'int8');
+  assert.equal(initialValues('/m/toy', '/ws/d', 9.9e6).baseDtype, 'fp32');
+  assert.equal(initialValues('/m/unknown', '/ws/d', null).baseDtype, 'fp32');
   const asked = specFromForm({ ...base(), baseDtype: 'int8' });
   assert.ok(typeof asked !== 'string');
   assert.equal(asked.spec.baseDtype, 'int8');
   const full = specFromForm({ ...base(), baseDtype: 'int8', mode: 'full' });
   assert.ok(typeof full !== 'string');
   assert.equal(full.spec.baseDtype, undefined);
-  const plain = specFromForm(base());
+  const plain = specFromForm({ ...base(), baseDtype: 'fp32' });
   assert.ok(typeof plain !== 'string');
-  assert.equal(plain.spec.baseDtype, undefined);
+  assert.equal(plain.spec.baseDtype, 'fp32', 'said, so that the engine does not pick int8 by size');
   assert.equal(
     specFromForm({ ...base(), baseDtype: 'int4' as 'int8' }),
     'Base weights must be fp32 or int8.',

@@ -70,6 +70,9 @@ export class FinetuneForm {
   private readonly estimateBox = document.createElement('section');
   private readonly errorLine = document.createElement('p');
   private estimateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Fields the user set since the last model, mode or dataset change: the host's defaults for
+   * that change arrive later and must not overwrite them. */
+  private readonly setSinceDefaults = new Set<keyof FinetuneValues>();
 
   constructor(
     private readonly root: HTMLElement,
@@ -82,8 +85,12 @@ export class FinetuneForm {
       this.presets = m.presets;
       this.render(m.models, m.datasets);
     } else if (m.type === 'defaults') {
-      Object.assign(this.values!, m.values);
-      for (const [k, v] of Object.entries(m.values)) this.setControl(k as keyof FinetuneValues, v);
+      for (const [k, v] of Object.entries(m.values)) {
+        if (this.setSinceDefaults.has(k as keyof FinetuneValues)) continue;
+        Object.assign(this.values!, { [k]: v });
+        this.setControl(k as keyof FinetuneValues, v);
+      }
+      this.post({ type: 'defaultsApplied', values: this.values! });
     } else if (m.type === 'estimating') {
       this.showEstimate(null, 'Measuring a few training steps of this model on this machine…', true);
     } else if (m.type === 'estimate') this.showEstimate(m.estimate, m.error);
@@ -252,13 +259,18 @@ export class FinetuneForm {
     if (key === 'preset') {
       const p = this.presets[this.values.preset] ?? {};
       Object.assign(this.values, p);
-      for (const [k, val] of Object.entries(p)) this.setControl(k as keyof FinetuneValues, val);
+      for (const [k, val] of Object.entries(p)) {
+        this.setControl(k as keyof FinetuneValues, val);
+        this.setSinceDefaults.add(k as keyof FinetuneValues);
+      }
     }
     if (key === 'mode') this.updateLora(this.values.mode);
     if (key === 'model' || key === 'mode' || key === 'dataset') {
+      this.setSinceDefaults.clear();
       this.post({ type: 'modelChanged', values: this.values });
       return;
     }
+    this.setSinceDefaults.add(key);
     // Typing waits for a pause; a shape change needs a new calibration, the rest only recounts.
     if (this.estimateTimer) clearTimeout(this.estimateTimer);
     const values = this.values;

@@ -1,13 +1,17 @@
 // The llama.cpp peer: node-llama-cpp (prebuilt CPU binaries from npm, never built or downloaded
 // at run time) on a GGUF file. Prompt token ids in, greedy tokens out, timed like our decoder:
 // time to first token from the call, decode tokens/s after the first.
-// Usage: node run.mjs MODEL.gguf PROMPT_IDS_JSON NEW_TOKENS REPS THREADS → one JSON line on stdout.
+// Usage: node run.mjs MODEL.gguf PROMPT_IDS_JSON NEW_TOKENS REPS THREADS [PRECISION] → one JSON
+// line on stdout. PRECISION: default (llama.cpp's own settings: flash attention where it chooses,
+// an f16 KV cache) or exact (no flash attention, an f32 KV cache: both round K, V and the attention
+// sums through f16 on the CPU, which flips near ties against an fp32 decoder).
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
-const [modelPath, promptFile, newTokens, reps, threads] = process.argv.slice(2);
+const [modelPath, promptFile, newTokens, reps, threads, precision = 'default'] = process.argv.slice(2);
+const exact = precision === 'exact';
 const prompt = JSON.parse(readFileSync(promptFile, 'utf8'));
 const llama = await getLlama({
   gpu: false,
@@ -22,6 +26,9 @@ const context = await model.createContext({
   batchSize: 512,
   threads: Number(threads),
   sequences: 1,
+  ...(exact
+    ? { flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' }
+    : {}),
 });
 const seq = context.getSequence();
 const runs = [];

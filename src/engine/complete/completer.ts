@@ -74,6 +74,8 @@ export interface CompleterOptions extends SamplingOptions {
   seed?: number;
   /** Token healing at the cursor (heal.ts; default true). */
   heal?: boolean;
+  /** The FIM prompt's layout (prompt.ts); default: the model's (DecoderInfo.fimLayout). */
+  fimLayout?: 'psm' | 'spm';
 }
 
 const DEFAULT_PROMPT_TOKENS = 1024;
@@ -142,6 +144,7 @@ export class Completer {
       suffix: request.suffix,
       tokenizer: this.tokenizer,
       fim: this.fim,
+      fimLayout: this.o.fimLayout ?? this.decoder.info.fimLayout,
       budgetTokens: Math.min(this.o.promptTokens ?? DEFAULT_PROMPT_TOKENS, contextLength - maxTokens),
       context: request.context?.length
         ? renderSnippets(pickSnippets(request.context, request.prefix), request.languageId)

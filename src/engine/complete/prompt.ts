@@ -2,8 +2,10 @@
  * The prompt for a completion at the cursor: the end of the text before it and the start of the
  * text after it, within a token budget, cut at line boundaries where possible. A model with FIM
  * tokens (findFimTokens in data/fim.ts, the one place FIM spellings live) gets the PSM layout it was
- * trained on, `<fim_prefix>P<fim_suffix>S<fim_middle>` (Qwen: `<|fim_prefix|>…`); a model without
- * them gets the prefix only (a FIM prompt in a model that never saw FIM makes garbage).
+ * trained on, `<fim_prefix>P<fim_suffix>S<fim_middle>` (Qwen: `<|fim_prefix|>…`), or SPM,
+ * `<fim_prefix><fim_suffix>S<fim_middle>P`, where the model says it answers that better (the prefix
+ * right before the answer; context snippets just before it); a model without them gets the prefix
+ * only (a FIM prompt in a model that never saw FIM makes garbage).
  *
  * When the prefix is cut, it starts at a line whose index is a multiple of PREFIX_LINE_STRIDE and
  * the cursor line is counted in steps of CURSOR_LINE_STEP tokens, so while the user types the start
@@ -28,6 +30,8 @@ export interface CompletionPromptInput {
   context?: string;
   /** The share of the budget the context may take (default 0.3); the prefix gets what it leaves. */
   contextShare?: number;
+  /** 'spm': `<fim_prefix><fim_suffix>S<fim_middle>P`, the prefix right before the answer (default 'psm'). */
+  fimLayout?: 'psm' | 'spm';
 }
 
 export interface CompletionPrompt {
@@ -74,11 +78,16 @@ export function buildCompletionPrompt(input: CompletionPromptInput): CompletionP
   }
   const s = keepLines(suffix, Math.floor(budget * (input.suffixShare ?? 0.25)), tokenizer, 'head');
   const p = keepLines(prefix, budget - s.ids.length, tokenizer, 'tail');
+  // SPM puts the prefix last, right before the answer (healing and the prompt cache key on prefixEnd).
+  const spm = input.fimLayout === 'spm';
+  const ids = spm
+    ? [...bos, fim.prefix, fim.suffix, ...s.ids, fim.middle, ...c.ids, ...p.ids]
+    : [...bos, fim.prefix, ...c.ids, ...p.ids, fim.suffix, ...s.ids, fim.middle];
   return {
-    ids: [...bos, fim.prefix, ...c.ids, ...p.ids, fim.suffix, ...s.ids, fim.middle],
+    ids,
     prefixStart: prefix.length - p.chars,
     suffixEnd: s.chars,
-    prefixEnd: bos.length + 1 + c.ids.length + p.ids.length,
+    prefixEnd: spm ? ids.length : bos.length + 1 + c.ids.length + p.ids.length,
     prefixTokens: p.ids.length,
     contextTokens: c.ids.length,
   };

@@ -25,6 +25,8 @@ export interface DecoderInfo {
   contextLength: number;
   /** Token ids that end generation (from generation_config.json / config.json). */
   eosIds: number[];
+  /** The FIM prompt layout the model was trained to answer best (config.json `fim_layout`; default psm). */
+  fimLayout: 'psm' | 'spm';
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -100,6 +102,7 @@ export class Decoder {
       vocabSize: model.family.vocabSize(model.config),
       contextLength: model.family.contextLength(model.config),
       eosIds: readEosIds(model.dir),
+      fimLayout: readFimLayout(model.dir),
     });
   }
 
@@ -122,6 +125,7 @@ export class Decoder {
       vocabSize: num('vocab_size'),
       contextLength: num('n_positions', 'max_position_embeddings'),
       eosIds: readEosIds(dir),
+      fimLayout: fimLayoutOf(config),
     });
   }
 
@@ -417,6 +421,24 @@ function layoutFromSession(session: InferenceSession): KvLayout {
 }
 
 /** eos_token_id from generation_config.json, else config.json (a number or a list). */
+/**
+ * `fim_layout: "spm"` in a model's config.json: its FIM prompts put the prefix last
+ * (`<fim_prefix><fim_suffix>S<fim_middle>P`). LocalTune's starter says so (it answers SPM better);
+ * hub models say nothing and get PSM, the layout StarCoder and Qwen-Coder document.
+ */
+export function fimLayoutOf(config: object): 'psm' | 'spm' {
+  return (config as { fim_layout?: unknown }).fim_layout === 'spm' ? 'spm' : 'psm';
+}
+
+/** The folder's FIM layout (config.json, unreadable: psm). */
+export function readFimLayout(dir: string): 'psm' | 'spm' {
+  try {
+    return fimLayoutOf(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as object);
+  } catch {
+    return 'psm';
+  }
+}
+
 export function readEosIds(dir: string): number[] {
   for (const file of ['generation_config.json', 'config.json']) {
     const path = join(dir, file);

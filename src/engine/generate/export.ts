@@ -8,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OptionError, UserError } from '../errors';
-import { Decoder } from './decoder';
+import { Decoder, readFimLayout } from './decoder';
 import { buildInferenceGraph } from './inferenceGraph';
 import { quantizeGraphInt8 } from './quantize';
 import { loadModel, type LoadedModel } from '../models';
@@ -96,6 +96,7 @@ async function writeExport(
       vocabSize: model.family.vocabSize(model.config),
       contextLength: model.family.contextLength(model.config),
       eosIds: [],
+      fimLayout: readFimLayout(model.dir),
     };
     const rng = new Rng(0);
     probe = Array.from({ length: Math.min(PROBE_TOKENS, info.contextLength) }, () =>

@@ -71,7 +71,7 @@ export function buildInferenceGraph(
     ['batch_size', 'kept_sequence_length', hidden.shape[2]],
   ); // [B, K, C]
   const width = hidden.shape[2] as number;
-  const head = model.family.headWeight(model.config, p); // [V, C]
+  const head = p.weight(model.family.headName(model.config)); // [V, C]
   const vocab = head.shape[0] as number;
   const rows = g.reshape(kept, [-1, width]); // [B·K, C]
   const flat = g.gemm(rows, head, null, { transB: true }); // [B·K, V]

@@ -113,6 +113,4 @@ export function gpt2Tensors(cfg: Gpt2Config) {
 }
 
 /** The LM head's weight [V, C]: tied to the token embedding. */
-export function gpt2HeadWeight(p: ModelParams): Tensor {
-  return p.weight('transformer.wte.weight');
-}
+export const GPT2_HEAD_NAME = 'transformer.wte.weight';

@@ -114,8 +114,8 @@ export function gptBigCodeHidden(
 }
 
 /** The LM head's weight [V, C]: tied to the token embedding unless the config unties it. */
-export function gptBigCodeHeadWeight(cfg: GptBigCodeConfig, p: ModelParams): Tensor {
-  return p.weight(cfg.tieEmbeddings ? 'transformer.wte.weight' : 'lm_head.weight');
+export function gptBigCodeHeadName(cfg: GptBigCodeConfig): string {
+  return cfg.tieEmbeddings ? 'transformer.wte.weight' : 'lm_head.weight';
 }
 
 /** Every tensor GPTBigCode reads (nn.Linear [out, in]; c_attn C + 2·D wide), lm_head when untied. */

@@ -10,7 +10,7 @@ import { readModelConfig, type RawConfig } from './config';
 import { writeInitialModel, type WeightSpec } from './init';
 import {
   GPT2_LORA_TARGETS,
-  gpt2HeadWeight,
+  GPT2_HEAD_NAME,
   gpt2Hidden,
   gpt2Tensors,
   gpt2KvLayout,
@@ -19,7 +19,7 @@ import {
 } from './gpt2';
 import {
   GPT_BIGCODE_LORA_TARGETS,
-  gptBigCodeHeadWeight,
+  gptBigCodeHeadName,
   gptBigCodeHidden,
   gptBigCodeTensors,
   parseGptBigCodeConfig,
@@ -27,7 +27,7 @@ import {
 } from './gptBigCode';
 import {
   LLAMA_LORA_TARGETS,
-  llamaHeadWeight,
+  llamaHeadName,
   llamaWeightSpecs,
   llamaHidden,
   parseLlamaConfig,
@@ -43,8 +43,8 @@ export interface Family<C extends ModelConfig = ModelConfig> {
   parse(raw: RawConfig, file: string): C;
   /** Final hidden states [B, T, C] for ids [B, T]. */
   hidden(g: Graph, cfg: C, p: ModelParams, ids: Tensor, cache?: KvCache): Tensor;
-  /** LM head weight [V, C]. */
-  headWeight(cfg: C, p: ModelParams): Tensor;
+  /** The name of the LM head's weight [V, C] (the token embedding's when tied). */
+  headName(cfg: C): string;
   defaultLoraTargets: string[];
   /** Whether PEFT stores this family's LoRA targets transposed (Conv1D layers). */
   fanInFanOut: boolean;
@@ -75,7 +75,7 @@ const family = <C extends ModelConfig>(f: Family<C>): Family => f;
 const llamaFamily = family<LlamaConfig>({
   parse: parseLlamaConfig,
   hidden: llamaHidden,
-  headWeight: llamaHeadWeight,
+  headName: llamaHeadName,
   defaultLoraTargets: LLAMA_LORA_TARGETS,
   fanInFanOut: false,
   contextLength: (c) => c.maxPositions,
@@ -92,7 +92,7 @@ const FAMILIES: Record<string, Family> = {
   gpt2: family<Gpt2Config>({
     parse: parseGpt2Config,
     hidden: gpt2Hidden,
-    headWeight: (_cfg, p) => gpt2HeadWeight(p),
+    headName: () => GPT2_HEAD_NAME,
     defaultLoraTargets: GPT2_LORA_TARGETS,
     fanInFanOut: true,
     contextLength: (c) => c.nPositions,
@@ -107,7 +107,7 @@ const FAMILIES: Record<string, Family> = {
   gpt_bigcode: family<GptBigCodeConfig>({
     parse: parseGptBigCodeConfig,
     hidden: gptBigCodeHidden,
-    headWeight: gptBigCodeHeadWeight,
+    headName: gptBigCodeHeadName,
     defaultLoraTargets: GPT_BIGCODE_LORA_TARGETS,
     fanInFanOut: false,
     contextLength: (c) => c.nPositions,

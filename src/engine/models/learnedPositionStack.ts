@@ -26,7 +26,7 @@ export function learnedPositionStack(
   const norm = (x: Tensor, name: string) =>
     g.layerNorm(x, p.weight(`${name}.weight`), p.weight(`${name}.bias`), b.eps);
   let h = g.add(
-    g.gather(p.weight('transformer.wte.weight'), ids),
+    p.embed('transformer.wte.weight', ids),
     g.gather(p.weight('transformer.wpe.weight'), positions),
   ); // [B, T, C]
   for (let i = 0; i < b.nLayer; i++) {

@@ -253,7 +253,7 @@ export function llamaHidden(
     bias: cache ? groupedCacheBias(g, causalBias, n) : groupedCausalBias(g, positions, causalBias, n),
     cache,
   };
-  let h = g.gather(p.weight('model.embed_tokens.weight'), ids); // [B, T, C]
+  let h = p.embed('model.embed_tokens.weight', ids); // [B, T, C]
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `model.layers.${i}`;
     const norm = (name: string) => rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps);
@@ -264,8 +264,8 @@ export function llamaHidden(
 }
 
 /** The LM head's weight [V, C]: the token embedding when tied, else lm_head. */
-export function llamaHeadWeight(cfg: LlamaConfig, p: ModelParams): Tensor {
-  return p.weight(cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+export function llamaHeadName(cfg: LlamaConfig): string {
+  return cfg.tieEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
 }
 
 /**

@@ -10,6 +10,7 @@ import { initLora, isLoraTarget, loraScale } from './lora';
 import { Rng } from '../rng';
 import { int8Product } from '../autodiff/int8Product';
 import { hashDropout } from './dropout';
+import { transpose2d } from './layout';
 
 export type TrainMode = 'lora' | 'full' | 'frozen';
 
@@ -22,6 +23,8 @@ export interface Trainable {
   shape: number[];
   initial: Float32Array;
   tensor: Tensor;
+  /** The graph holds the transpose of the HF weight (`shape` is the graph's; see layout.ts). */
+  transposed?: boolean;
 }
 
 export interface ParamOptions {
@@ -80,9 +83,9 @@ export class ModelParams {
     return this.dtype === 'float64' ? Float64Array.from(data) : data;
   }
 
-  private trainableInput(name: string, shape: number[], initial: Float32Array): Tensor {
+  private trainableInput(name: string, shape: number[], initial: Float32Array, transposed = false): Tensor {
     const tensor = this.g.input(name, this.dtype, shape);
-    this.trainables.push({ name, shape, initial, tensor });
+    this.trainables.push({ name, shape, initial, tensor, ...(transposed && { transposed }) });
     return tensor;
   }
 
@@ -90,6 +93,9 @@ export class ModelParams {
   weight(name: string): Tensor {
     const cached = this.cache.get(name);
     if (cached) return cached;
+    // (Outside full mode, `ᵀ` keys a frozen transposed copy, which may sit beside the weight.)
+    if (this.o.mode === 'full' && this.cache.has(`${name}ᵀ`))
+      throw new Error(`${name} is held transposed in this graph`);
     const { data, shape } = this.source.read(name);
     const t =
       this.o.mode === 'full'
@@ -172,7 +178,7 @@ export class ModelParams {
     }
     let wT: Tensor; // [in, out]
     if (this.o.mode === 'full') {
-      wT = g.transpose(this.weight(name), [1, 0]);
+      wT = this.transposedTrainable(name);
     } else {
       const key = `${name}ᵀ`;
       const cached = this.cache.get(key);
@@ -180,10 +186,10 @@ export class ModelParams {
       else {
         const { data, shape } = this.source.read(name);
         const [outFeatures, inFeatures] = shape;
-        const t = new Float32Array(data.length);
-        for (let i = 0; i < outFeatures; i++)
-          for (let j = 0; j < inFeatures; j++) t[j * outFeatures + i] = data[i * inFeatures + j];
-        wT = g.initializer(`${name}_t`, this.convert(t), [inFeatures, outFeatures]);
+        wT = g.initializer(`${name}_t`, this.convert(transpose2d(data, outFeatures, inFeatures)), [
+          inFeatures,
+          outFeatures,
+        ]);
         this.cache.set(key, wT);
       }
     }
@@ -194,10 +200,34 @@ export class ModelParams {
   }
 
   /**
-   * The LM head: rows [N, C] · Wᵀ with W [V, C] (the family's head weight, tied to the embedding or
-   * not), through an int8 copy when the base is int8; a tied float32 table stays for the Gather.
+   * A full fine-tune's trainable weight [rows, cols] held as its transpose [cols, rows] (layout.ts):
+   * graph input under the HF name, the stored file's layout restored when values are written.
    */
-  head(rows: Tensor, w: Tensor): Tensor {
+  private transposedTrainable(name: string): Tensor {
+    const key = `${name}ᵀ`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    if (this.cache.has(name)) throw new Error(`${name} is held untransposed in this graph`);
+    const { data, shape } = this.source.read(name);
+    const [rows, cols] = shape;
+    const t = this.trainableInput(name, [cols, rows], transpose2d(data, rows, cols), true);
+    this.cache.set(key, t);
+    return t;
+  }
+
+  /** Rows of the token table `name` [V, C] for `ids`: [...ids, C]. */
+  embed(name: string, ids: Tensor): Tensor {
+    return this.g.gather(this.weight(name), ids);
+  }
+
+  /**
+   * The LM head: rows [N, C] · Wᵀ with W [V, C] (the weight `name`, tied to the embedding or not),
+   * through an int8 copy when the base is int8; a tied float32 table stays for the Gather.
+   * (Held as [C, V] in a full fine-tune, its weight gradient would be rowsᵀ·dLogits, 613 → 531 ms
+   * at gpt2-small; the table's column scatter and transposes then cost more than that saves.)
+   */
+  head(rows: Tensor, name: string): Tensor {
+    const w = this.weight(name);
     const frozen = this.g.initializers.get(w.name)?.data as Float32Array | undefined;
     if (!this.int8For('lm_head') || !frozen) return this.g.gemm(rows, w, null, { transB: true });
     const [V, C] = w.shape as number[];

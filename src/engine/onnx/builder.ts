@@ -78,6 +78,8 @@ function bytesOf(a: NumericArray): Uint8Array {
 export interface Initializer {
   tensor: Tensor;
   data: NumericArray;
+  /** Bytes that stay in an existing file (location relative to the model); `data` is then empty. */
+  external?: { location: string; offset: number; length: number };
 }
 
 export class Graph {
@@ -115,6 +117,21 @@ export class Graph {
     if (data.length !== size)
       throw new Error(`initializer ${name}: ${data.length} values for shape [${shape}]`);
     this.initializers.set(t.name, { tensor: t, data });
+    return t;
+  }
+
+  /**
+   * A frozen tensor whose bytes stay where they are, in a file beside the saved model (ONNX
+   * external data): e.g. a safetensors file's weights, referenced instead of copied.
+   */
+  externalInitializer(
+    name: string,
+    dtype: DType,
+    shape: readonly number[],
+    external: { location: string; offset: number; length: number },
+  ): Tensor {
+    const t = new Tensor(this.uniqueName(name), dtype, shape);
+    this.initializers.set(t.name, { tensor: t, data: new Uint8Array(0), external });
     return t;
   }
 
@@ -415,7 +432,7 @@ export class Graph {
   private protoData(external?: (t: Initializer) => TensorProtoData['external']) {
     const initializers: TensorProtoData[] = [...this.initializers.values()].map((i) => {
       const dims = i.tensor.shape as number[];
-      const ext = external?.(i);
+      const ext = i.external ?? external?.(i);
       return ext
         ? { name: i.tensor.name, dtype: i.tensor.dtype, dims, external: ext }
         : { name: i.tensor.name, dtype: i.tensor.dtype, dims, raw: bytesOf(i.data) };

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import type { DType, NumericArray } from './builder';
+import { collectGarbage } from './collectGarbage';
 
 type Ort = typeof import('onnxruntime-node');
 let ortModule: Ort | undefined;
@@ -27,6 +28,8 @@ export interface SessionOptions {
    * workers sharing the cores with the editor (see generate/decoder.ts for figures). Default true.
    */
   spin?: boolean;
+  /** Turns on onnxruntime's profiler, writing `<profile>_<time>.json` when profiling ends. */
+  profile?: string;
 }
 
 export async function createSession(model: Uint8Array | string, o: SessionOptions = {}): Promise<OrtSession> {
@@ -43,11 +46,28 @@ export async function createSession(model: Uint8Array | string, o: SessionOption
     enableMemPattern: false,
     executionMode: 'sequential',
     ...(o.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    ...(o.profile ? { enableProfiling: true, profileFilePrefix: o.profile } : {}),
   };
   const { InferenceSession } = ort();
   return typeof model === 'string'
     ? InferenceSession.create(model, options)
     : InferenceSession.create(model, options);
+}
+
+/**
+ * A session from a serialized model that nothing else holds: garbage (the graph's weights) is
+ * collected before onnxruntime copies them and the bytes after, so the step's activations reuse
+ * that memory (collectGarbage.ts). `model.bytes` is emptied.
+ */
+export async function createSessionReleasing(
+  model: { bytes: Uint8Array },
+  o: SessionOptions = {},
+): Promise<OrtSession> {
+  collectGarbage();
+  const session = await createSession(model.bytes, o);
+  model.bytes = new Uint8Array(0);
+  collectGarbage();
+  return session;
 }
 
 const ORT_TYPE: Partial<Record<DType, OrtTensor.Type>> = {

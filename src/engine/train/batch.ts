@@ -4,7 +4,6 @@
  */
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import type { Trainable } from '../models/params';
-import type { Graph } from '../onnx/builder';
 import { toOrt } from '../onnx/session';
 import type { RunPlan } from './plan';
 
@@ -57,14 +56,13 @@ export interface StepBuffers {
 }
 
 export function allocStepBuffers(
-  graph: Graph,
+  usesDropout: boolean,
   trainables: Trainable[],
   plan: Pick<RunPlan, 'rowsPerStep' | 'rowsPerMicro'>,
   seqLen: number,
 ): StepBuffers {
   const grads = trainables.map((t) => new Float32Array(t.initial.length));
   const micro = allocBatch(plan.rowsPerMicro, seqLen);
-  const usesDropout = graph.inputs.some((t) => t.name === 'dropout_seed');
   // ORT writes gradients into these buffers, no allocation per step: the first micro-batch's
   // straight into the step's sums, later ones into a second set that is then added.
   const fetchesInto = (buffers: Float32Array[]) => {

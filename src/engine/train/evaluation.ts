@@ -4,7 +4,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Trainable } from '../models/params';
-import { createSession } from '../onnx/session';
+import { createSessionReleasing } from '../onnx/session';
 import { allocBatch, feedsFor } from './batch';
 import { writeBest } from './checkpoint';
 import { buildLmGraph } from './lmGraph';
@@ -19,16 +19,16 @@ export async function evaluateIfDue(run: Run): Promise<boolean> {
   const evalDue =
     o.validation && o.evalEvery > 0 && (state.step % o.evalEvery === 0 || state.step === plan.totalSteps);
   if (!(evalDue && o.validation)) return false;
-  run.evalSession ??= await createSession(
-    buildLmGraph(o.model, {
-      mode: o.mode,
-      lora: o.lora,
-      seed: o.seed,
-      withGradients: false,
-    }).graph.toBytes(),
+  run.evalSession ??= await createSessionReleasing(
     {
-      threads: o.threads,
+      bytes: buildLmGraph(o.model, {
+        mode: o.mode,
+        lora: o.lora,
+        seed: o.seed,
+        withGradients: false,
+      }).graph.toBytes(),
     },
+    { threads: o.threads },
   );
   const evalLoss = await evaluate(
     run.evalSession,

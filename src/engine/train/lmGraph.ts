@@ -30,8 +30,8 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
   const hidden = model.family.hidden(g, model.config, p, ids); // [B, T, C]
   const width = hidden.shape[2] as number;
   const rows = g.reshape(hidden, [-1, width]); // [N, C], N = B·T
-  const headWeight = model.family.headWeight(model.config, p); // [V, C]
-  const logits = p.head(rows, headWeight); // [N, V]
+  const headName = model.family.headName(model.config);
+  const logits = p.head(rows, headName); // [N, V]
   // CE = −log softmax(logits)[label], as LogSoftmax over the last axis and a Gather of each row's
   // label from the flattened log-probs. Not SoftmaxCrossEntropyLoss: ORT expands that function to
   // a LogSoftmax over axis 1 of [N, V, 1], which it runs through transposes (2.5x slower).
@@ -66,7 +66,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
     if (p.int8For('lm_head')) {
       // An int8 head's input gradient in float32, through the head's float32 weight [V, C]
       // (autodiff/int8Product.ts says why); its forward stays int8.
-      grads = gradients(g, rows, wrt, g.gemm(dLogits, headWeight, null));
+      grads = gradients(g, rows, wrt, g.gemm(dLogits, p.weight(headName), null));
     } else {
       grads = gradients(g, logits, wrt, dLogits);
     }

@@ -17,6 +17,7 @@ import { bestDir, writeCheckpoint, writeTrainables } from './checkpoint';
 import type { TrainEvent } from './events';
 import type { TrainHooks } from './options';
 import type { Run } from './run';
+import { toStored } from '../models/layout';
 
 /** Reports events to the hooks; steps and evaluations also go to `<outDir>/metrics.jsonl`. */
 export function eventSink(outDir: string, hooks: TrainHooks): (e: TrainEvent) => void {
@@ -50,8 +51,8 @@ export function checkpoint(run: Run): void {
     {
       state: { ...state, position: { ...state.position }, adamSteps: adam.t },
       values: valueMap(run.trainables, run.values),
-      m: adam.m,
-      v: adam.v,
+      m: adam.m.map((m, k) => toStored(run.trainables[k], m).data),
+      v: adam.v.map((v, k) => toStored(run.trainables[k], v).data),
     },
     run.plan.format,
   );
@@ -75,8 +76,9 @@ export function writeFinal(run: Run): { finalDir: string; finalIs: 'best' | 'las
   return { finalDir, finalIs };
 }
 
+/** The trainables' values by name, in the files' layout (HF shapes). */
 export function valueMap(trainables: Trainable[], values: Float32Array[]) {
-  return new Map(trainables.map((t, k) => [t.name, { data: values[k], shape: t.shape }]));
+  return new Map(trainables.map((t, k) => [t.name, toStored(t, values[k])]));
 }
 
 /** A full fine-tune's output is a complete model folder: config and tokenizer beside the weights. */

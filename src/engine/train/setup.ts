@@ -4,9 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph } from '../onnx/builder';
 import type { Trainable } from '../models/params';
-import { createSession } from '../onnx/session';
+import { createSessionReleasing } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS } from './adamw';
 import { allocStepBuffers } from './batch';
 import {
@@ -22,15 +21,16 @@ import type { TrainOptions } from './options';
 import { truncateMetrics } from './outputs';
 import type { RunPlan } from './plan';
 import type { Run } from './run';
+import { fromStored } from '../models/layout';
 
 export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEvent) => void): Promise<Run> {
   const log = (message: string) => emit({ type: 'log', level: 'warn', message });
   // The run folder is this run's alone (its writer holds the lock): what a killed writer left goes.
   for (const dir of removeTemporaries(o.outDir)) log(`removed ${dir}, left half-written by a stopped run`);
-  const { graph, trainables, values, adam, state } = startingPoint(o, plan.format, log);
+  const { model, usesDropout, trainables, values, adam, state } = startingPoint(o, plan.format, log);
   mkdirSync(o.outDir, { recursive: true });
   truncateMetrics(join(o.outDir, 'metrics.jsonl'), state.step);
-  const session = await createSession(graph.toBytes(), { threads: o.threads });
+  const session = await createSessionReleasing(model, { threads: o.threads });
   const trainableCount = trainables.reduce((a, t) => a + t.initial.length, 0);
   emit({
     type: 'start',
@@ -42,7 +42,7 @@ export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEv
     trainWindows: plan.windows.count,
     seqLen: o.seqLen,
   });
-  const buffers = allocStepBuffers(graph, trainables, plan, o.seqLen);
+  const buffers = allocStepBuffers(usesDropout, trainables, plan, o.seqLen);
   return { o, plan, emit, trainables, values, adam, state, session, buffers, started: Date.now() };
 }
 
@@ -50,7 +50,15 @@ function startingPoint(
   o: TrainOptions,
   format: CheckpointFormat,
   log: (message: string) => void,
-): { graph: Graph; trainables: Trainable[]; values: Float32Array[]; adam: AdamW; state: TrainerState } {
+): {
+  /** The serialized train-step graph (the graph itself is not kept: it holds frozen weights). */
+  model: { bytes: Uint8Array };
+  usesDropout: boolean;
+  trainables: Trainable[];
+  values: Float32Array[];
+  adam: AdamW;
+  state: TrainerState;
+} {
   // Resume: trainable values, optimizer moments and data position from the newest checkpoint.
   const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom, log), format) : undefined;
   const loraValues =
@@ -64,7 +72,13 @@ function startingPoint(
     int8Except: o.int8Except,
     withGradients: true,
   });
-  const values = trainables.map((t) => Float32Array.from(resumed?.values.get(t.name)?.data ?? t.initial));
+  // The run updates its values in place. Arrays read from files are the run's own (no second
+  // copy of a full model's weights); LoRA starting values may be the caller's, so they are copied.
+  const values = trainables.map((t) => {
+    const stored = resumed?.values.get(t.name)?.data;
+    if (stored) return fromStored(t, stored);
+    return o.mode === 'full' ? t.initial : Float32Array.from(t.initial);
+  });
   const adam = new AdamW(
     trainables.map((t) => t.initial.length),
     { ...ADAMW_DEFAULTS, weightDecay: o.weightDecay },
@@ -78,9 +92,10 @@ function startingPoint(
     evalsSinceBest: 0,
   };
   if (resumed) {
-    resumed.m.forEach((m, k) => adam.m[k].set(m));
-    resumed.v.forEach((v, k) => adam.v[k].set(v));
+    resumed.m.forEach((m, k) => adam.m[k].set(fromStored(trainables[k], m)));
+    resumed.v.forEach((v, k) => adam.v[k].set(fromStored(trainables[k], v)));
     adam.t = state.adamSteps;
   }
-  return { graph, trainables, values, adam, state };
+  const usesDropout = graph.inputs.some((t) => t.name === 'dropout_seed');
+  return { model: { bytes: graph.toBytes() }, usesDropout, trainables, values, adam, state };
 }

@@ -41,6 +41,16 @@ export interface FinetuneHost {
   start(spec: Omit<Parameters<typeof calibrationKey>[0], 'outDir'>, title: string): string | undefined;
 }
 
+/** What `localtune.finetune.debugState` answers (e2e tests): the open form, or the last run it started. */
+export interface FinetuneDebugState {
+  values?: FinetuneValues;
+  estimate: FinetuneEstimate | null;
+  error?: string;
+  lastStarted?: string;
+  /** How many times the form took the host's defaults. */
+  defaultsApplied?: number;
+}
+
 export class FinetunePanel {
   static readonly viewType = 'localtune.finetune';
   private static current: FinetunePanel | undefined;
@@ -76,11 +86,12 @@ export class FinetunePanel {
   private values: FinetuneValues | undefined;
   private lastEstimate: FinetuneEstimate | null = null;
   private lastError: string | undefined;
+  /** How many times the form took the host's defaults (a model, mode or dataset change). */
+  private defaultsApplied = 0;
+  private disposed = false;
 
   /** For e2e tests: whether a form is open, its values and its last estimate or error. */
-  static debugState():
-    | { values?: FinetuneValues; estimate: FinetuneEstimate | null; error?: string; lastStarted?: string }
-    | undefined {
+  static debugState(): FinetuneDebugState | undefined {
     const p = FinetunePanel.current;
     if (!p)
       return FinetunePanel.lastStarted
@@ -91,6 +102,7 @@ export class FinetunePanel {
       estimate: p.lastEstimate,
       error: p.lastError,
       lastStarted: FinetunePanel.lastStarted,
+      defaultsApplied: p.defaultsApplied,
     };
   }
 
@@ -130,6 +142,7 @@ export class FinetunePanel {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: FinetunePageMessage) => this.onMessage(m)),
       panel.onDidDispose(() => {
+        this.disposed = true;
         if (FinetunePanel.current === this) FinetunePanel.current = undefined;
         for (const d of this.disposables) d.dispose();
       }),
@@ -143,7 +156,8 @@ export class FinetunePanel {
       this.lastError = m.error;
     }
     if (m.type === 'error') this.lastError = m.message;
-    void this.panel.webview.postMessage(m);
+    // An estimate may finish after Start or Cancel closed the form: nobody is left to tell.
+    if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
   private parameters(model: string): number | null {
@@ -174,6 +188,9 @@ export class FinetunePanel {
         this.post({ type: 'defaults', values: { lr, name } });
         return this.estimate({ ...m.values, lr, name });
       }
+      case 'defaultsApplied':
+        this.defaultsApplied++;
+        return;
       case 'estimate':
         return this.estimate(m.values);
       case 'start': {

@@ -3,7 +3,7 @@
  * presets, and the defaults for a model. Pure: no vscode, so the rules are tested directly.
  */
 import { basename } from 'node:path';
-import { defaultLearningRate, PROTECTIVE_DEFAULTS } from '../../jobs/trainDefaults';
+import { defaultBaseDtype, defaultLearningRate, PROTECTIVE_DEFAULTS } from '../../jobs/trainDefaults';
 import { TRAIN_DEFAULTS, type TrainSpec } from '../../jobs/trainSpec';
 import type { FinetunePreset, FinetuneValues } from '../../../webview/protocol';
 
@@ -41,8 +41,7 @@ export function initialValues(
     loraAlpha: TRAIN_DEFAULTS.loraAlpha,
     loraDropout: TRAIN_DEFAULTS.loraDropout,
     targets: '',
-    // int8 becomes the default only once its held-out loss is shown within 1% of fp32's.
-    baseDtype: 'fp32',
+    baseDtype: defaultBaseDtype(mode, parameters),
     evalEvery: PROTECTIVE_DEFAULTS.evalEvery,
     evalTokens: TRAIN_DEFAULTS.evalTokens,
     patience: PROTECTIVE_DEFAULTS.patience,
@@ -109,7 +108,8 @@ export function specFromForm(v: FinetuneValues): { spec: Omit<TrainSpec, 'outDir
       loraAlpha: lora ? v.loraAlpha : undefined,
       loraDropout: lora ? v.loraDropout : undefined,
       targets: lora && targets.length ? targets : undefined,
-      baseDtype: lora && v.baseDtype === 'int8' ? 'int8' : undefined,
+      // Always said: the engine's default for an unsaid one depends on the model's size.
+      baseDtype: lora ? v.baseDtype : undefined,
       steps: v.steps > 0 ? v.steps : undefined,
       epochs: v.steps > 0 ? undefined : v.epochs,
       lr: v.lr,

@@ -92,20 +92,37 @@ async function ghostText(): Promise<string> {
  * Waits for the editor to draw `expected` as ghost text. A closing parenthesis the editor already
  * auto-inserted after the cursor is drawn between the decorations, not in them.
  */
-async function waitForGhost(expected: string): Promise<string> {
-  const accept = [expected, expected.replace(')', '')];
+async function waitForGhost(expected: string | RegExp): Promise<string> {
+  const accept = (drawn: string) =>
+    typeof expected === 'string'
+      ? [expected, expected.replace(')', '')].includes(drawn)
+      : expected.test(drawn);
   let last = '';
   const drawn = await waitFor(
-    `the editor to draw the ghost text ${JSON.stringify(expected)}`,
+    `the editor to draw the ghost text ${typeof expected === 'string' ? JSON.stringify(expected) : expected}`,
     async () => {
       last = await ghostText();
-      return accept.includes(last) ? last : undefined;
+      return accept(last) ? last : undefined;
     },
     10_000,
   ).catch((err: Error) => {
     throw new Error(`${err.message}; it draws ${JSON.stringify(last)}`);
   });
   return drawn!;
+}
+
+/** Waits for line `n` of the editor to read `expected`, naming what it reads on a timeout. */
+async function waitForLine(
+  editor: vscode.TextEditor,
+  n: number,
+  expected: string,
+  what: string,
+): Promise<void> {
+  await waitFor(what, () => editor.document.lineAt(n).text === expected).catch((err: Error) => {
+    throw new Error(
+      `${err.message}: expected ${JSON.stringify(expected)}, the line reads ${JSON.stringify(editor.document.lineAt(n).text)}`,
+    );
+  });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -300,20 +317,23 @@ if (!afterReload())
       if (last.text !== '') await vscode.commands.executeCommand('editor.action.insertLineAfter');
 
       // The prompt ends in a space; the model's next token begins with one (token healing).
-      await typeText('def add_31(a, b): return ');
+      const prompt = 'def add_31(a, b): return ';
+      await typeText(prompt);
       const lineNumber = editor.selection.active.line;
       const o = await debugCompleteSettled();
-      assert.equal(o.items[0]?.insertText, 'a + b', JSON.stringify(o));
+      // The answer starts with `a + b`, not ` a + b`; what this 20-step model writes after it
+      // (a newline, or `): return a + b` on another CPU) is its own.
+      const oneLine = /^a \+ b[^\n]*$/;
+      assert.match(o.items[0]?.insertText ?? '', oneLine, JSON.stringify(o));
       let before = await shown();
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       await waitFor('the ghost text after the space', async () => (await shown()) > before, 10_000);
-      await waitForGhost('a + b');
+      // Tab inserts what the editor drew, with one space. The drawn text is the truth here: its
+      // request reuses the prompt cache, and a near tie in a 20-step model may break the other way.
+      const drawn = await waitForGhost(oneLine);
       await screenshot('completions-after-space');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-      await waitFor(
-        'Tab to insert it with one space',
-        () => editor.document.lineAt(lineNumber).text === 'def add_31(a, b): return a + b',
-      );
+      await waitForLine(editor, lineNumber, prompt + drawn, 'Tab to insert it with one space');
 
       // The start of a new line: the prompt ends in a newline token, the suggestion is a whole line.
       await vscode.commands.executeCommand('editor.action.insertLineAfter');
@@ -321,18 +341,14 @@ if (!afterReload())
       assert.equal(editor.document.lineAt(next).text, '');
       const s = await debugCompleteSettled();
       // What this small model writes is its own; the line starts with it, not with a space.
-      const suggestion = s.items[0]?.insertText ?? '';
-      assert.match(suggestion, /^def add_/, JSON.stringify(s));
+      assert.match(s.items[0]?.insertText ?? '', /^def add_/, JSON.stringify(s));
       before = await shown();
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       await waitFor('the ghost text at the start of the line', async () => (await shown()) > before, 10_000);
-      await waitForGhost(suggestion);
+      const line = await waitForGhost(/^def add_/);
       await screenshot('completions-start-of-line');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-      await waitFor(
-        'Tab to insert the line as suggested',
-        () => editor.document.lineAt(next).text === suggestion,
-      );
+      await waitForLine(editor, next, line, 'Tab to insert the line as drawn');
       await editor.document.save();
     });
   });

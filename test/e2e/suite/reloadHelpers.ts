@@ -20,7 +20,8 @@ export interface ReloadMarker {
 export async function showRestoredTab(title: string): Promise<boolean> {
   for (const group of vscode.window.tabGroups.all) {
     const i = group.tabs.findIndex((t) => t.label === title && t.input instanceof vscode.TabInputWebview);
-    if (i < 0) continue;
+    // The workbench opens a tab by index only for the first nine (openEditorAtIndex1-9).
+    if (i < 0 || i >= 9) continue;
     await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
     for (let g = 1; g < group.viewColumn; g++)
       await vscode.commands.executeCommand('workbench.action.focusNextGroup');

@@ -12,8 +12,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { FinetuneEstimate, FinetuneValues } from '../../../webview/protocol';
+import type { FinetuneValues } from '../../../webview/protocol';
 import { runVerdict } from '../../../src/jobs/runEvaluation';
+import type { FinetuneDebugState } from '../../../src/vscode/finetune/finetunePanel';
 import { readRunRecord, summarizeRun } from '../../../src/jobs/runs';
 import { screenshot, waitFor } from './helpers';
 import { clickOn, fillIn } from './pageActions';
@@ -27,13 +28,6 @@ import {
   waitForOutcome,
 } from './localtuneHelpers';
 import { dashboardState, lastStep, showRestoredTab, type ReloadMarker } from './reloadHelpers';
-
-type FormState = {
-  values?: FinetuneValues;
-  estimate: FinetuneEstimate | null;
-  error?: string;
-  lastStarted?: string;
-};
 
 describe('LocalTune new-user walk', function () {
   if (!afterReload()) {
@@ -57,7 +51,7 @@ describe('LocalTune new-user walk', function () {
       const form = await waitFor(
         'the Fine-tune form to show an estimate',
         async () => {
-          const s = await vscode.commands.executeCommand<FormState | undefined>(
+          const s = await vscode.commands.executeCommand<FinetuneDebugState | undefined>(
             'localtune.finetune.debugState',
           );
           return s?.estimate || s?.error ? s : undefined;
@@ -96,11 +90,13 @@ describe('LocalTune new-user walk', function () {
       // The page sends what it reads from its fields to the host: the typed values arrived.
       const read = await waitFor('the form to send the typed values', async () => {
         const v = (
-          await vscode.commands.executeCommand<FormState | undefined>('localtune.finetune.debugState')
+          await vscode.commands.executeCommand<FinetuneDebugState | undefined>(
+            'localtune.finetune.debugState',
+          )
         )?.values;
         return v && [...typed, ...advanced].every(([k, x]) => String(v[k]) === x) ? v : undefined;
       }).catch(async (err: Error) => {
-        const s = await vscode.commands.executeCommand<FormState | undefined>(
+        const s = await vscode.commands.executeCommand<FinetuneDebugState | undefined>(
           'localtune.finetune.debugState',
         );
         throw new Error(`${err.message}; the host holds ${JSON.stringify(s?.values)}`);
@@ -108,7 +104,7 @@ describe('LocalTune new-user walk', function () {
       await screenshot('walk-finetune-form-filled');
       await clickOn('vscode-button#start');
       const training = await waitFor('the run the Start button started', async () => {
-        const s = await vscode.commands.executeCommand<FormState | undefined>(
+        const s = await vscode.commands.executeCommand<FinetuneDebugState | undefined>(
           'localtune.finetune.debugState',
         );
         return s?.lastStarted && s.lastStarted !== startedBefore ? s.lastStarted : undefined;

@@ -40,6 +40,33 @@ test('StarCoder-style FIM: <fim_prefix>P<fim_suffix>S<fim_middle>, pieces tokeni
   assert.equal(p.suffixEnd, SUFFIX.length);
 });
 
+test('SPM, where the model asks for it: <fim_prefix><fim_suffix>S<fim_middle>P, the prefix last', async () => {
+  const tok = await tokenizerWith('starcoder-spm', STARCODER_SPECIAL_TOKENS);
+  const fim = findFimTokens(tok)!;
+  const context = '// Compare this snippet from src/add.ts:\n// const add = (a, b) => a + b;\n';
+  const p = buildCompletionPrompt({
+    prefix: PREFIX,
+    suffix: SUFFIX,
+    tokenizer: tok,
+    fim,
+    budgetTokens: 100,
+    context,
+    fimLayout: 'spm',
+  });
+  assert.deepEqual(p.ids, [
+    fim.prefix,
+    fim.suffix,
+    ...tok.encode(SUFFIX),
+    fim.middle,
+    ...tok.encode(context),
+    ...tok.encode(PREFIX),
+  ]);
+  // The answer follows the prefix's last token: healing and the prompt cache key on prefixEnd.
+  assert.equal(p.prefixEnd, p.ids.length);
+  assert.equal(p.prefixTokens, tok.encode(PREFIX).length);
+  assert.equal(p.suffixEnd, SUFFIX.length);
+});
+
 test('Qwen-style FIM: <|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>', async () => {
   const tok = await tokenizerWith('qwen', QWEN2_SPECIAL_TOKENS);
   const fim = findFimTokens(tok);

@@ -85,10 +85,16 @@ function transformers(): Tjs {
   return m;
 }
 
-/** Loads an exported folder with transformers.js: full logits [T, V] for ids, and greedy generation. */
-export async function transformersJs(dir: string, dtype: 'fp32' | 'q8' = 'fp32') {
+/**
+ * Loads an exported folder with transformers.js: full logits [T, V] for ids, and greedy generation.
+ * Without `dtype`, the folder's config.json (or transformers.js' default, fp32 on Node) decides.
+ */
+export async function transformersJs(dir: string, dtype?: 'fp32' | 'q8') {
   const t = transformers();
-  const model = await t.AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, dtype });
+  const model = await t.AutoModelForCausalLM.from_pretrained(dir, {
+    local_files_only: true,
+    ...(dtype ? { dtype } : {}),
+  });
   const ids = (ids: number[]) => new t.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const ones = (n: number) => new t.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   return {

@@ -4,11 +4,14 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGpt2Model } from '../../../fixtures/tinyModel';
+import { writeLlamaModel } from '../../../fixtures/tinyLlama';
+import { LLAMA_TRAIN } from '../models/wholeModel';
 import { loadModel } from '../../../src/engine/models';
 import { train, type TrainOptions } from '../../../src/engine/train/trainer';
 import { scoreIds } from '../../../src/engine/train/score';
 import { loadAdapter } from '../../../src/engine/formats/peft';
 import type { TrainEvent } from '../../../src/engine/train/events';
+import { SafetensorsReader } from '../../../src/engine/formats/safetensors';
 
 const SHAPE = { nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 64, vocabSize: 64 };
 
@@ -18,9 +21,16 @@ function regularStream(tokens: number) {
   return { ids, weights: new Uint8Array(tokens).fill(1) };
 }
 
-async function setup(mode: 'lora' | 'full', extra: Partial<TrainOptions> = {}) {
+/** A run's options on a tiny GPT-2 (or the model `writeBase` writes to `<dir>/base`). */
+async function setup(
+  mode: 'lora' | 'full',
+  extra: Partial<TrainOptions> = {},
+  writeBase: (dir: string) => void = () => undefined,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'lt-train-'));
-  await writeGpt2Model(join(dir, 'base'), SHAPE, 5, { embeddingStd: 0.5 });
+  writeBase(dir);
+  if (!existsSync(join(dir, 'base')))
+    await writeGpt2Model(join(dir, 'base'), SHAPE, 5, { embeddingStd: 0.5 });
   const model = loadModel(join(dir, 'base'));
   const options: TrainOptions = {
     model,
@@ -97,3 +107,48 @@ test('resume continues with exactly the losses of an uninterrupted run (with LoR
   );
   assert.deepEqual([...first, ...rest], full);
 });
+
+// A full fine-tune holds nn.Linear weights transposed (models/layout.ts); files keep HF layouts.
+const FULL_RESUME = [
+  { family: 'gpt2', weight: 'transformer.wte.weight', shape: [SHAPE.vocabSize, SHAPE.nEmbd] },
+  { family: 'llama', weight: 'model.layers.0.mlp.gate_proj.weight', shape: [64, 32] },
+] as const;
+for (const { family, weight, shape } of FULL_RESUME)
+  test(`full, ${family}: resume continues exactly, from checkpoints in the Hugging Face layout (${weight})`, async () => {
+    const base = (dir: string) =>
+      family === 'llama'
+        ? writeLlamaModel(join(dir, 'base'), { ...LLAMA_TRAIN, vocabSize: 64 }, 5, { initStd: 0.2 })
+        : undefined;
+    const a = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery: 0 }, base);
+    const full: number[] = [];
+    await train(a.options, { onEvent: (e) => e.type === 'step' && full.push(e.loss) });
+
+    const b = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery: 0 }, base);
+    let seen = 0;
+    const first: number[] = [];
+    await train(b.options, {
+      onEvent: (e) => e.type === 'step' && (first.push(e.loss), seen++),
+      shouldStop: () => seen >= 4,
+    });
+    const saved = SafetensorsReader.open(
+      join(b.options.outDir, 'checkpoints', 'step-000004', 'model.safetensors'),
+    );
+    assert.deepEqual(saved.info(weight).shape, shape);
+    // Four Adam steps of lr ≤ 1e-2 move each weight by at most ~0.04; a transposed matrix would not match.
+    const before = SafetensorsReader.open(join(b.dir, 'base', 'model.safetensors')).readFloat32(weight);
+    const after = saved.readFloat32(weight);
+    assert.ok(
+      after.every((x, i) => Math.abs(x - before[i]) < 0.05),
+      'stored in the HF layout',
+    );
+    assert.ok(
+      after.some((x, i) => x !== before[i]),
+      'trained',
+    );
+    const rest: number[] = [];
+    await train(
+      { ...b.options, resumeFrom: b.options.outDir },
+      { onEvent: (e) => e.type === 'step' && rest.push(e.loss) },
+    );
+    assert.deepEqual([...first, ...rest], full);
+  });

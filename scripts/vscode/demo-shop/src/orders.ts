@@ -18,6 +18,8 @@ export interface Order {
   total: Cents;
 }
 
+const orders = new Map<string, Order>();
+
 export function placeOrder(
   cart: Cart,
   customerId: string,
@@ -45,8 +47,22 @@ export function placeOrder(
     shipping,
     total: subtotal + tax + shipping,
   };
+  orders.set(order.id, order);
   emitShopEvent({ type: 'order.placed', orderId: order.id, total: order.total });
   return ok(order);
+}
+
+export function findOrder(id: string): Result<Order> {
+  const order = orders.get(id);
+  return order ? ok(order) : fail(`no order ${id}`);
+}
+
+export function shipOrder(orderId: string, carrier: string): Result<Order> {
+  const order = findOrder(orderId);
+  if (!order.ok) return fail(order.error);
+  if (!carrier) return fail('a shipment needs a carrier');
+  emitShopEvent({ type: 'order.shipped', orderId, carrier });
+  return ok(order.value);
 }
 
 export function cancelOrder(order: Order, reason: string): Result<Order> {
