@@ -95,6 +95,7 @@ export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
   const samples = new EvalSamplesProvider();
   const showSamples = async (runDir: string) => {
     samples.refresh(runDir);
+    DashboardPanel.revealRun(runDir);
     const doc = await vscode.workspace.openTextDocument(samplesUri(runDir));
     await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
     await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });

@@ -130,6 +130,14 @@ export class DashboardPanel {
     if (p.pageReady) void p.load(p.runs, true);
   }
 
+  /**
+   * Brings the run's own dashboard (if open) to the front and focuses it, so that what opens
+   * `Beside` next lands in another group, side by side with it, never over it.
+   */
+  static revealRun(runDir: string): void {
+    DashboardPanel.forRun(runDir)?.panel.reveal(undefined, false);
+  }
+
   /** A run's evaluation finished: the dashboards whose own run it is show the figures. */
   static showEvaluation(runDir: string, report: EvalReport): void {
     const p = DashboardPanel.forRun(runDir);
