@@ -11,6 +11,7 @@ import { OptionError, UserError } from '../errors';
 import { Decoder, readFimLayout } from './decoder';
 import { buildInferenceGraph } from './inferenceGraph';
 import { quantizeGraphInt8 } from './quantize';
+import { PORTABLE_INT8_LEVELS } from '../onnx/int8';
 import { loadModel, type LoadedModel } from '../models';
 import { readModelConfig } from '../models/config';
 import type { LoraSettings } from '../formats/peft';
@@ -107,7 +108,8 @@ async function writeExport(
       return (await d.forward(probe, d.emptyPast(), 0, { allLogits: true })).logits;
     };
     const fp32 = await logitsOf(graph.toBytes());
-    quantizeGraphInt8(graph, { accuracyLevel: 4 });
+    // The file may run on any CPU: weights within the levels every integer GEMM multiplies exactly.
+    quantizeGraphInt8(graph, { accuracyLevel: 4, maxLevel: PORTABLE_INT8_LEVELS });
     const int8 = await logitsOf(graph.toBytes());
     maxLogitDiff = 0;
     for (let i = 0; i < fp32.length; i++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(fp32[i] - int8[i]));

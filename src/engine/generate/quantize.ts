@@ -24,6 +24,11 @@ export interface QuantizeOptions {
    * prefill 1.6–2 s against 0.28 s in float32).
    */
   kernel?: 'DynamicQuantizeMatMul' | 'MatMulNBits';
+  /**
+   * DynamicQuantizeMatMul's largest weight level: this CPU's by default (onnx/int8.ts); a file
+   * written for other machines takes PORTABLE_INT8_LEVELS.
+   */
+  maxLevel?: number;
 }
 
 /** Quantizes w laid out [N, K] (one row per output): packed blocks [N, nBlocks, blockSize] and scales [N·nBlocks]. */
@@ -94,6 +99,7 @@ export function quantizeGraphInt8(g: Graph, o: QuantizeOptions = {}): number {
         N,
         K,
         transposed ? (n, k) => data[n * K + k] : (n, k) => data[k * N + n],
+        o.maxLevel,
       );
       const qB = g.initializer(`${w.tensor.name}.q8`, q, [K, N], 'int8');
       const qScales = g.initializer(`${w.tensor.name}.scales`, scales, [N]);

@@ -11,6 +11,8 @@ import { gradients } from '../../../src/engine/autodiff/backward';
 import { int8Product, type FrozenMatrix } from '../../../src/engine/autodiff/int8Product';
 import { createSession, float32Of, toOrt } from '../../../src/engine/onnx/session';
 import { Rng } from '../../../src/engine/rng';
+import { int8WeightLevels } from '../../../src/engine/onnx/int8';
+import { quantizeGraphInt8 } from '../../../src/engine/generate/quantize';
 
 const [M, K, N] = [24, 48, 40];
 
@@ -33,11 +35,16 @@ function activationStep(x: Float32Array): number {
   return (hi - lo) / 255;
 }
 
-/** Symmetric int8 step of each column of w [rows, cols] (column j read through `at`). */
-function columnSteps(rows: number, cols: number, at: (i: number, j: number) => number): Float64Array {
+/** Symmetric int8 step of each column of w [rows, cols] (column j read through `at`), ±levels. */
+function columnSteps(
+  rows: number,
+  cols: number,
+  at: (i: number, j: number) => number,
+  levels: number,
+): Float64Array {
   const steps = new Float64Array(cols);
   for (let j = 0; j < cols; j++)
-    for (let i = 0; i < rows; i++) steps[j] = Math.max(steps[j], Math.abs(at(i, j)) / 127);
+    for (let i = 0; i < rows; i++) steps[j] = Math.max(steps[j], Math.abs(at(i, j)) / levels);
   return steps;
 }
 
@@ -51,9 +58,10 @@ function productAndBound(
   inner: number,
   cols: number,
   w: (i: number, j: number) => number,
+  levels = int8WeightLevels(),
 ) {
   const aStep = activationStep(a);
-  const wStep = columnSteps(inner, cols, w);
+  const wStep = columnSteps(inner, cols, w, levels);
   const exact = new Float64Array(rows * cols);
   const bound = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++)
@@ -116,4 +124,26 @@ test('int8 product: input gradient dY·Wᵀ within the bound of Wᵀ quantized p
   );
   assert.ok(r.worst <= 1, `worst error ${r.worst.toFixed(3)} of its bound`);
   assert.ok(r.largest > 0, 'the int8 kernel rounds');
+});
+
+test('±127 weight levels stay within the bound only on a CPU given 127 (the others saturate)', async () => {
+  // x86 without VNNI adds pairs of u8·s8 products in a saturating int16 (onnx/int8.ts).
+  const rng = new Rng(5);
+  const w = weight(rng);
+  const x = randomMatrix(rng, M, K);
+  const g = new Graph();
+  const y = g.matmul(g.input('x', 'float32', [M, K]), g.initializer('w', Float32Array.from(w.data), [K, N]));
+  g.output(y, 'y');
+  assert.equal(quantizeGraphInt8(g, { maxLevel: 127, minElements: 0 }), 1);
+  const session = await createSession(g.toBytes(), { threads: 1 });
+  const out = await session.run({ x: toOrt('float32', x, [M, K]) });
+  const r = against(
+    float32Of(out.y),
+    productAndBound(x, M, K, N, (k, n) => w.at(k, n), 127),
+  );
+  assert.equal(
+    r.worst <= 1,
+    int8WeightLevels() === 127,
+    `at ±127 the worst error is ${r.worst.toFixed(3)} of its bound; this CPU gets ±${int8WeightLevels()}`,
+  );
 });
