@@ -5,6 +5,10 @@
  *
  *   MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
  *     npx tsx bench/profile/trainGraph.ts [--shape small|tiny] [--mode lora|full] [--tokens 1024] [--runs 3]
+ *       [--accumulate]
+ *
+ * --accumulate: the graph a step of several micro-batches runs, each gradient added to grad_in
+ * (fed and fetched through one buffer, as the trainer does).
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +36,8 @@ async function main() {
   }
   const model = loadModel(dir);
   const lora = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
-  const { graph, trainables } = buildLmGraph(model, { mode, lora, withGradients: true });
+  const accumulates = process.argv.includes('--accumulate');
+  const { graph, trainables } = buildLmGraph(model, { mode, lora, withGradients: true, accumulates });
   const prefix = join(dir, `profile-${mode}`);
   const session = await ort().InferenceSession.create(graph.toBytes(), {
     intraOpNumThreads: 2,
@@ -53,10 +58,16 @@ async function main() {
     loss_scale: toOrt('float32', Float32Array.of(1 / tokens), []),
   };
   for (const t of trainables) feeds[t.name] = toOrt('float32', t.initial, t.shape);
+  const fetches: Record<string, ReturnType<typeof toOrt> | null> = { loss: null };
+  for (const t of trainables) {
+    const sum = toOrt('float32', new Float32Array(t.initial.length), t.shape);
+    fetches[`grad.${t.name}`] = sum;
+    if (accumulates) feeds[`grad_in.${t.name}`] = sum;
+  }
   const wall: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
-    await session.run(feeds);
+    await session.run(feeds, fetches);
     wall.push(performance.now() - t0);
   }
   session.endProfiling(); // onnxruntime-node returns no path: find `<prefix>_<time>.json`

@@ -41,6 +41,11 @@ export function feedsFor(
   return feeds;
 }
 
+/** A step runs its windows in several micro-batches, their gradients summed in the graph. */
+export function accumulates(plan: Pick<RunPlan, 'rowsPerStep' | 'rowsPerMicro'>): boolean {
+  return plan.rowsPerStep > plan.rowsPerMicro;
+}
+
 /** A training step's buffers. */
 export interface StepBuffers {
   /** One micro-batch of windows. */
@@ -49,10 +54,13 @@ export interface StepBuffers {
   usesDropout: boolean;
   /** The step's gradient, by trainable index. */
   grads: Float32Array[];
-  /** Where micro-batches after the first write theirs, to be added into `grads` (none without accumulation). */
-  microGrads: Float32Array[];
-  firstFetches: Record<string, OrtTensor | null>;
-  laterFetches: Record<string, OrtTensor | null>;
+  /** ORT writes each gradient into `grads`. */
+  fetches: Record<string, OrtTensor | null>;
+  /**
+   * With accumulation, the graph's grad_in.<name> inputs: the same `grads` memory, so each
+   * micro-batch adds its gradient in place (zeroed before the first). Empty otherwise.
+   */
+  gradFeeds: Record<string, OrtTensor>;
 }
 
 export function allocStepBuffers(
@@ -63,16 +71,13 @@ export function allocStepBuffers(
 ): StepBuffers {
   const grads = trainables.map((t) => new Float32Array(t.initial.length));
   const micro = allocBatch(plan.rowsPerMicro, seqLen);
-  // ORT writes gradients into these buffers, no allocation per step: the first micro-batch's
-  // straight into the step's sums, later ones into a second set that is then added.
-  const fetchesInto = (buffers: Float32Array[]) => {
-    const fetches: Record<string, OrtTensor | null> = { loss: null };
-    trainables.forEach((t, k) => (fetches[`grad.${t.name}`] = toOrt('float32', buffers[k], t.shape)));
-    return fetches;
-  };
-  const firstFetches = fetchesInto(grads);
-  const accumulates = plan.rowsPerStep > plan.rowsPerMicro;
-  const microGrads = accumulates ? trainables.map((t) => new Float32Array(t.initial.length)) : [];
-  const laterFetches = accumulates ? fetchesInto(microGrads) : firstFetches;
-  return { micro, usesDropout, grads, microGrads, firstFetches, laterFetches };
+  // Wrappers of the gradient buffers, made once: no allocation per step.
+  const fetches: Record<string, OrtTensor | null> = { loss: null };
+  const gradFeeds: Record<string, OrtTensor> = {};
+  trainables.forEach((t, k) => {
+    const tensor = toOrt('float32', grads[k], t.shape);
+    fetches[`grad.${t.name}`] = tensor;
+    if (accumulates(plan)) gradFeeds[`grad_in.${t.name}`] = tensor;
+  });
+  return { micro, usesDropout, grads, fetches, gradFeeds };
 }

@@ -6,9 +6,12 @@
  * loss_weights [B, T] (0 for padding and prompt tokens), loss_scale [] (1 / weighted tokens in the
  * whole optimizer step, so micro-batch gradients add up to the step's mean).
  * Outputs: loss = Σ w·CE · loss_scale, token_logprobs [B·T] (log P(label)), grad.<name> per trainable.
+ * With `accumulates`, also inputs grad_in.<name>: each grad.<name> is then grad_in + this batch's
+ * gradient, and the caller feeds and fetches one buffer (autodiff/accumulate.ts).
  */
 import { attr, Graph } from '../onnx/builder';
 import { dropUnusedInitializers } from '../onnx/int8';
+import { accumulateGradients } from '../autodiff/accumulate';
 import { gradients } from '../autodiff/backward';
 import type { LoadedModel } from '../models';
 import { ModelParams, type ParamOptions, type Trainable } from '../models/params';
@@ -18,7 +21,10 @@ export interface LmGraph {
   trainables: Trainable[];
 }
 
-export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradients: boolean }): LmGraph {
+export function buildLmGraph(
+  model: LoadedModel,
+  o: ParamOptions & { withGradients: boolean; accumulates?: boolean },
+): LmGraph {
   const dtype = o.dtype ?? 'float32';
   const g = new Graph();
   const ids = g.input('input_ids', 'int64', ['B', 'T']);
@@ -70,6 +76,7 @@ export function buildLmGraph(model: LoadedModel, o: ParamOptions & { withGradien
     } else {
       grads = gradients(g, logits, wrt, dLogits);
     }
+    if (o.accumulates) grads = accumulateGradients(g, grads);
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
   // Float32 weights replaced by int8 copies (a scoring graph's untied head among them).

@@ -7,14 +7,8 @@ import { join } from 'node:path';
 import type { Trainable } from '../models/params';
 import { createSessionReleasing } from '../onnx/session';
 import { AdamW, ADAMW_DEFAULTS } from './adamw';
-import { allocStepBuffers } from './batch';
-import {
-  readCheckpoint,
-  removeTemporaries,
-  resolveCheckpoint,
-  type CheckpointFormat,
-  type TrainerState,
-} from './checkpoint';
+import { accumulates, allocStepBuffers } from './batch';
+import { readCheckpoint, removeTemporaries, resolveCheckpoint, type TrainerState } from './checkpoint';
 import type { TrainEvent } from './events';
 import { buildLmGraph } from './lmGraph';
 import type { TrainOptions } from './options';
@@ -27,7 +21,7 @@ export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEv
   const log = (message: string) => emit({ type: 'log', level: 'warn', message });
   // The run folder is this run's alone (its writer holds the lock): what a killed writer left goes.
   for (const dir of removeTemporaries(o.outDir)) log(`removed ${dir}, left half-written by a stopped run`);
-  const { model, usesDropout, trainables, values, adam, state } = startingPoint(o, plan.format, log);
+  const { model, usesDropout, trainables, values, adam, state } = startingPoint(o, plan, log);
   mkdirSync(o.outDir, { recursive: true });
   truncateMetrics(join(o.outDir, 'metrics.jsonl'), state.step);
   const session = await createSessionReleasing(model, { threads: o.threads });
@@ -48,7 +42,7 @@ export async function setUpRun(o: TrainOptions, plan: RunPlan, emit: (e: TrainEv
 
 function startingPoint(
   o: TrainOptions,
-  format: CheckpointFormat,
+  plan: RunPlan,
   log: (message: string) => void,
 ): {
   /** The serialized train-step graph (the graph itself is not kept: it holds frozen weights). */
@@ -60,7 +54,9 @@ function startingPoint(
   state: TrainerState;
 } {
   // Resume: trainable values, optimizer moments and data position from the newest checkpoint.
-  const resumed = o.resumeFrom ? readCheckpoint(resolveCheckpoint(o.resumeFrom, log), format) : undefined;
+  const resumed = o.resumeFrom
+    ? readCheckpoint(resolveCheckpoint(o.resumeFrom, log), plan.format)
+    : undefined;
   const loraValues =
     resumed && o.mode === 'lora' ? new Map([...resumed.values].map(([k, v]) => [k, v.data])) : o.initialLora;
   const { graph, trainables } = buildLmGraph(o.model, {
@@ -71,6 +67,7 @@ function startingPoint(
     baseDtype: o.baseDtype,
     int8Except: o.int8Except,
     withGradients: true,
+    accumulates: accumulates(plan),
   });
   // The run updates its values in place. Arrays read from files are the run's own (no second
   // copy of a full model's weights); LoRA starting values may be the caller's, so they are copied.

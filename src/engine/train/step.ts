@@ -7,19 +7,18 @@ import { OptionError } from '../errors';
 import { toOrt } from '../onnx/session';
 import { Rng } from '../rng';
 import { globalNorm } from './adamw';
-import { feedsFor } from './batch';
+import { accumulates, feedsFor } from './batch';
 import { listCheckpoints, readCheckpointStep } from './checkpoint';
 import type { Run } from './run';
 import { learningRate } from './schedule';
-import { accumulate } from './vectorKernels';
 import type { TokenStream } from './windows';
 
 export async function trainStep(run: Run): Promise<void> {
   const { o, plan, state, buffers } = run;
   const stepStart = Date.now();
-  const { loss, squares } = await lossAndGradients(run);
+  const loss = await lossAndGradients(run);
   if (!Number.isFinite(loss)) failOnBadLoss(run, loss);
-  const gradNorm = squares === undefined ? globalNorm(buffers.grads) : Math.sqrt(squares);
+  const gradNorm = globalNorm(buffers.grads);
   const lr = learningRate(state.step, {
     peak: o.lr,
     warmup: o.warmupSteps,
@@ -43,28 +42,27 @@ export async function trainStep(run: Run): Promise<void> {
   });
 }
 
-/** The step's loss, its gradient left in `grads` (and Σ g² when the last addition computed it). */
-async function lossAndGradients(run: Run): Promise<{ loss: number; squares: number | undefined }> {
+/** The step's loss, its gradient left in `grads` (summed over the micro-batches by the graph). */
+async function lossAndGradients(run: Run): Promise<number> {
   const { o, plan, state, buffers: b } = run;
   const picked = plan.windows.take(state.position, plan.rowsPerStep);
   let weightTotal = 0;
   for (const w of picked) weightTotal += countWeights(o.train, w, o.seqLen);
   const scale = weightTotal > 0 ? 1 / weightTotal : 0;
   let loss = 0;
-  let squares: number | undefined; // Σ g² of the step's gradient, when the last addition computed it
+  if (accumulates(plan)) for (const d of b.grads) d.fill(0);
   for (let r0 = 0; r0 < picked.length; r0 += plan.rowsPerMicro) {
     picked
       .slice(r0, r0 + plan.rowsPerMicro)
       .forEach((w, row) => plan.windows.fill(w, row, b.micro.ids, b.micro.labels, b.micro.weights));
-    const feeds = feedsFor(b.micro, o.seqLen, scale, run.trainables, run.values);
+    const feeds = { ...feedsFor(b.micro, o.seqLen, scale, run.trainables, run.values), ...b.gradFeeds };
     // Dropout masks depend on (seed, step, micro-batch) only: a resumed run draws the same ones.
     if (b.usesDropout)
       feeds.dropout_seed = toOrt('int64', BigInt64Array.of(BigInt(dropoutSeed(o.seed, state.step, r0))), []);
-    const out = await run.session.run(feeds, r0 === 0 ? b.firstFetches : b.laterFetches);
+    const out = await run.session.run(feeds, b.fetches);
     loss += (out.loss.data as Float32Array)[0];
-    if (r0 > 0) squares = b.microGrads.reduce((sum, d, k) => sum + accumulate(b.grads[k], d), 0);
   }
-  return { loss, squares };
+  return loss;
 }
 
 function failOnBadLoss(run: Run, loss: number): never {

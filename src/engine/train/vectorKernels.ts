@@ -1,5 +1,5 @@
 /**
- * The optimizer's per-element loops (AdamW update, gradient accumulation, sum of squares) as a
+ * The optimizer's per-element loops (AdamW update, sum of squares) as a
  * small WebAssembly module with 128-bit SIMD. In plain JavaScript these loops cost ~3 s per
  * step for a 124M-parameter full fine-tune (scalar float64 arithmetic, a sqrt and a divide per
  * element); here they run four lanes at a time in float32, as PyTorch's CPU AdamW does.
@@ -14,7 +14,7 @@
 /** Elements per region (64 KiB each). */
 const CHUNK = 16384;
 const REGION_BYTES = CHUNK * 4;
-/** Region byte offsets: P (parameters / accumulator), G (gradients / addend), M, V. */
+/** Region byte offsets: P (parameters), G (gradients), M, V. */
 const P = 0;
 const G = REGION_BYTES;
 const M = 2 * REGION_BYTES;
@@ -146,15 +146,6 @@ function squaresBody(beforeSquares: number[]): number[] {
   );
 }
 
-/** accumulate(n): P += G; returns Σ P² (float64). */
-// prettier-ignore
-const accumulateBody = () =>
-  squaresBody([
-    ...op.get(1), // address for the store
-    ...op.get(1), ...op.load(P), ...op.get(1), ...op.load(G), ...op.add, ...op.tee(3),
-    ...op.store(P),
-  ]);
-
 /** sumSquares(n): Σ P² (float64). */
 const sumSquaresBody = () => squaresBody([...op.get(1), ...op.load(P), ...op.set(3)]);
 
@@ -173,16 +164,15 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const exports = vec([
     [...name('memory'), 0x02, 0],
     [...name('adamw'), 0x00, 0],
-    [...name('accumulate'), 0x00, 1],
-    [...name('sumSquares'), 0x00, 2],
+    [...name('sumSquares'), 0x00, 1],
   ]);
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, types),
-    ...section(3, vec([[0], [1], [1]])),
+    ...section(3, vec([[0], [1]])),
     ...section(5, vec([[0x00, ...uleb(PAGES)]])),
     ...section(7, exports),
-    ...section(10, vec([adamwBody(), accumulateBody(), sumSquaresBody()])),
+    ...section(10, vec([adamwBody(), sumSquaresBody()])),
   ]);
 }
 
@@ -190,7 +180,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 interface Exports {
   memory: WebAssembly.Memory;
   adamw(n: number, ...constants: number[]): void;
-  accumulate(n: number): number;
   sumSquares(n: number): number;
 }
 
@@ -264,19 +253,6 @@ export function adamwUpdate(
     take(f32, M, m, from, len);
     take(f32, V, v, from, len);
   });
-}
-
-/** acc += d, returning Σ acc² after the addition (float64). */
-export function accumulate(acc: Float32Array, d: Float32Array): number {
-  const { x, f32 } = kernels();
-  let sum = 0;
-  eachChunk(acc.length, (from, len) => {
-    put(f32, P, acc, from, len);
-    put(f32, G, d, from, len);
-    sum += x.accumulate(len);
-    take(f32, P, acc, from, len);
-  });
-  return sum;
 }
 
 /** Σ a² (float64 accumulation). */

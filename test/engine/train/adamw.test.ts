@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, globalNorm } from '../../../src/engine/train/adamw';
-import { accumulate } from '../../../src/engine/train/vectorKernels';
 
 // Lengths around the kernels' 16384-element chunks and their 4-lane tails.
 const LENGTHS = [1, 3, 7, 16384, 16384 * 2 + 5];
@@ -49,19 +48,6 @@ test('AdamW matches a float64 reference over three steps, with weight decay and 
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(p[0][i] - expected[i]) / 1e-2);
     assert.ok(worst < 1e-3, `n=${n}: worst deviation ${worst} lr`);
     assert.equal(adam.t, 3);
-  }
-});
-
-test('accumulate adds exactly and returns the float64 sum of squares of the result', () => {
-  for (const n of LENGTHS) {
-    const acc = wave(n, 5);
-    const d = wave(n, 6, 3);
-    const sum = Float32Array.from(acc, (x, i) => x + d[i]);
-    const squares = accumulate(acc, d);
-    assert.deepEqual(acc, sum);
-    let expected = 0;
-    for (const x of sum) expected += x * x;
-    assert.ok(Math.abs(squares - expected) <= 1e-9 * expected, `n=${n}: ${squares} vs ${expected}`);
   }
 });
 
