@@ -10,12 +10,17 @@
  *
  *   npx tsx bench/train.ts [--quick] [--shape small|tiny|smollm2-135m|tiny-llama] [--mode lora|full]
  *                          [--targets a,b] [--steps N] [--micro-tokens N] [--repeats N] [--no-peer]
+ *                          [--recipes fp32,bf16-autocast]
  *
  * --repeats: runs of each config, both sides (default 3 for full fine-tuning, 1 for LoRA); the
  * peer's bf16 autocast runs in the first only for full fine-tuning (its target is against fp32).
  * Each of our sides is set beside its GEMM-only bound: the step's matrix products
  * (stepGemms.ts) at the kernel times onnxruntime gives each shape here (ceiling/gemmTime.ts),
  * fp32 or int8 as our graph runs them. `targets` lists the issue's goals with both figures.
+ *
+ * --recipes: the peer's recipes to run (default both). On a CPU without AVX-512 BF16 or AMX, bf16
+ * autocast is emulated and far slower than fp32 (gpt2-small LoRA on an AVX2 EPYC: see
+ * bench/README.md), so a full fine-tuning run there may leave it out.
  *
  * --quick: tiny shapes only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
  *
@@ -39,7 +44,11 @@ import { stepGemms } from './stepGemms';
 import { GemmTimer } from './ceiling/gemmTime';
 import { buildTargets, type RunRecord } from './trainTargets';
 
-const PEAK_GFLOPS = 430; // fp32 FMA peak of the 2-core machine the figures come from (docs/peers.md)
+// fp32 FMA peak of the 2-core AVX-512 machine the figures came from (docs/peers.md); on another
+// ISA it is unknown, and the share of it is not printed.
+const CPUINFO = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const PEAK_GFLOPS = cpuIsa(CPUINFO).flags.includes('avx512f') ? 430 : null;
+const ofPeak = (gflops: number) => (PEAK_GFLOPS ? round((100 * gflops) / PEAK_GFLOPS) : null);
 const TOKENS_PER_STEP = 2048;
 // Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
 const DEFAULT_MICRO_TOKENS = 1024;
@@ -61,6 +70,8 @@ interface Args {
   targets?: string[];
   /** Runs of each config; absent: 3 for full fine-tuning, 1 for LoRA. */
   repeats?: number;
+  /** The peer's recipes to run. */
+  recipes: (typeof RECIPES)[number][];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -86,7 +97,16 @@ function parseArgs(argv: string[]): Args {
     threads: Number(get('--threads') ?? 2),
     targets: get('--targets')?.split(','),
     repeats: get('--repeats') === undefined ? undefined : Number(get('--repeats')),
+    recipes: recipesOf(get('--recipes')),
   };
+}
+
+function recipesOf(list: string | undefined): (typeof RECIPES)[number][] {
+  if (!list) return [...RECIPES];
+  const asked = list.split(',');
+  const unknown = asked.filter((r) => !(RECIPES as readonly string[]).includes(r));
+  if (unknown.length) throw new Error(`unknown --recipes ${unknown.join(',')} (${RECIPES.join(' | ')})`);
+  return RECIPES.filter((r) => asked.includes(r));
 }
 
 function seqFor(shape: BenchShape): number {
@@ -199,7 +219,7 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
     train_flops_per_token: fpt,
     gflop_s: round(gflops),
-    pct_fp32_peak: round((100 * gflops) / PEAK_GFLOPS),
+    pct_fp32_peak: ofPeak(gflops),
     loss_first_last: [round(losses[0], 4), round(losses.at(-1)!, 4)],
     loadavg_1m: [round(loadBefore, 2), round(loadavg()[0], 2)],
   };
@@ -290,7 +310,7 @@ function peerSummary(p: Record<string, unknown>): Record<string, unknown> {
     peak_rss_mb: p.peak_rss_mb,
     train_flops_per_token: p.train_flops_per_token,
     gflop_s: gflops,
-    pct_fp32_peak: round((100 * gflops) / PEAK_GFLOPS),
+    pct_fp32_peak: ofPeak(gflops),
     loss_first_last: p.loss_first_last,
     loadavg_1m: p.loadavg_1m,
   };
@@ -363,7 +383,7 @@ async function main(): Promise<void> {
         for (let repeat = 1; repeat <= repeats; repeat++) {
           const peers: Record<string, Record<string, unknown>> = {};
           // Full fine-tuning's target is against fp32 in every run; bf16 autocast is printed once.
-          const recipes = mode === 'full' && repeat > 1 ? RECIPES.slice(0, 1) : RECIPES;
+          const recipes = mode === 'full' && repeat > 1 ? a.recipes.slice(0, 1) : a.recipes;
           for (const recipe of peerMissing ? [] : recipes) {
             log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
             peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a));
@@ -423,7 +443,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  const isa = existsSync('/proc/cpuinfo') ? cpuIsa(readFileSync('/proc/cpuinfo', 'utf8')) : null;
+  const isa = CPUINFO ? cpuIsa(CPUINFO) : null;
   const machine = {
     cpu: isa?.model ?? cpus()[0]?.model ?? 'unknown',
     isa: isa?.flags ?? [],
