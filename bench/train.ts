@@ -36,19 +36,23 @@
  *       gradient only: ≈ 4·N_frozen_matmul + 6·N_lora + attention)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_SHAPES, cpuIsa, flopsPerToken, type BenchShape } from './trainShapes';
+import {
+  BENCH_SHAPES,
+  CPUINFO,
+  cpuIsa,
+  DOCUMENTED_FP32_PEAK,
+  flopsPerToken,
+  type BenchShape,
+} from './trainShapes';
 import { stepGemms } from './stepGemms';
 import { GemmTimer } from './ceiling/gemmTime';
 import { buildTargets, type RunRecord } from './trainTargets';
 
-// fp32 FMA peak of the 2-core AVX-512 machine the figures came from (docs/peers.md); on another
-// ISA it is unknown, and the share of it is not printed.
-const CPUINFO = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-const PEAK_GFLOPS = cpuIsa(CPUINFO).flags.includes('avx512f') ? 430 : null;
-const ofPeak = (gflops: number) => (PEAK_GFLOPS ? round((100 * gflops) / PEAK_GFLOPS) : null);
+const ofPeak = (gflops: number) =>
+  DOCUMENTED_FP32_PEAK ? round((100 * gflops) / DOCUMENTED_FP32_PEAK) : null;
 const TOKENS_PER_STEP = 2048;
 // Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
 const DEFAULT_MICRO_TOKENS = 1024;
@@ -449,7 +453,7 @@ async function main(): Promise<void> {
     isa: isa?.flags ?? [],
     cores: cpus().length,
     memory_gb: round(totalmem() / 2 ** 30),
-    fp32_peak_gflop_s: PEAK_GFLOPS,
+    fp32_peak_gflop_s: DOCUMENTED_FP32_PEAK,
     node: process.version,
     steps: a.steps,
     warmup_steps_excluded: a.warmup,

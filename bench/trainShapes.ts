@@ -5,6 +5,7 @@
  * W = 2·(weight-matmul params) per token forward incl. the tied head (2·d·V), A = 4·seq·d per layer;
  * full: 3·(W + A); lora: 2·W + 3·A + 3·(2·r·(in+out) per adapted module).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { GPT2_SMALL, TINY_GPT2, writeGpt2Model, type Gpt2Shape } from '../fixtures/tinyModel';
 import { writeLlamaModel, type LlamaShape } from '../fixtures/tinyLlama';
 
@@ -151,6 +152,15 @@ export function flopsPerToken(
   const lora = s.layers * adapted.reduce((a, [, [i, o]]) => a + 2 * r * (i + o), 0);
   return 2 * weights + 3 * attn + 3 * lora;
 }
+
+/** /proc/cpuinfo, or '' where there is none. */
+export const CPUINFO = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+
+/**
+ * The documented fp32 FMA peak (GFLOP/s) of the 2-core AVX-512 machines the earlier figures came
+ * from (docs/peers.md); null on another ISA, whose peak nobody measured.
+ */
+export const DOCUMENTED_FP32_PEAK = cpuIsa(CPUINFO).flags.includes('avx512f') ? 430 : null;
 
 /** The CPU's model and the ISA extensions that decide which kernels run (fp32, int8 VNNI, bf16, AMX). */
 export function cpuIsa(cpuinfo: string): { model: string; flags: string[] } {
