@@ -262,24 +262,26 @@ export function writeGpt2Gguf(modelDir: string, outFile: string, type: 'f32' | '
     data: transpose2d(t.data, t.shape[0], t.shape[1]),
   });
   const t = new TensorList(type);
+  // A GGUF weight and bias from HF's: norms as they are, Conv1D weights transposed and quantized.
+  const norm = (to: string, from: string) => {
+    t.add(`${to}.weight`, get(`${from}.weight`));
+    t.add(`${to}.bias`, get(`${from}.bias`));
+  };
+  const conv1d = (to: string, from: string) => {
+    t.add(`${to}.weight`, transpose(get(`${from}.weight`)), true);
+    t.add(`${to}.bias`, get(`${from}.bias`));
+  };
   t.add('token_embd.weight', get('wte.weight'), true);
   t.add('position_embd.weight', get('wpe.weight'));
-  t.add('output_norm.weight', get('ln_f.weight'));
-  t.add('output_norm.bias', get('ln_f.bias'));
+  norm('output_norm', 'ln_f');
   for (let i = 0; i < cfg.n_layer; i++) {
     const h = `h.${i}`;
-    t.add(`blk.${i}.attn_norm.weight`, get(`${h}.ln_1.weight`));
-    t.add(`blk.${i}.attn_norm.bias`, get(`${h}.ln_1.bias`));
-    t.add(`blk.${i}.attn_qkv.weight`, transpose(get(`${h}.attn.c_attn.weight`)), true);
-    t.add(`blk.${i}.attn_qkv.bias`, get(`${h}.attn.c_attn.bias`));
-    t.add(`blk.${i}.attn_output.weight`, transpose(get(`${h}.attn.c_proj.weight`)), true);
-    t.add(`blk.${i}.attn_output.bias`, get(`${h}.attn.c_proj.bias`));
-    t.add(`blk.${i}.ffn_norm.weight`, get(`${h}.ln_2.weight`));
-    t.add(`blk.${i}.ffn_norm.bias`, get(`${h}.ln_2.bias`));
-    t.add(`blk.${i}.ffn_up.weight`, transpose(get(`${h}.mlp.c_fc.weight`)), true);
-    t.add(`blk.${i}.ffn_up.bias`, get(`${h}.mlp.c_fc.bias`));
-    t.add(`blk.${i}.ffn_down.weight`, transpose(get(`${h}.mlp.c_proj.weight`)), true);
-    t.add(`blk.${i}.ffn_down.bias`, get(`${h}.mlp.c_proj.bias`));
+    norm(`blk.${i}.attn_norm`, `${h}.ln_1`);
+    conv1d(`blk.${i}.attn_qkv`, `${h}.attn.c_attn`);
+    conv1d(`blk.${i}.attn_output`, `${h}.attn.c_proj`);
+    norm(`blk.${i}.ffn_norm`, `${h}.ln_2`);
+    conv1d(`blk.${i}.ffn_up`, `${h}.mlp.c_fc`);
+    conv1d(`blk.${i}.ffn_down`, `${h}.mlp.c_proj`);
   }
   writeGguf(outFile, kv, t.items);
 }

@@ -74,10 +74,11 @@ export function allocStepBuffers(
   // Wrappers of the gradient buffers, made once: no allocation per step.
   const fetches: Record<string, OrtTensor | null> = { loss: null };
   const gradFeeds: Record<string, OrtTensor> = {};
+  const summed = accumulates(plan);
   trainables.forEach((t, k) => {
     const tensor = toOrt('float32', grads[k], t.shape);
     fetches[`grad.${t.name}`] = tensor;
-    if (accumulates(plan)) gradFeeds[`grad_in.${t.name}`] = tensor;
+    if (summed) gradFeeds[`grad_in.${t.name}`] = tensor;
   });
   return { micro, usesDropout, grads, fetches, gradFeeds };
 }
