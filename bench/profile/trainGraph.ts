@@ -1,18 +1,21 @@
 /**
  * Where a training step's time goes: builds the LoRA or full training graph for a random-init
- * gpt2-small (or tiny) model, runs it with onnxruntime's profiler and prints time per op type and
- * the slowest nodes (JSON). For deciding what to optimise; not a benchmark against a peer.
+ * model of one of bench/train.ts's shapes, runs it with onnxruntime's profiler and prints time per
+ * op type and the slowest nodes (JSON). For deciding what to optimise; not a benchmark against a peer.
  *
  *   MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
- *     npx tsx bench/profile/trainGraph.ts [--shape small|tiny] [--mode lora|full] [--tokens 1024] [--runs 3]
+ *     npx tsx bench/profile/trainGraph.ts [--shape gpt2-small|smollm2-135m|tiny|tiny-llama]
+ *       [--mode lora|full] [--targets a,b] [--base-dtype fp32|int8] [--tokens 1024] [--runs 3]
  *       [--accumulate]
+ *
+ * --targets: LoRA's targets (default: every linear layer of the family's blocks).
  *
  * --accumulate: the graph a step of several micro-batches runs, each gradient added to grad_in
  * (fed and fetched through one buffer, as the trainer does).
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GPT2_SMALL, TINY_GPT2, writeGpt2Model } from '../../fixtures/tinyModel';
+import { BENCH_SHAPES } from '../trainShapes';
 import { loadModel } from '../../src/engine/models';
 import { buildLmGraph } from '../../src/engine/train/lmGraph';
 import { ort, toOrt } from '../../src/engine/onnx/session';
@@ -23,21 +26,30 @@ const arg = (flag: string, dflt: string) => {
 };
 
 async function main() {
-  const shapeName = arg('--shape', 'small');
+  const shapeName = arg('--shape', 'gpt2-small');
+  const shape = BENCH_SHAPES[shapeName];
+  if (!shape) throw new Error(`unknown --shape ${shapeName} (${Object.keys(BENCH_SHAPES).join(' | ')})`);
   const mode = arg('--mode', 'lora') as 'lora' | 'full';
   const tokens = Number(arg('--tokens', '1024'));
   const runs = Number(arg('--runs', '3'));
-  const shape = shapeName === 'small' ? GPT2_SMALL : TINY_GPT2;
-  const seq = Math.min(256, shape.nPositions);
+  const baseDtype = arg('--base-dtype', 'fp32') as 'fp32' | 'int8';
+  const seq = Math.min(256, shape.ctx);
   const dir = join(__dirname, '..', '..', '.cache', 'bench-profile', shapeName);
   if (!existsSync(join(dir, 'model.safetensors'))) {
     mkdirSync(dir, { recursive: true });
-    await writeGpt2Model(dir, shape, 0);
+    await shape.write(dir);
   }
   const model = loadModel(dir);
-  const lora = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj', 'c_fc'], dropout: 0, rslora: false };
+  const targets = arg('--targets', Object.keys(shape.modules).join(',')).split(',');
+  const lora = { r: 8, alpha: 16, targets, dropout: 0, rslora: false };
   const accumulates = process.argv.includes('--accumulate');
-  const { graph, trainables } = buildLmGraph(model, { mode, lora, withGradients: true, accumulates });
+  const { graph, trainables } = buildLmGraph(model, {
+    mode,
+    lora,
+    withGradients: true,
+    accumulates,
+    ...(baseDtype === 'int8' ? { baseDtype } : {}),
+  });
   const prefix = join(dir, `profile-${mode}`);
   const session = await ort().InferenceSession.create(graph.toBytes(), {
     intraOpNumThreads: 2,
@@ -50,7 +62,7 @@ async function main() {
     profileFilePrefix: prefix,
   });
   const rows = tokens / seq;
-  const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt((i * 7919) % 50257));
+  const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt((i * 7919) % shape.vocab));
   const feeds: Record<string, ReturnType<typeof toOrt>> = {
     input_ids: toOrt('int64', ids, [rows, seq]),
     labels: toOrt('int64', ids, [rows, seq]),
@@ -119,6 +131,8 @@ async function main() {
       {
         shape: shapeName,
         mode,
+        targets: mode === 'lora' ? targets : undefined,
+        base_dtype: baseDtype,
         tokens,
         wall_ms: wall.map((w) => Math.round(w)),
         kernel_ms: Math.round(total / 1000),

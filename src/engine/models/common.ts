@@ -68,6 +68,11 @@ export interface KvCache {
   readonly positions: Tensor;
   /** Additive mask [B, 1, T, P+T]: query t sees keys j ≤ P + t whose attention_mask is 1. */
   readonly bias: Tensor;
+  /**
+   * The graph runs in onnxruntime-node alone (the Decoder's private graph, never exported): a
+   * family may use onnxruntime's fused contrib operators where they replace many small nodes.
+   */
+  readonly fusedOps: boolean;
   /** Appends layer `layer`'s new keys and values [B, KV, T, D] to its past: [B, KV, P+T, D] each. */
   extend(layer: number, k: Tensor, v: Tensor): { k: Tensor; v: Tensor };
 }
@@ -130,6 +135,7 @@ export function kvCacheContext(
   return {
     positions,
     bias,
+    fusedOps: newOnly,
     extend(layer, k, v) {
       if (done.has(layer)) throw new Error(`KV cache: layer ${layer} extended twice`);
       done.add(layer);

@@ -5,7 +5,7 @@
  * Shapes: B batch, T time, C = hidden_size, H query heads, KV key/value heads, D = head_dim,
  * F = intermediate_size, P = max_position_embeddings.
  */
-import type { Graph, Tensor } from '../onnx/builder';
+import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
 import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
 import { causalSequence, type KvCache } from './common';
@@ -174,8 +174,16 @@ export function ropeTables(cfg: LlamaConfig): { cos: Float64Array; sin: Float64A
   return { cos, sin };
 }
 
-/** RMSNorm: x·rsqrt(mean(x²) + ε)·w over the last axis (decomposed, so existing rules differentiate it). */
-function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number): Tensor {
+/**
+ * RMSNorm: x·rsqrt(mean(x²) + ε)·w over the last axis: decomposed, so existing rules differentiate
+ * it, or `fused` as onnxruntime's SimplifiedLayerNormalization (one node instead of seven).
+ */
+function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number, fused = false): Tensor {
+  if (fused)
+    return g.node('SimplifiedLayerNormalization', [x, w], [{ dtype: x.dtype, shape: x.shape }], {
+      axis: attr.int(-1),
+      epsilon: attr.float(eps),
+    })[0];
   const ms = g.reduceMean(g.mul(x, x), [-1], true); // [B, T, 1]
   const inv = g.reciprocal(g.sqrt(g.add(ms, g.constant(eps, x.dtype, []))));
   return g.mul(g.mul(x, inv), w);
@@ -189,8 +197,8 @@ function rotary(g: Graph, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 }
 
 interface Shared {
-  cos: Tensor; // [T, 1, D/2] ([B, T, 1, D/2] with a cache)
-  sin: Tensor; // [T, 1, D/2] ([B, T, 1, D/2] with a cache)
+  /** Splits x [B, T, heads·D] into heads [B, T, heads, D] rotated by their positions' angles. */
+  rope: (x: Tensor, heads: number) => Tensor;
   bias: Tensor; // [n·T, T] ([B, 1, n·T, S] with a cache)
   cache?: KvCache;
 }
@@ -205,11 +213,14 @@ function attention(
   layer: number,
 ): Tensor {
   const { nHead: H, nKvHead: KV, headDim: D } = cfg;
-  const proj = (name: string, heads: number) =>
-    g.reshape(p.linear(x, `${prefix}.${name}`, { bias: cfg.qkvBias }), [0, 0, heads, D]); // [B, T, heads, D]
-  const q = rotary(g, proj('q_proj', H), s.cos, s.sin); // [B, T, H, D]
-  const k = rotary(g, proj('k_proj', KV), s.cos, s.sin); // [B, T, KV, D]
-  const v = proj('v_proj', KV); // [B, T, KV, D]
+  const [qx, kx, vx] = p.linears(
+    x,
+    ['q_proj', 'k_proj', 'v_proj'].map((m) => `${prefix}.${m}`),
+    { bias: cfg.qkvBias },
+  ); // [B, T, heads·D]
+  const q = s.rope(qx, H); // [B, T, H, D]
+  const k = s.rope(kx, KV); // [B, T, KV, D]
+  const v = g.reshape(vx, [0, 0, KV, D]); // [B, T, KV, D]
   const y = groupedAttention(g, q, k, v, s.bias, s.cache && { cache: s.cache, layer }); // [B, T, H·D]
   return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
 }
@@ -217,8 +228,7 @@ function attention(
 /** SwiGLU: down(silu(gate(x)) · up(x)), silu(z) = z·σ(z). */
 function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: string): Tensor {
   const bias = { bias: cfg.mlpBias };
-  const gate = p.linear(x, `${prefix}.gate_proj`, bias); // [B, T, F]
-  const up = p.linear(x, `${prefix}.up_proj`, bias); // [B, T, F]
+  const [gate, up] = p.linears(x, [`${prefix}.gate_proj`, `${prefix}.up_proj`], bias); // [B, T, F] each
   return p.linear(g.mul(g.mul(gate, g.sigmoid(gate)), up), `${prefix}.down_proj`, bias); // [B, T, C]
 }
 
@@ -239,28 +249,38 @@ export function llamaHidden(
     : causalSequence(g, ids, dtype); // [T], [T, T]
   const tables = ropeTables(cfg);
   const half = cfg.headDim / 2;
-  const table = (name: string, values: Float64Array) => {
-    const t = g.initializer(name, dtype === 'float64' ? values : Float32Array.from(values), [
-      cfg.maxPositions,
-      half,
-    ]); // [P, D/2]
-    return g.unsqueeze(g.gather(t, positions), [positions.rank]); // [T, 1, D/2] or [B, T, 1, D/2]
-  };
+  const table = (name: string, values: Float64Array) =>
+    g.initializer(name, dtype === 'float64' ? values : Float32Array.from(values), [cfg.maxPositions, half]); // [P, D/2]
+  const [cosTable, sinTable] = [table('rope.cos', tables.cos), table('rope.sin', tables.sin)];
+  let rope: Shared['rope'];
+  if (cache?.fusedOps) {
+    // onnxruntime's RotaryEmbedding (rotate-half, as HF): one node per q and k instead of eight.
+    rope = (x, heads) => {
+      const attrs = { interleaved: attr.int(0), num_heads: attr.int(heads) };
+      const out = [{ dtype: x.dtype, shape: x.shape }];
+      const y = g.node('RotaryEmbedding', [x, positions, cosTable, sinTable], out, attrs, 'com.microsoft')[0];
+      return g.reshape(y, [0, 0, heads, cfg.headDim]);
+    };
+  } else {
+    const rows = (t: Tensor) => g.unsqueeze(g.gather(t, positions), [positions.rank]); // [T, 1, D/2] or [B, T, 1, D/2]
+    const [cos, sin] = [rows(cosTable), rows(sinTable)];
+    rope = (x, heads) => rotary(g, g.reshape(x, [0, 0, heads, cfg.headDim]), cos, sin);
+  }
   const n = cfg.nHead / cfg.nKvHead;
   const shared: Shared = {
-    cos: table('rope.cos', tables.cos),
-    sin: table('rope.sin', tables.sin),
+    rope,
     bias: cache ? groupedCacheBias(g, causalBias, n) : groupedCausalBias(g, positions, causalBias, n),
     cache,
   };
   let h = p.embed('model.embed_tokens.weight', ids); // [B, T, C]
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `model.layers.${i}`;
-    const norm = (name: string) => rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps);
+    const norm = (name: string) =>
+      rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps, cache?.fusedOps);
     h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`, i));
     h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`));
   }
-  return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps);
+  return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps, cache?.fusedOps);
 }
 
 /** The LM head's weight [V, C]: the token embedding when tied, else lm_head. */

@@ -10,6 +10,8 @@ import { writeLlamaModel } from '../../../fixtures/tinyLlama';
 import { Decoder } from '../../../src/engine/generate/decoder';
 import { loadModel } from '../../../src/engine/models';
 import { scoreIds } from '../../../src/engine/train/score';
+import { buildInferenceGraph } from '../../../src/engine/generate/inferenceGraph';
+import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { logprobAt, maxAbsDiff, randomAdapter, randomIds, transformersJs } from './fixtures';
 
 const VOCAB = 300;
@@ -95,6 +97,51 @@ for (const f of FAMILIES) {
       'same greedy tokens as transformers.js',
     );
     await tjs.dispose();
+
+    // The Decoder's own graph (fused onnxruntime nodes where the family has them, the adapter
+    // merged) decodes as the exported one does, a prompt-cache hit feeding tokens after position 0.
+    const own = await Decoder.fromModel(model, { adapter, threads: 1 });
+    const ownLogits: Float32Array[] = [];
+    const ownRun = await own.generate(prompt, { maxTokens: 10, onLogits: (l) => ownLogits.push(l.slice()) });
+    assert.deepEqual(ownRun.tokens, cached.tokens);
+    assert.ok(Math.max(...ownLogits.map((l, i) => maxAbsDiff(l, cachedLogits[i]))) < 1e-4);
+    const longer = [...prompt, ...cached.tokens.slice(0, 3)];
+    const hit = await own.generate(longer, { maxTokens: 4 });
+    assert.ok(hit.reusedTokens >= prompt.length, `prompt cache reused ${hit.reusedTokens}`);
+    assert.deepEqual(
+      hit.tokens,
+      (await decoder.generate(longer, { maxTokens: 4, promptCache: false })).tokens,
+    );
     model.weights.close();
   });
 }
+
+test("the Decoder's Llama graph uses onnxruntime's fused nodes; exported and training graphs do not", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lt-fused-'));
+  writeLlamaModel(dir, LLAMA_SHAPE, 5);
+  const model = loadModel(dir);
+  const ops = (g: { nodes: readonly { op: string }[] }) => {
+    const count = new Map<string, number>();
+    for (const n of g.nodes) count.set(n.op, (count.get(n.op) ?? 0) + 1);
+    return count;
+  };
+  const own = ops(buildInferenceGraph(model, { cacheOutputs: 'new' }).graph);
+  const layers = LLAMA_SHAPE.nLayer;
+  assert.equal(own.get('SimplifiedLayerNormalization'), 2 * layers + 1);
+  assert.equal(own.get('RotaryEmbedding'), 2 * layers);
+  // Per layer: q/k/v as one product, o, gate/up as one, down, and attention's two.
+  assert.equal(own.get('MatMul'), 6 * layers);
+  for (const g of [
+    buildInferenceGraph(model).graph,
+    buildLmGraph(model, {
+      mode: 'lora',
+      lora: { r: 2, alpha: 4, targets: ['q_proj'], dropout: 0, rslora: false },
+      withGradients: true,
+    }).graph,
+  ]) {
+    const c = ops(g);
+    assert.equal(c.get('SimplifiedLayerNormalization'), undefined);
+    assert.equal(c.get('RotaryEmbedding'), undefined);
+  }
+  model.weights.close();
+});
