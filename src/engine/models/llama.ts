@@ -216,7 +216,7 @@ function attention(
   const [qx, kx, vx] = p.linears(
     x,
     ['q_proj', 'k_proj', 'v_proj'].map((m) => `${prefix}.${m}`),
-    { bias: cfg.qkvBias },
+    { bias: cfg.qkvBias, fused: s.cache?.fusedOps },
   ); // [B, T, heads·D]
   const q = s.rope(qx, H); // [B, T, H, D]
   const k = s.rope(kx, KV); // [B, T, KV, D]
@@ -226,9 +226,9 @@ function attention(
 }
 
 /** SwiGLU: down(silu(gate(x)) · up(x)), silu(z) = z·σ(z). */
-function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: string): Tensor {
+function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: string, fused?: boolean): Tensor {
   const bias = { bias: cfg.mlpBias };
-  const [gate, up] = p.linears(x, [`${prefix}.gate_proj`, `${prefix}.up_proj`], bias); // [B, T, F] each
+  const [gate, up] = p.linears(x, [`${prefix}.gate_proj`, `${prefix}.up_proj`], { ...bias, fused }); // [B, T, F] each
   return p.linear(g.mul(g.mul(gate, g.sigmoid(gate)), up), `${prefix}.down_proj`, bias); // [B, T, C]
 }
 
@@ -278,7 +278,7 @@ export function llamaHidden(
     const norm = (name: string) =>
       rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps, cache?.fusedOps);
     h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`, i));
-    h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`));
+    h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`, cache?.fusedOps));
   }
   return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps, cache?.fusedOps);
 }

@@ -200,21 +200,24 @@ export class ModelParams {
   }
 
   /**
-   * nn.Linear layers that read the same x (q/k/v, gate/up): in a graph without a backward pass and
-   * without LoRA on them, one product with their weights side by side ([in, Σout]) and its output
-   * split. One GEMM quantizes x once on the int8 path and is one parallel section instead of two or
-   * three: SmolLM2-135M's shape, int8, 2 threads, a prompt-cache hit of 8 tokens 185 -> 150 ms
-   * with the fused norm and rotary nodes (llama.ts). Training graphs keep one product per layer:
-   * fused, that shape's gate/up forward and input gradient were no faster (1024 rows, 53 vs 53 ms).
+   * nn.Linear layers that read the same x (q/k/v, gate/up). With `fused` (the Decoder's own graph,
+   * whose weights need not be the checkpoint's tensors) and no LoRA on them, one product with their
+   * weights side by side ([in, Σout]) and its output split. One GEMM quantizes x once on the int8
+   * path and is one parallel section instead of two or three: SmolLM2-135M's shape, int8, 2
+   * threads, a prompt-cache hit of 8 tokens 185 -> 150 ms with the fused norm and rotary nodes
+   * (llama.ts). Exported graphs reference the checkpoint's own tensors; training graphs keep one
+   * product per layer (fused, that shape's gate/up forward and input gradient were no faster:
+   * 1024 rows, 53 vs 53 ms).
    */
-  linears(x: Tensor, modulePaths: readonly string[], o: { bias: boolean }): Tensor[] {
+  linears(x: Tensor, modulePaths: readonly string[], o: { bias: boolean; fused?: boolean }): Tensor[] {
     const lora = this.o.lora;
     const fusable =
+      o.fused === true &&
       !this.training &&
       modulePaths.length > 1 &&
       this.o.mode === 'frozen' &&
       !modulePaths.some((m) => lora && isLoraTarget(lora, m));
-    if (!fusable) return modulePaths.map((m) => this.linear(x, m, o));
+    if (!fusable) return modulePaths.map((m) => this.linear(x, m, { bias: o.bias }));
     const g = this.g;
     const parts = modulePaths.map((m) => this.source.read(`${m}.weight`)); // [out, in] each
     const inFeatures = parts[0].shape[1];

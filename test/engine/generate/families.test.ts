@@ -131,6 +131,10 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes; exported and tra
   assert.equal(own.get('RotaryEmbedding'), 2 * layers);
   // Per layer: q/k/v as one product, o, gate/up as one, down, and attention's two.
   assert.equal(own.get('MatMul'), 6 * layers);
+  // The exported graph multiplies by the checkpoint's own tensors (a file beside model.safetensors
+  // references them): one product per layer, as the training graph has.
+  const exported = ops(buildInferenceGraph(model).graph);
+  assert.equal(exported.get('MatMul'), 9 * layers);
   for (const g of [
     buildInferenceGraph(model).graph,
     buildLmGraph(model, {
