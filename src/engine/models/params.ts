@@ -224,13 +224,13 @@ export class ModelParams {
     const outs = parts.map((w) => w.shape[0]);
     const N = outs.reduce((a, b) => a + b, 0);
     const name = `${modulePaths.join('+')}.weight`;
-    const wT = new Float32Array(inFeatures * N); // [in, Σout]: each part's transpose at its columns
-    let start = 0;
-    parts.forEach(({ data }, i) => {
-      for (let n = 0; n < outs[i]; n++)
-        for (let k = 0; k < inFeatures; k++) wT[k * N + start + n] = data[n * inFeatures + k];
-      start += outs[i];
-    });
+    const stacked = new Float32Array(N * inFeatures); // [Σout, in]: the parts' rows, one after another
+    let at = 0;
+    for (const { data } of parts) {
+      stacked.set(data, at);
+      at += data.length;
+    }
+    const wT = transpose2d(stacked, N, inFeatures); // [in, Σout]
     let y = g.matmul(x, g.initializer(`${name}_t`, this.convert(wT), [inFeatures, N]));
     if (o.bias) y = g.add(y, g.concat(modulePaths.map((m) => this.weight(`${m}.bias`)), 0));
     return g.split(y, outs, -1);
