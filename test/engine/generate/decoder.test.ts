@@ -104,3 +104,56 @@ test('sampling: a seed reproduces a run; a tiny top-p is greedy; temperature spr
   assert.equal(counts[2], 0);
   assert.ok(Math.abs(counts[0] / 2000 - 0.625) < 0.05, `0.5/0.8 of draws are token 0 (${counts[0]})`);
 });
+
+/** Nucleus sampling as its definition reads: every token sorted by probability (ties by id). */
+function referenceDraw(logits: Float32Array, temperature: number, topP: number, rng: Rng): number {
+  const max = Math.max(...logits);
+  const probs = Array.from(logits, (l) => Math.exp((l - max) / temperature));
+  const sum = probs.reduce((a, b) => a + b, 0);
+  const order = probs.map((_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+  const kept: number[] = [];
+  let mass = 0;
+  for (const i of order) {
+    if (kept.length > 0 && mass >= topP * sum) break;
+    kept.push(i);
+    mass += probs[i];
+  }
+  let u = rng.next() * mass;
+  for (const i of kept) if ((u -= probs[i]) < 0) return i;
+  return kept[kept.length - 1];
+}
+
+test('sampling: top-p draws the same tokens as a sort of the whole vocabulary, on flat, peaked and tied logits', () => {
+  const V = 2048;
+  const gen = new Rng(3);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - gen.next())) * Math.cos(2 * Math.PI * gen.next());
+  const shapes: Record<string, Float32Array> = {
+    flat: Float32Array.from({ length: V }, () => gen.next()),
+    peaked: Float32Array.from({ length: V }, () => 6 * gauss()),
+    tied: Float32Array.from({ length: V }, () => Math.round(gen.next() * 4)),
+    oneHot: Float32Array.from({ length: V }, (_, i) => (i === 17 ? 50 : 0)),
+  };
+  let differing = 0;
+  for (const [name, logits] of Object.entries(shapes))
+    for (const [temperature, topP] of [
+      [1, 0.9],
+      [0.7, 0.5],
+      [2, 0.99],
+      [1, 1e-9],
+      [0.3, 0.95],
+    ]) {
+      const [ours, theirs] = [new Rng(11), new Rng(11)];
+      const drawn = new Set<number>();
+      for (let i = 0; i < 100; i++) {
+        const a = sampleToken(logits, { temperature, topP }, ours);
+        const b = referenceDraw(logits, temperature, topP, theirs);
+        if (a !== b) differing++;
+        drawn.add(a);
+      }
+      if (name === 'flat' && topP >= 0.9)
+        assert.ok(drawn.size > 50, `${name}, top-p ${topP}: ${drawn.size} tokens drawn`);
+      if (topP < 1e-6 || name === 'oneHot')
+        assert.equal(drawn.size, 1, `${name}, top-p ${topP}: the top token only`);
+    }
+  assert.equal(differing, 0, 'every draw matches the full sort');
+});
