@@ -13,12 +13,13 @@
  * --accumulate: the graph a step of several micro-batches runs, each gradient added to grad_in
  * (fed and fetched through one buffer, as the trainer does).
  */
-import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_SHAPES } from '../trainShapes';
 import { loadModel } from '../../src/engine/models';
 import { buildLmGraph } from '../../src/engine/train/lmGraph';
 import { ort, toOrt } from '../../src/engine/onnx/session';
+import { lastRunProfile, summarizeProfile } from './ortProfile';
 
 const arg = (flag: string, dflt: string) => {
   const i = process.argv.indexOf(flag);
@@ -82,50 +83,8 @@ async function main() {
     await session.run(feeds, fetches);
     wall.push(performance.now() - t0);
   }
-  session.endProfiling(); // onnxruntime-node returns no path: find `<prefix>_<time>.json`
-  const file = readdirSync(dir)
-    .filter((f) => f.startsWith(`profile-${mode}`) && f.endsWith('.json'))
-    .map((f) => join(dir, f))
-    .sort()
-    .at(-1)!;
-  const events = JSON.parse(readFileSync(file, 'utf8')) as {
-    cat: string;
-    name: string;
-    dur: number;
-    args?: { op_name?: string; output_type_shape?: unknown; input_type_shape?: unknown };
-  }[];
-  rmSync(file, { force: true });
-  // Only the last run: the first pays for allocation.
-  const runsSeen = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const lastRunStart = (runsSeen.at(-1) as unknown as { ts: number }).ts;
-  const nodes = events.filter(
-    (e) =>
-      e.cat === 'Node' &&
-      e.name.endsWith('_kernel_time') &&
-      (e as unknown as { ts: number }).ts >= lastRunStart,
-  );
-  const byOp = new Map<string, { us: number; count: number }>();
-  let total = 0;
-  for (const e of nodes) {
-    const op = e.args?.op_name ?? '?';
-    const s = byOp.get(op) ?? { us: 0, count: 0 };
-    s.us += e.dur;
-    s.count++;
-    byOp.set(op, s);
-    total += e.dur;
-  }
-  // Time per (op, input shapes): which kind of node the time goes to.
-  const bySig = new Map<string, { us: number; count: number }>();
-  for (const e of nodes) {
-    const shapes = (e.args?.input_type_shape as Record<string, number[]>[] | undefined) ?? [];
-    const sig = `${e.args?.op_name} ${shapes.map((o) => Object.values(o)[0]?.join('x')).join(', ')}`;
-    const s = bySig.get(sig) ?? { us: 0, count: 0 };
-    s.us += e.dur;
-    s.count++;
-    bySig.set(sig, s);
-  }
-  const ops = [...byOp].sort((a, b) => b[1].us - a[1].us);
-  const slow = [...nodes].sort((a, b) => b.dur - a.dur).slice(0, Number(arg('--top', '40')));
+  session.endProfiling();
+  const { nodes } = lastRunProfile(dir, `profile-${mode}`);
   console.log(
     JSON.stringify(
       {
@@ -135,24 +94,10 @@ async function main() {
         base_dtype: baseDtype,
         tokens,
         wall_ms: wall.map((w) => Math.round(w)),
-        kernel_ms: Math.round(total / 1000),
-        by_op: ops.map(([op, s]) => ({
-          op,
-          ms: Math.round(s.us / 1000),
-          pct: Math.round((1000 * s.us) / total) / 10,
-          count: s.count,
-        })),
-        by_signature: [...bySig]
-          .sort((a, b) => b[1].us - a[1].us)
-          .slice(0, Number(arg('--signatures', '40')))
-          .map(([sig, s]) => `${(s.us / 1000).toFixed(1)} ms  x${s.count}  ${sig}`),
-        slowest: slow.map((e) => ({
-          node: e.name.replace(/_kernel_time$/, ''),
-          op: e.args?.op_name,
-          ms: Math.round(e.dur / 100) / 10,
-          in: e.args?.input_type_shape,
-          out: e.args?.output_type_shape,
-        })),
+        ...summarizeProfile(nodes, {
+          top: Number(arg('--top', '40')),
+          signatures: Number(arg('--signatures', '40')),
+        }),
       },
       null,
       1,

@@ -129,6 +129,11 @@ export class Decoder {
     });
   }
 
+  /** Writes the profile of a decoder made with `profile`. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+
   /** Forgets the prompt cache. */
   reset(): void {
     this.cached = null;
@@ -393,10 +398,12 @@ export interface DecoderSessionOptions {
    * cache hit 235 -> 146 ms, a miss 750 -> 551 ms. Default true (ORT's default).
    */
   spin?: boolean;
+  /** onnxruntime's profiler writes `<profile>_<time>.json` (bench/profile/decoder.ts); see endProfiling. */
+  profile?: string;
 }
 
 function decoderSession(model: Uint8Array | string, o: DecoderSessionOptions): Promise<InferenceSession> {
-  return createSession(model, { threads: o.threads, spin: o.spin });
+  return createSession(model, { threads: o.threads, spin: o.spin, profile: o.profile });
 }
 
 /** The cache layout an exported graph declares in its inputs. */
