@@ -73,6 +73,43 @@ test('the healer backs off a trailing space token and allows only tokens that sp
   assert.equal(stripTail(' best', ' be'), 'st');
 });
 
+test('the healer allows exactly the tokens a scan of the whole vocabulary allows, for any tail', async () => {
+  const t = await ready;
+  const h = new TokenHealer(t);
+  const texts = h.prepare();
+  const tails = [
+    ' ',
+    ' be',
+    'const',
+    '  ',
+    '    ',
+    '\n',
+    '\n\n',
+    'é',
+    ' qux',
+    '(',
+    '}\n',
+    'z',
+    '\t',
+    ' 1',
+    '😀',
+  ];
+  for (const tail of tails) {
+    const logits = Float32Array.from({ length: t.vocabSize }, (_, id) => (id % 97) / 7);
+    h.constrain(logits, tail);
+    const agree = texts.map((s) => s !== '' && (s.startsWith(tail) || tail.startsWith(s)));
+    const anyAgree = agree.some(Boolean);
+    for (let id = 0; id < t.vocabSize; id++) {
+      const expected = agree[id] || !anyAgree ? (id % 97) / 7 : -Infinity;
+      assert.equal(
+        logits[id],
+        Math.fround(expected),
+        `tail ${JSON.stringify(tail)}, token ${id} ${JSON.stringify(texts[id])}`,
+      );
+    }
+  }
+});
+
 test('completing after `const best = `: the prompt ends before the space, the first token starts with one, the text does not', async () => {
   const healed = await completer(true);
   const t = await ready;
