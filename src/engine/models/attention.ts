@@ -43,7 +43,7 @@ export function groupedCacheBias(g: Graph, cacheBias: Tensor, n: number): Tensor
 
 /**
  * softmax(q·kᵀ/√D + mask)·v with query head h reading key/value head ⌊h / n⌋ (HF's repeat_kv order).
- * q [B, T, H, D], k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
+ * q [B, T, H, D] (or [B, T, H·D]), k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
  * With `cached` (an inference graph) the keys and values extend layer `layer`'s KV cache, so they
  * span S = P + T positions, and the bias comes from `groupedCacheBias`.
  */
@@ -55,20 +55,55 @@ export function groupedAttention(
   bias: Tensor,
   cached?: { cache: KvCache; layer: number },
 ): Tensor {
-  const [H, D] = [q.shape[2] as number, q.shape[3] as number];
-  const KV = k.shape[2] as number;
+  const [KV, D] = [k.shape[2] as number, k.shape[3] as number];
+  const H = q.rank === 4 ? (q.shape[2] as number) : (q.shape[2] as number) / D;
   const n = H / KV;
   const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, KV, n, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B, KV, n·T, D]
   const qs = g.mul(qg, g.constant(1 / Math.sqrt(D), q.dtype, []));
-  let vh = g.transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
-  let kT: Tensor; // [B, KV, D, S]
-  if (cached) {
-    const all = cached.cache.extend(cached.layer, g.transpose(k, [0, 2, 1, 3]), vh); // [B, KV, S, D]
-    kT = g.transpose(all.k, [0, 1, 3, 2]);
-    vh = all.v;
-  } else kT = g.transpose(k, [0, 2, 3, 1]); // S = T
+  const vh = g.transpose(v, [0, 2, 1, 3]); // [B, KV, T, D]
+  if (cached) return attendCached(g, qs, g.transpose(k, [0, 2, 1, 3]), vh, bias, cached, H);
+  return attend(g, qs, g.transpose(k, [0, 2, 3, 1]), vh, bias, H); // kᵀ [B, KV, D, T]: S = T
+}
+
+/**
+ * `groupedAttention` with a KV cache on head-major q [B, H, T, D] and k, v [B, KV, T, D] (the
+ * Decoder's own graph splits its fused q/k/v product into heads with one Transpose): q's n heads
+ * per key/value head are already [B, KV, n, T, D], the stacked layout, so one Reshape stacks them.
+ */
+export function groupedAttentionOnHeads(
+  g: Graph,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  bias: Tensor,
+  cached: { cache: KvCache; layer: number },
+): Tensor {
+  const [KV, D] = [k.shape[1] as number, k.shape[3] as number];
+  const qg = g.reshape(q, [0, KV, -1, D]); // [B, KV, n·T, D]
+  const qs = g.mul(qg, g.constant(1 / Math.sqrt(D), q.dtype, []));
+  return attendCached(g, qs, k, v, bias, cached, q.shape[1] as number);
+}
+
+/** Attention over layer `layer`'s cache extended by kh, vh [B, KV, T, D]. */
+function attendCached(
+  g: Graph,
+  qs: Tensor,
+  kh: Tensor,
+  vh: Tensor,
+  bias: Tensor,
+  cached: { cache: KvCache; layer: number },
+  H: number,
+): Tensor {
+  const all = cached.cache.extend(cached.layer, kh, vh); // [B, KV, S, D]
+  return attend(g, qs, g.transpose(all.k, [0, 1, 3, 2]), all.v, bias, H);
+}
+
+/** softmax(qs·kT + bias)·v for qs [B, KV, n·T, D] (already scaled), kT [B, KV, D, S], v [B, KV, S, D] → [B, T, H·D]. */
+function attend(g: Graph, qs: Tensor, kT: Tensor, v: Tensor, bias: Tensor, H: number): Tensor {
+  const [KV, D] = [kT.shape[1] as number, kT.shape[2] as number];
+  const n = H / KV;
   const scores = g.add(g.matmul(qs, kT), bias); // [B, KV, n·T, S]
-  const y = g.matmul(g.softmax(scores, -1), vh); // [B, KV, n·T, D]
+  const y = g.matmul(g.softmax(scores, -1), v); // [B, KV, n·T, D]
   const heads = g.transpose(g.reshape(y, [0, 0, n, -1, D]), [0, 3, 1, 2, 4]); // [B, T, KV, n, D]
   return g.reshape(heads, [0, 0, H * D]); // [B, T, H·D]
 }

@@ -168,7 +168,10 @@ export function kvCacheContext(
         throw new Error(
           `KV cache: ${done.size} of ${nLayer} layers used the cache (a family without a cache path?)`,
         );
-      for (const { t, name } of presents) g.output(t, name);
+      // The new-only outputs take their names in place (no Identity per layer and step).
+      for (const { t, name } of presents)
+        if (newOnly) g.outputRenamed(t, name);
+        else g.output(t, name);
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
+import { groupedAttention, groupedAttentionOnHeads, groupedCacheBias, groupedCausalBias } from './attention';
 import { causalSequence, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import type { WeightSpec } from './init';
@@ -189,6 +189,34 @@ function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number, fused = false): Te
   return g.mul(g.mul(x, inv), w);
 }
 
+/**
+ * The residual step between sublayers: h + delta, and its RMSNorm for the next sublayer. `fused`:
+ * onnxruntime's SkipSimplifiedLayerNormalization, one node for the Add and the norm (its fourth
+ * output is the sum).
+ */
+function addAndNorm(
+  g: Graph,
+  h: Tensor,
+  delta: Tensor,
+  w: Tensor,
+  eps: number,
+  fused = false,
+): { sum: Tensor; normed: Tensor } {
+  if (!fused) {
+    const sum = g.add(h, delta);
+    return { sum, normed: rmsNorm(g, sum, w, eps) };
+  }
+  const absent = { dtype: h.dtype, shape: [], name: '' };
+  const [normed, , , sum] = g.node(
+    'SkipSimplifiedLayerNormalization',
+    [delta, h, w],
+    [{ dtype: h.dtype, shape: h.shape }, absent, absent, { dtype: h.dtype, shape: h.shape }],
+    { epsilon: attr.float(eps) },
+    'com.microsoft',
+  );
+  return { sum, normed };
+}
+
 /** HF's q·cos + rotate_half(q)·sin on x [B, T, heads, D] with cos, sin [T, 1, D/2]. */
 function rotary(g: Graph, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const half = (x.shape[3] as number) / 2;
@@ -199,6 +227,8 @@ function rotary(g: Graph, x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 interface Shared {
   /** Splits x [B, T, heads·D] into heads [B, T, heads, D] rotated by their positions' angles. */
   rope: (x: Tensor, heads: number) => Tensor;
+  /** With fused nodes: rotates head-major x [B, heads, T, D] (onnxruntime's RotaryEmbedding takes it). */
+  ropeHeads?: (x: Tensor, heads: number) => Tensor;
   bias: Tensor; // [n·T, T] ([B, 1, n·T, S] with a cache)
   cache?: KvCache;
 }
@@ -213,15 +243,25 @@ function attention(
   layer: number,
 ): Tensor {
   const { nHead: H, nKvHead: KV, headDim: D } = cfg;
-  const [qx, kx, vx] = p.linears(
+  const qkv = p.linears(
     x,
     ['q_proj', 'k_proj', 'v_proj'].map((m) => `${prefix}.${m}`),
-    { bias: cfg.qkvBias, fused: s.cache?.fusedOps },
-  ); // [B, T, heads·D]
-  const q = s.rope(qx, H); // [B, T, H, D]
-  const k = s.rope(kx, KV); // [B, T, KV, D]
-  const v = g.reshape(vx, [0, 0, KV, D]); // [B, T, KV, D]
-  const y = groupedAttention(g, q, k, v, s.bias, s.cache && { cache: s.cache, layer }); // [B, T, H·D]
+    { bias: cfg.qkvBias, fused: s.cache?.fusedOps, joined: true },
+  ); // [B, T, heads·D] each, or the three side by side
+  let y: Tensor; // [B, T, H·D]
+  if (qkv.length === 1 && s.cache && s.ropeHeads) {
+    // One Transpose makes every head [B, H + 2KV, T, D]; the cache's layout needs no other.
+    const heads = g.transpose(g.reshape(qkv[0], [0, 0, H + 2 * KV, D]), [0, 2, 1, 3]);
+    const [q, k, v] = g.split(heads, [H, KV, KV], 1);
+    const cached = { cache: s.cache, layer };
+    y = groupedAttentionOnHeads(g, s.ropeHeads(q, H), s.ropeHeads(k, KV), v, s.bias, cached);
+  } else {
+    const [qx, kx, vx] = qkv;
+    const q = s.rope(qx, H); // [B, T, H, D]
+    const k = s.rope(kx, KV); // [B, T, KV, D]
+    const v = g.reshape(vx, [0, 0, KV, D]); // [B, T, KV, D]
+    y = groupedAttention(g, q, k, v, s.bias, s.cache && { cache: s.cache, layer });
+  }
   return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
 }
 
@@ -253,14 +293,16 @@ export function llamaHidden(
     g.initializer(name, dtype === 'float64' ? values : Float32Array.from(values), [cfg.maxPositions, half]); // [P, D/2]
   const [cosTable, sinTable] = [table('rope.cos', tables.cos), table('rope.sin', tables.sin)];
   let rope: Shared['rope'];
+  let ropeHeads: Shared['ropeHeads'];
   if (cache?.fusedOps) {
     // onnxruntime's RotaryEmbedding (rotate-half, as HF): one node per q and k instead of eight.
-    rope = (x, heads) => {
+    const fusedRope = (x: Tensor, heads: number) => {
       const attrs = { interleaved: attr.int(0), num_heads: attr.int(heads) };
       const out = [{ dtype: x.dtype, shape: x.shape }];
-      const y = g.node('RotaryEmbedding', [x, positions, cosTable, sinTable], out, attrs, 'com.microsoft')[0];
-      return g.reshape(y, [0, 0, heads, cfg.headDim]);
+      return g.node('RotaryEmbedding', [x, positions, cosTable, sinTable], out, attrs, 'com.microsoft')[0];
     };
+    rope = (x, heads) => g.reshape(fusedRope(x, heads), [0, 0, heads, cfg.headDim]);
+    ropeHeads = fusedRope;
   } else {
     const rows = (t: Tensor) => g.unsqueeze(g.gather(t, positions), [positions.rank]); // [T, 1, D/2] or [B, T, 1, D/2]
     const [cos, sin] = [rows(cosTable), rows(sinTable)];
@@ -269,18 +311,24 @@ export function llamaHidden(
   const n = cfg.nHead / cfg.nKvHead;
   const shared: Shared = {
     rope,
+    ropeHeads,
     bias: cache ? groupedCacheBias(g, causalBias, n) : groupedCausalBias(g, positions, causalBias, n),
     cache,
   };
-  let h = p.embed('model.embed_tokens.weight', ids); // [B, T, C]
+  const fused = cache?.fusedOps;
+  const normWeight = (layer: number, name: string) =>
+    p.weight(layer < cfg.nLayer ? `model.layers.${layer}.${name}.weight` : 'model.norm.weight');
+  // h is the residual stream [B, T, C], x its norm for the next sublayer (the final norm at the end).
+  let h = p.embed('model.embed_tokens.weight', ids);
+  let x = rmsNorm(g, h, normWeight(0, 'input_layernorm'), cfg.eps, fused);
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `model.layers.${i}`;
-    const norm = (name: string) =>
-      rmsNorm(g, h, p.weight(`${prefix}.${name}.weight`), cfg.eps, cache?.fusedOps);
-    h = g.add(h, attention(g, cfg, p, norm('input_layernorm'), shared, `${prefix}.self_attn`, i));
-    h = g.add(h, mlp(g, cfg, p, norm('post_attention_layernorm'), `${prefix}.mlp`, cache?.fusedOps));
+    const a = attention(g, cfg, p, x, shared, `${prefix}.self_attn`, i);
+    ({ sum: h, normed: x } = addAndNorm(g, h, a, normWeight(i, 'post_attention_layernorm'), cfg.eps, fused));
+    const m = mlp(g, cfg, p, x, `${prefix}.mlp`, fused);
+    ({ sum: h, normed: x } = addAndNorm(g, h, m, normWeight(i + 1, 'input_layernorm'), cfg.eps, fused));
   }
-  return rmsNorm(g, h, p.weight('model.norm.weight'), cfg.eps, cache?.fusedOps);
+  return x;
 }
 
 /** The LM head's weight [V, C]: the token embedding when tied, else lm_head. */

@@ -207,9 +207,14 @@ export class ModelParams {
    * threads, a prompt-cache hit of 8 tokens 185 -> 150 ms with the fused norm and rotary nodes
    * (llama.ts). Exported graphs reference the checkpoint's own tensors; training graphs keep one
    * product per layer (fused, that shape's gate/up forward and input gradient were no faster:
-   * 1024 rows, 53 vs 53 ms).
+   * 1024 rows, 53 vs 53 ms). `joined`: a fused product comes back as one tensor [.., Σout], for
+   * a caller that splits it its own way (one tensor means fused; otherwise one per module).
    */
-  linears(x: Tensor, modulePaths: readonly string[], o: { bias: boolean; fused?: boolean }): Tensor[] {
+  linears(
+    x: Tensor,
+    modulePaths: readonly string[],
+    o: { bias: boolean; fused?: boolean; joined?: boolean },
+  ): Tensor[] {
     const lora = this.o.lora;
     const fusable =
       o.fused === true &&
@@ -233,7 +238,7 @@ export class ModelParams {
     const wT = transpose2d(stacked, N, inFeatures); // [in, Σout]
     let y = g.matmul(x, g.initializer(`${name}_t`, this.convert(wT), [inFeatures, N]));
     if (o.bias) y = g.add(y, g.concat(modulePaths.map((m) => this.weight(`${m}.bias`)), 0));
-    return g.split(y, outs, -1);
+    return o.joined ? [y] : g.split(y, outs, -1);
   }
 
   /**

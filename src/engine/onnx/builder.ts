@@ -158,6 +158,20 @@ export class Graph {
     return out;
   }
 
+  /**
+   * Makes `t`, a tensor one of this graph's nodes makes, an output named `name` by renaming it in
+   * place: no Identity node (a copy, and a node per output, in a graph run once per decoded token).
+   */
+  outputRenamed(t: Tensor, name: string): Tensor {
+    if (!this.nodes.some((n) => n.outputs.includes(t)) || this.outputs.includes(t))
+      throw new Error(`outputRenamed: ${t.name} is not a node's output, or is already an output`);
+    if (this.names.has(name)) throw new Error(`duplicate tensor name ${name}`);
+    this.names.add(name);
+    (t as { name: string }).name = name; // every node holds the same object, so all see the new name
+    this.outputs.push(t);
+    return t;
+  }
+
   /** Appends a node. `outs` gives each output's dtype and shape (and optional name). */
   node(
     op: string,
@@ -166,8 +180,9 @@ export class Graph {
     attrs: Record<string, AttrValue> = {},
     domain?: string,
   ): Tensor[] {
+    // An empty name is ONNX's absent optional output: the node need not make it.
     const outputs = outs.map(
-      (o) => new Tensor(this.uniqueName(o.name ?? op.toLowerCase()), o.dtype, o.shape),
+      (o) => new Tensor(o.name === '' ? '' : this.uniqueName(o.name ?? op.toLowerCase()), o.dtype, o.shape),
     );
     this.nodes.push({ name: this.uniqueName(`n_${op}`), op, domain, inputs, outputs, attrs });
     return outputs;

@@ -127,8 +127,12 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes; exported and tra
   };
   const own = ops(buildInferenceGraph(model, { cacheOutputs: 'new' }).graph);
   const layers = LLAMA_SHAPE.nLayer;
-  assert.equal(own.get('SimplifiedLayerNormalization'), 2 * layers + 1);
+  // The first norm alone; every residual Add and the norm after it as one node.
+  assert.equal(own.get('SimplifiedLayerNormalization'), 1);
+  assert.equal(own.get('SkipSimplifiedLayerNormalization'), 2 * layers);
   assert.equal(own.get('RotaryEmbedding'), 2 * layers);
+  // The new keys and values leave as the nodes' own outputs, not through an Identity per layer.
+  assert.equal(own.get('Identity'), undefined);
   // Per layer: q/k/v as one product, o, gate/up as one, down, and attention's two.
   assert.equal(own.get('MatMul'), 6 * layers);
   // The exported graph multiplies by the checkpoint's own tensors (a file beside model.safetensors
@@ -145,6 +149,7 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes; exported and tra
   ]) {
     const c = ops(g);
     assert.equal(c.get('SimplifiedLayerNormalization'), undefined);
+    assert.equal(c.get('SkipSimplifiedLayerNormalization'), undefined);
     assert.equal(c.get('RotaryEmbedding'), undefined);
   }
   model.weights.close();
