@@ -81,9 +81,9 @@ export class TokenHealer {
     this.prepare();
     const { ids, texts, byText } = this.index!;
     // The tokens that start with `rest` are one run of the sorted texts; those it starts with are
-    // its own prefixes, looked up. A scan of every token's text per call took 1 ms once V8 had
-    // optimised it and ~29 ms for its first ~40 calls (SmolLM2's 49,152 tokens), and a worker
-    // heals once or twice per request: most requests ran it unoptimised.
+    // its own prefixes, looked up. A scan of every token's text per call (SmolLM2's 49,152) took
+    // ~1 ms once V8 had optimised it, several times that in its first ~40 calls (~29 ms beside a
+    // training job), and a worker heals once or twice per request.
     const lo = firstNot(ids.length, (i) => texts[i] < rest);
     const hi = firstNot(ids.length, (i) => texts[i] < rest || texts[i].startsWith(rest));
     const run = ids.subarray(lo, hi);
