@@ -43,7 +43,7 @@ export function groupedCacheBias(g: Graph, cacheBias: Tensor, n: number): Tensor
 
 /**
  * softmax(q·kᵀ/√D + mask)·v with query head h reading key/value head ⌊h / n⌋ (HF's repeat_kv order).
- * q [B, T, H, D] (or [B, T, H·D]), k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
+ * q [B, T, H, D], k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
  * With `cached` (an inference graph) the keys and values extend layer `layer`'s KV cache, so they
  * span S = P + T positions, and the bias comes from `groupedCacheBias`.
  */
@@ -55,8 +55,8 @@ export function groupedAttention(
   bias: Tensor,
   cached?: { cache: KvCache; layer: number },
 ): Tensor {
-  const [KV, D] = [k.shape[2] as number, k.shape[3] as number];
-  const H = q.rank === 4 ? (q.shape[2] as number) : (q.shape[2] as number) / D;
+  const [H, D] = [q.shape[2] as number, q.shape[3] as number];
+  const KV = k.shape[2] as number;
   const n = H / KV;
   const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, KV, n, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B, KV, n·T, D]
   const qs = g.mul(qg, g.constant(1 / Math.sqrt(D), q.dtype, []));
