@@ -13,7 +13,6 @@ import type { Tokenizer } from '../tokenizer/tokenizer';
 /** Token ids sorted by their texts (empty texts left out), and each text's ids. */
 interface TextIndex {
   ids: Int32Array;
-  texts: string[];
   byText: Map<string, number[]>;
 }
 
@@ -55,8 +54,12 @@ export class TokenHealer {
     const ids = Int32Array.from(texts.keys()).filter((id) => texts[id] !== '');
     ids.sort((a, b) => (texts[a] < texts[b] ? -1 : texts[a] > texts[b] ? 1 : 0));
     const byText = new Map<string, number[]>();
-    for (const id of ids) byText.set(texts[id], [...(byText.get(texts[id]) ?? []), id]);
-    this.index = { ids, texts: Array.from(ids, (id) => texts[id]), byText };
+    for (const id of ids) {
+      const same = byText.get(texts[id]);
+      if (same) same.push(id);
+      else byText.set(texts[id], [id]);
+    }
+    this.index = { ids, byText };
     return texts;
   }
 
@@ -78,14 +81,14 @@ export class TokenHealer {
    * not generated yet). Leaves them as they are when no token agrees (never an impossible choice).
    */
   constrain(logits: Float32Array, rest: string): void {
-    this.prepare();
-    const { ids, texts, byText } = this.index!;
+    const texts = this.prepare();
+    const { ids, byText } = this.index!;
     // The tokens that start with `rest` are one run of the sorted texts; those it starts with are
     // its own prefixes, looked up. A scan of every token's text per call (SmolLM2's 49,152) took
     // ~1 ms once V8 had optimised it, several times that in its first ~40 calls (~29 ms beside a
     // training job), and a worker heals once or twice per request.
-    const lo = firstNot(ids.length, (i) => texts[i] < rest);
-    const hi = firstNot(ids.length, (i) => texts[i] < rest || texts[i].startsWith(rest));
+    const lo = firstNot(ids.length, (i) => texts[ids[i]] < rest);
+    const hi = firstNot(ids.length, (i) => texts[ids[i]] < rest || texts[ids[i]].startsWith(rest));
     const run = ids.subarray(lo, hi);
     const prefixes: number[] = [];
     for (let n = 1; n < rest.length; n++) prefixes.push(...(byText.get(rest.slice(0, n)) ?? []));
