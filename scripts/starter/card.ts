@@ -53,8 +53,7 @@ tags: [code, javascript, typescript, fill-in-the-middle, localtune]
 A small code model that LocalTune pretrains from scratch with its own engine (training graphs built
 in TypeScript, run by onnxruntime-node on a CPU) and ships as its offline default: the model to
 fine-tune on your own code when no hub model can be downloaded.
-
-${partial ? `**Pretraining is in progress**: this is step ${f.step} of ${f.totalSteps}. The figures below are for this step.\n` : ''}
+${partial ? `\n**Pretraining is in progress**: this is step ${f.step} of ${f.totalSteps}. The figures below are for this step.\n` : ''}
 ## Model
 - Architecture: Llama (RoPE θ ${config.rope_theta}, RMSNorm, SwiGLU, grouped-query attention): ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, ${config.num_attention_heads} heads / ${config.num_key_value_heads} key-value heads, MLP ${config.intermediate_size}, context ${config.max_position_embeddings}, tied embeddings; ${(params / 1e6).toFixed(1)}M parameters, float16 weights.
 - Tokenizer: GPT-2's byte-level BPE (50257 tokens) plus StarCoder-style fill-in-the-middle tokens \`<fim_prefix>\` \`<fim_middle>\` \`<fim_suffix>\` \`<fim_pad>\` (ids 50257-50260); the embedding is padded to ${config.vocab_size} rows.
