@@ -190,7 +190,15 @@ function rmsNorm(g: Graph, x: Tensor, w: Tensor, eps: number, fused = false): Te
 }
 
 /**
- * The residual step between sublayers: h + delta, and its RMSNorm for the next sublayer. `fused`:
+ * How a graph computes RMSNorm: `plain` decomposed (any runtime, any precision), `fused` as
+ * SimplifiedLayerNormalization (onnxruntime; float32 training graphs differentiate it by its own
+ * rule), `skip` also folding the residual Add before it into SkipSimplifiedLayerNormalization (the
+ * Decoder's graph: no backward pass).
+ */
+type NormKind = 'plain' | 'fused' | 'skip';
+
+/**
+ * The residual step between sublayers: h + delta, and its RMSNorm for the next sublayer. `skip`:
  * onnxruntime's SkipSimplifiedLayerNormalization, one node for the Add and the norm (its fourth
  * output is the sum).
  */
@@ -200,11 +208,11 @@ function addAndNorm(
   delta: Tensor,
   w: Tensor,
   eps: number,
-  fused = false,
+  kind: NormKind,
 ): { sum: Tensor; normed: Tensor } {
-  if (!fused) {
+  if (kind !== 'skip') {
     const sum = g.add(h, delta);
-    return { sum, normed: rmsNorm(g, sum, w, eps) };
+    return { sum, normed: rmsNorm(g, sum, w, eps, kind === 'fused') };
   }
   const absent = { dtype: h.dtype, shape: [], name: '' };
   const [normed, , , sum] = g.node(
@@ -294,12 +302,17 @@ export function llamaHidden(
   const [cosTable, sinTable] = [table('rope.cos', tables.cos), table('rope.sin', tables.sin)];
   let rope: Shared['rope'];
   let ropeHeads: Shared['ropeHeads'];
-  if (cache?.fusedOps) {
+  // A float32 training graph runs only in onnxruntime-node too: its norms and rotary are the fused
+  // nodes, whose rules (autodiff/rules.ts) recompute with the same ops. Positions count from 0,
+  // which RotaryEmbedding takes as a one-element offset.
+  const trainingFused = !cache && p.training && dtype === 'float32';
+  if (cache?.fusedOps || trainingFused) {
     // onnxruntime's RotaryEmbedding (rotate-half, as HF): one node per q and k instead of eight.
+    const offsets = cache ? positions : g.constant([0], 'int64', [1]);
     const fusedRope = (x: Tensor, heads: number) => {
       const attrs = { interleaved: attr.int(0), num_heads: attr.int(heads) };
       const out = [{ dtype: x.dtype, shape: x.shape }];
-      return g.node('RotaryEmbedding', [x, positions, cosTable, sinTable], out, attrs, 'com.microsoft')[0];
+      return g.node('RotaryEmbedding', [x, offsets, cosTable, sinTable], out, attrs, 'com.microsoft')[0];
     };
     rope = (x, heads) => g.reshape(fusedRope(x, heads), [0, 0, heads, cfg.headDim]);
     ropeHeads = fusedRope;
@@ -316,17 +329,18 @@ export function llamaHidden(
     cache,
   };
   const fused = cache?.fusedOps;
+  const normKind: NormKind = fused ? 'skip' : trainingFused ? 'fused' : 'plain';
   const normWeight = (layer: number, name: string) =>
     p.weight(layer < cfg.nLayer ? `model.layers.${layer}.${name}.weight` : 'model.norm.weight');
   // h is the residual stream [B, T, C], x its norm for the next sublayer (the final norm at the end).
   let h = p.embed('model.embed_tokens.weight', ids);
-  let x = rmsNorm(g, h, normWeight(0, 'input_layernorm'), cfg.eps, fused);
+  let x = rmsNorm(g, h, normWeight(0, 'input_layernorm'), cfg.eps, normKind !== 'plain');
   for (let i = 0; i < cfg.nLayer; i++) {
     const prefix = `model.layers.${i}`;
     const a = attention(g, cfg, p, x, shared, `${prefix}.self_attn`, i);
-    ({ sum: h, normed: x } = addAndNorm(g, h, a, normWeight(i, 'post_attention_layernorm'), cfg.eps, fused));
+    ({ sum: h, normed: x } = addAndNorm(g, h, a, normWeight(i, 'post_attention_layernorm'), cfg.eps, normKind));
     const m = mlp(g, cfg, p, x, `${prefix}.mlp`, fused);
-    ({ sum: h, normed: x } = addAndNorm(g, h, m, normWeight(i + 1, 'input_layernorm'), cfg.eps, fused));
+    ({ sum: h, normed: x } = addAndNorm(g, h, m, normWeight(i + 1, 'input_layernorm'), cfg.eps, normKind));
   }
   return x;
 }

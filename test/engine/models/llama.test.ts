@@ -8,7 +8,7 @@ import { loadModel } from '../../../src/engine/models';
 import { ropeInvFreq, type LlamaConfig } from '../../../src/engine/models/llama';
 import { SafetensorsReader, writeSafetensors, type WritableTensor } from '../../../src/engine/formats/safetensors';
 import { scoreIds } from '../../../src/engine/train/score';
-import { checkWholeModel, LLAMA_LORA, LLAMA_MICRO, LLAMA_TRAIN, trainTiny } from './wholeModel';
+import { checkWholeModel, float32MatchesFloat64, LLAMA_LORA, LLAMA_MICRO, LLAMA_TRAIN, trainTiny } from './wholeModel';
 
 const MICRO = LLAMA_MICRO;
 const LORA = LLAMA_LORA;
@@ -54,6 +54,16 @@ test('whole Llama model (GQA, untied head, llama3 rope), LoRA: every A and B ent
   assert.ok(r.checked > 900, `${r.checked} entries`);
   assert.equal(r.tensors.length, 2 * 7 * 2);
 });
+
+for (const mode of ['lora', 'full'] as const)
+  test(`whole Llama model, ${mode}: the float32 training graph's fused rotary and RMSNorm give the float64 graph's loss and gradients`, async (t) => {
+    const dir = tmp('llama');
+    writeLlamaModel(dir, MICRO, 3, { ropeScaling: LLAMA3_SCALING });
+    const { ops, worst } = await float32MatchesFloat64(loadModel(dir), mode, LORA);
+    t.diagnostic(`worst error ${worst.toExponential(2)} of each tensor's largest gradient`);
+    for (const op of ['RotaryEmbedding', 'SimplifiedLayerNormalization']) assert.ok(ops.has(op), op);
+    assert.ok(!ops.has('Sqrt'), 'no decomposed RMSNorm');
+  });
 
 test('whole Llama model, full fine-tuning: sampled gradients of every weight match finite differences', async (t) => {
   const dir = tmp('llama');

@@ -94,6 +94,61 @@ export async function checkWholeModel(
   return { worst, checked, tensors: trainables.map((t) => t.name) };
 }
 
+/**
+ * The float32 training graph (onnxruntime-only fused nodes where the family has them) against the
+ * float64 one (decomposed ops, which checkWholeModel holds to finite differences): the same loss
+ * and every gradient entry within float32 rounding of the largest in its tensor. Returns the op
+ * types of the float32 graph, for the caller to check which fused nodes it holds.
+ */
+export async function float32MatchesFloat64(
+  model: LoadedModel,
+  mode: TrainMode,
+  lora: LoraSettings,
+): Promise<{ ops: Set<string>; worst: number }> {
+  const vocab = model.family.vocabSize(model.config);
+  const rng = new Rng(5);
+  const [B, T] = [2, 6];
+  const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.nextInt(vocab)));
+  const labels = BigInt64Array.from({ length: B * T }, () => BigInt(rng.nextInt(vocab)));
+  const weights = Array.from({ length: B * T }, (_, i) => (i % 4 === 0 ? 0 : 1));
+  const loraValues = new Map(
+    buildLmGraph(model, { mode, lora, withGradients: false }).trainables.map((t) => [
+      t.name,
+      Float32Array.from(t.initial, (v) => (t.name.includes('lora_B') ? rng.normal() * 0.1 : v)),
+    ]),
+  );
+  const run = async (dtype: 'float32' | 'float64') => {
+    const floats = (v: ArrayLike<number>) => (dtype === 'float32' ? Float32Array.from(v) : Float64Array.from(v));
+    const { graph, trainables } = buildLmGraph(model, { mode, lora, dtype, withGradients: true, loraValues });
+    const out = await (
+      await createSession(graph.toBytes(), { threads: 1 })
+    ).run({
+      input_ids: toOrt('int64', ids, [B, T]),
+      labels: toOrt('int64', labels, [B, T]),
+      loss_weights: toOrt(dtype, floats(weights), [B, T]),
+      loss_scale: toOrt(dtype, floats([1 / 9]), []),
+      ...Object.fromEntries(trainables.map((t) => [t.name, toOrt(dtype, floats(t.initial), t.shape)])),
+    });
+    const ops = new Set(graph.nodes.map((n) => n.op));
+    return { out, trainables, ops };
+  };
+  const [f32, f64] = [await run('float32'), await run('float64')];
+  const loss = (r: typeof f32) => Number(r.out.loss.data[0]);
+  assert.ok(Math.abs(loss(f32) - loss(f64)) < 1e-5 * loss(f64), `loss ${loss(f32)} vs ${loss(f64)}`);
+  let worst = 0;
+  for (const t of f64.trainables) {
+    const [a, b] = [f32, f64].map((r) => Array.from(r.out[`grad.${t.name}`].data as ArrayLike<number>));
+    const scale = Math.max(...b.map(Math.abs));
+    assert.ok(scale > 0, `${t.name}: a gradient`);
+    for (let j = 0; j < b.length; j++) {
+      const err = Math.abs(a[j] - b[j]) / scale;
+      worst = Math.max(worst, err);
+      assert.ok(err < 1e-4, `${t.name}[${j}]: float32 ${a[j]} vs float64 ${b[j]} (largest ${scale})`);
+    }
+  }
+  return { ops: f32.ops, worst };
+}
+
 /** A highly regular corpus: a cycle of 12 token ids below `vocab`, all weighted. */
 export function regularStream(tokens: number, vocab = 64) {
   const step = Math.max(1, Math.floor((vocab - 3) / 12));
