@@ -91,6 +91,28 @@ function lastAxisOnly(c: GradContext, x: Tensor): void {
     throw new Error(`${c.node.op} gradient: last axis only`);
 }
 
+/** LayerNormalization's rule (`centered`) or RMSNorm's, over the last axis, x̂ and r recomputed. */
+function normRule(centered: boolean): GradRule {
+  return (c) => {
+    const { g } = c;
+    const x = c.I(0);
+    lastAxisOnly(c, x);
+    const d = dY(c);
+    const { xhat, invStd } = normalized(c, x, centered);
+    const lead = [...Array(x.rank - 1).keys()];
+    const dScale = c.needs(1) ? g.reduceSum(g.mul(d, xhat), lead) : undefined;
+    const dBias = centered && c.node.inputs[2] && c.needs(2) ? g.reduceSum(d, lead) : undefined;
+    let dX: Tensor | undefined;
+    if (c.needs(0)) {
+      const dxhat = g.mul(d, c.I(1));
+      const m2 = g.reduceMean(g.mul(dxhat, xhat), [-1], true);
+      const shifted = centered ? g.sub(dxhat, g.reduceMean(dxhat, [-1], true)) : dxhat;
+      dX = g.mul(g.sub(shifted, g.mul(xhat, m2)), invStd);
+    }
+    return centered ? [dX, dScale, dBias] : [dX, dScale];
+  };
+}
+
 export const RULES: Record<string, GradRule> = {
   // dA = dY, dB = dY
   Add: (c) => [
@@ -291,43 +313,9 @@ export const RULES: Record<string, GradRule> = {
   },
 
   // x̂ = (X − μ)·r;  dScale = Σ dY·x̂;  dBias = Σ dY;  dX = r·(dY·s − mean(dY·s) − x̂·mean(dY·s·x̂))
-  LayerNormalization: (c) => {
-    const { g } = c;
-    const x = c.I(0);
-    lastAxisOnly(c, x);
-    const d = dY(c);
-    const { xhat, invStd } = normalized(c, x, true);
-    const lead = [...Array(x.rank - 1).keys()];
-    const dScale = c.needs(1) ? g.reduceSum(g.mul(d, xhat), lead) : undefined;
-    const dBias = c.node.inputs[2] && c.needs(2) ? g.reduceSum(d, lead) : undefined;
-    let dX: Tensor | undefined;
-    if (c.needs(0)) {
-      const dxhat = g.mul(d, c.I(1));
-      const m1 = g.reduceMean(dxhat, [-1], true);
-      const m2 = g.reduceMean(g.mul(dxhat, xhat), [-1], true);
-      dX = g.mul(g.sub(g.sub(dxhat, m1), g.mul(xhat, m2)), invStd);
-    }
-    return [dX, dScale, dBias];
-  },
-
-  // RMSNorm y = x̂·γ, x̂ = x·r, r = 1/√(mean(x²) + ε): dγ = Σ dY·x̂, and with dx̂ = dY·γ,
-  // dX = r·(dx̂ − x̂·mean(dx̂·x̂)), x̂ and r recomputed (`normalized`).
-  SimplifiedLayerNormalization: (c) => {
-    const { g } = c;
-    const x = c.I(0);
-    lastAxisOnly(c, x);
-    const d = dY(c);
-    const { xhat, invStd } = normalized(c, x, false);
-    const lead = [...Array(x.rank - 1).keys()];
-    const dScale = c.needs(1) ? g.reduceSum(g.mul(d, xhat), lead) : undefined;
-    let dX: Tensor | undefined;
-    if (c.needs(0)) {
-      const dxhat = g.mul(d, c.I(1));
-      const m = g.reduceMean(g.mul(dxhat, xhat), [-1], true);
-      dX = g.mul(g.sub(dxhat, g.mul(xhat, m)), invStd);
-    }
-    return [dX, dScale];
-  },
+  LayerNormalization: normRule(true),
+  // RMSNorm: x̂ = X·r, r = 1/√(mean(X²) + ε);  dScale = Σ dY·x̂;  dX = r·(dY·s − x̂·mean(dY·s·x̂))
+  SimplifiedLayerNormalization: normRule(false),
 
   ReduceSum: reduction(false),
   ReduceMean: reduction(true),
