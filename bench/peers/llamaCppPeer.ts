@@ -21,7 +21,7 @@ export function ensureLlamaCpp(): void {
   process.stderr.write('installing the llama.cpp peer (node-llama-cpp, npm, --ignore-scripts)…\n');
   const r = spawnSync('npm', ['install', '--ignore-scripts', '--omit=optional', '--no-audit', '--no-fund'], {
     cwd: LLAMACPP_DIR,
-    stdio: 'inherit',
+    stdio: ['ignore', process.stderr, process.stderr], // stdout is the benchmark's JSON
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
   });
   if (r.status !== 0) throw new Error('npm install in bench/peers/llamacpp failed');
