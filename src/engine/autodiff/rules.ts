@@ -5,7 +5,7 @@
  */
 import type { GradContext, GradRule } from './context';
 import { constantValues, scalar, sizeRatio, transposeLast2, unbroadcast, zerosLike } from './helpers';
-import { attr, type Tensor } from '../onnx/builder';
+import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { normAxis } from '../onnx/shapes';
 import { int8ProductRule } from './int8Product';
 
@@ -89,6 +89,21 @@ function normalized(c: GradContext, x: Tensor, centered: boolean): { xhat: Tenso
 function lastAxisOnly(c: GradContext, x: Tensor): void {
   if (normAxis(intAttr(c, 'axis', -1), x.rank) !== x.rank - 1)
     throw new Error(`${c.node.op} gradient: last axis only`);
+}
+
+/**
+ * −sin for RotaryEmbedding's backward, one per graph and table: every q and k rotation of every
+ * layer shares the table, and onnxruntime folds each Neg into an initializer of its own
+ * ([max positions, D/2]: 1 MB at SmolLM2's 8,192 positions, 60 of them).
+ */
+const negatedTables = new WeakMap<Graph, Map<string, Tensor>>();
+
+function negatedTable(g: Graph, table: Tensor): Tensor {
+  let tables = negatedTables.get(g);
+  if (!tables) negatedTables.set(g, (tables = new Map()));
+  let negated = tables.get(table.name);
+  if (!negated) tables.set(table.name, (negated = g.neg(table)));
+  return negated;
 }
 
 /** LayerNormalization's rule (`centered`) or RMSNorm's, over the last axis, x̂ and r recomputed. */
@@ -187,7 +202,7 @@ export const RULES: Record<string, GradRule> = {
     const { g } = c;
     if (!c.needs(0)) return [undefined];
     const d = dY(c);
-    const inputs = [d, c.I(1), c.I(2), g.neg(c.I(3))];
+    const inputs = [d, c.I(1), c.I(2), negatedTable(g, c.I(3))];
     return [
       g.node(
         'RotaryEmbedding',

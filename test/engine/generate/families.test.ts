@@ -144,15 +144,17 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes, a training graph
   assert.equal(exported.get('RotaryEmbedding'), undefined);
   // A float32 training graph: the norms and rotary fused (their rules differentiate them), every
   // residual Add its own node, one product per layer.
-  const training = ops(
-    buildLmGraph(model, {
-      mode: 'lora',
-      lora: { r: 2, alpha: 4, targets: ['q_proj'], dropout: 0, rslora: false },
-      withGradients: true,
-    }).graph,
-  );
+  const trainingGraph = buildLmGraph(model, {
+    mode: 'lora',
+    lora: { r: 2, alpha: 4, targets: ['q_proj'], dropout: 0, rslora: false },
+    withGradients: true,
+  }).graph;
+  const training = ops(trainingGraph);
   assert.ok((training.get('SimplifiedLayerNormalization') ?? 0) >= 2 * layers + 1);
   assert.ok((training.get('RotaryEmbedding') ?? 0) >= 2 * layers);
   assert.equal(training.get('SkipSimplifiedLayerNormalization'), undefined);
+  // Every backward rotation shares one negated sine table.
+  const negatedSines = trainingGraph.nodes.filter((n) => n.op === 'Neg' && n.inputs[0]?.name === 'rope.sin');
+  assert.equal(negatedSines.length, 1);
   model.weights.close();
 });
