@@ -11,12 +11,15 @@ import { RULES } from './rules';
 /**
  * Appends the backward pass of `loss` (a scalar, or any tensor with `seed` as its incoming
  * gradient) to `g` and returns the gradient of each tensor in `wrt`, keyed by tensor name.
+ * `known`: gradient parts of tensors in `wrt` that the caller made itself, for paths to the loss
+ * that do not go through `loss` (a closed form); each is summed with what the walk finds.
  */
 export function gradients(
   g: Graph,
   loss: Tensor,
   wrt: readonly Tensor[],
   seed?: Tensor,
+  known: ReadonlyArray<readonly [Tensor, Tensor]> = [],
 ): Map<string, Tensor> {
   const requires = new Set(wrt.map((t) => t.name));
   const forward: Node[] = [];
@@ -47,6 +50,7 @@ export function gradients(
     return sum;
   };
   pending.set(loss.name, [seed ?? g.constant(1, loss.dtype, loss.shape as number[])]);
+  for (const [t, d] of known) pending.set(t.name, [...(pending.get(t.name) ?? []), d]);
 
   for (const node of path) {
     const dOut = node.outputs.map((o) => collect(o.name));

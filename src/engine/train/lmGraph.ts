@@ -9,7 +9,7 @@
  * With `accumulates`, also inputs grad_in.<name>: each grad.<name> is then grad_in + this batch's
  * gradient, and the caller feeds and fetches one buffer (autodiff/accumulate.ts).
  */
-import { attr, Graph } from '../onnx/builder';
+import { attr, Graph, type Tensor } from '../onnx/builder';
 import { dropUnusedInitializers } from '../onnx/int8';
 import { accumulateGradients } from '../autodiff/accumulate';
 import { gradients } from '../autodiff/backward';
@@ -58,24 +58,30 @@ export function buildLmGraph(
   if (o.withGradients) {
     const col = g.unsqueeze(g.mul(g.reshape(weights, [-1]), scale), [1]); // [N, 1]: wᵢ·scale
     const wrt = p.trainables.map((t) => t.tensor);
-    // dloss/dlogits in closed form, (softmax − onehot(label))·wᵢ·scale per row: Exp, Mul and one
-    // ScatterElements over [N, V]. Differentiating LogSoftmax + Gather instead costs a zero-filled
-    // [N·V], a ScatterND into it, a row sum, Exp, Mul and Sub. The backward starts from the logits.
-    const probs = g.mul(g.exp(logSoftmax), col); // [N, V]
-    const dLogits = g.node(
-      'ScatterElements',
-      [probs, g.unsqueeze(flatLabels, [1]), g.neg(col)],
-      [{ dtype: logits.dtype, shape: logits.shape }],
-      { axis: attr.int(1), reduction: attr.string('add') },
-    )[0]; // [N, V]
-    let grads;
-    if (p.int8For('lm_head')) {
-      // An int8 head's input gradient in float32, through the head's float32 weight [V, C]
-      // (autodiff/int8Product.ts says why); its forward stays int8.
-      grads = gradients(g, rows, wrt, g.gemm(dLogits, p.weight(headName), null));
-    } else {
-      grads = gradients(g, logits, wrt, dLogits);
+    // dloss/dlogits = (softmax − onehot(label))·wᵢ·scale per row, never built: it is the largest
+    // tensor of the step ([N, V]), and making it took a Mul and a ScatterElements over all of it.
+    // Its two products are taken apart instead, with the one-hot terms as rows of the head:
+    //   dRows = col ⊙ (softmax·W − W[label]),  dW = softmaxᵀ·(col ⊙ rows) − Σ col ⊙ rows at each label.
+    // An int8 head's input gradient goes through its float32 weight too (autodiff/int8Product.ts).
+    const probs = g.exp(logSoftmax); // [N, V]
+    const head = p.weight(headName); // [V, C]
+    const dRows = g.mul(g.sub(g.gemm(probs, head, null), g.gather(head, flatLabels)), col);
+    const known: [Tensor, Tensor][] = [];
+    if (wrt.includes(head)) {
+      const weightedRows = g.mul(rows, col); // [N, C]
+      const dHead = g.node(
+        'ScatterND',
+        [
+          g.gemm(probs, weightedRows, null, { transA: true }),
+          g.unsqueeze(flatLabels, [1]),
+          g.neg(weightedRows),
+        ],
+        [{ dtype: head.dtype, shape: head.shape }],
+        { reduction: attr.string('add') },
+      )[0];
+      known.push([head, dHead]);
     }
+    let grads = gradients(g, rows, wrt, dRows, known);
     if (o.accumulates) grads = accumulateGradients(g, grads);
     for (const t of p.trainables) g.output(grads.get(t.name)!, `grad.${t.name}`);
   }
