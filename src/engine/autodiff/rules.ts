@@ -196,6 +196,17 @@ export const RULES: Record<string, GradRule> = {
     return [c.needs(0) ? dU : undefined, hasBias && c.needs(1) ? unbroadcast(g, dU, c.I(1)) : undefined];
   },
 
+  // com.microsoft QuickGelu, y = x·σ(αx):  dX = dY·σ·(1 + αx·(1 − σ)) = q + α·q·(x − y), q = dY·σ,
+  // σ recomputed from x (SiLU at α = 1: four passes and a Sigmoid, where Sigmoid and Mul took six).
+  QuickGelu: (c) => {
+    const { g } = c;
+    const x = c.I(0);
+    const alpha = floatAttr(c, 'alpha', 1.702);
+    const q = g.mul(dY(c), g.sigmoid(alpha === 1 ? x : g.mul(x, scalar(g, x, alpha))));
+    const spread = g.sub(x, c.O(0));
+    return [g.add(q, g.mul(q, alpha === 1 ? spread : g.mul(spread, scalar(g, x, alpha))))];
+  },
+
   // com.microsoft RotaryEmbedding rotates pairs of x by their positions' angles: the rotation's
   // transpose is the rotation by −θ, i.e. the same node with the sine table negated.
   RotaryEmbedding: (c) => {

@@ -37,6 +37,17 @@ export function geluTanh(g: Graph, x: Tensor, o: { fused?: boolean } = {}): Tens
 }
 
 /**
+ * SiLU, x·σ(x). Float32 training graphs take onnxruntime's QuickGelu (com.microsoft, x·σ(α·x) at
+ * α = 1): one pass instead of Sigmoid and Mul, and no σ kept alive for the backward pass (its rule
+ * recomputes it). Inference graphs keep the two nodes, which onnxruntime fuses itself.
+ */
+export function silu(g: Graph, x: Tensor, o: { fused?: boolean } = {}): Tensor {
+  if (o.fused && x.dtype === 'float32')
+    return g.node('QuickGelu', [x], [{ dtype: x.dtype, shape: x.shape }], { alpha: attr.float(1) }, 'com.microsoft')[0];
+  return g.mul(x, g.sigmoid(x));
+}
+
+/**
  * How an inference graph stores its KV cache, in the layout `@huggingface/transformers` loads:
  * `heads`: `past_key_values.{i}.key|value` [B, KV, P, D] (GPT-2, Llama, Qwen2);
  * `fused`: `past_key_values.{i}.key_value` [B, P, 2·D] (GPTBigCode's multi-query cache, KV = 1).

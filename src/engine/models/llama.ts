@@ -8,7 +8,7 @@
 import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
 import { groupedAttention, groupedAttentionOnHeads, groupedCacheBias, groupedCausalBias } from './attention';
-import { causalSequence, type KvCache } from './common';
+import { causalSequence, silu, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import type { WeightSpec } from './init';
 import type { ModelParams } from './params';
@@ -273,11 +273,21 @@ function attention(
   return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
 }
 
-/** SwiGLU: down(silu(gate(x)) · up(x)), silu(z) = z·σ(z). */
-function mlp(g: Graph, cfg: LlamaConfig, p: ModelParams, x: Tensor, prefix: string, fused?: boolean): Tensor {
+/**
+ * SwiGLU: down(silu(gate(x)) · up(x)), silu(z) = z·σ(z). `fused`: an inference graph's joined
+ * gate and up products; `trainingFused`: a float32 training graph's one-node SiLU.
+ */
+function mlp(
+  g: Graph,
+  cfg: LlamaConfig,
+  p: ModelParams,
+  x: Tensor,
+  prefix: string,
+  o: { fused?: boolean; trainingFused?: boolean },
+): Tensor {
   const bias = { bias: cfg.mlpBias };
-  const [gate, up] = p.linears(x, [`${prefix}.gate_proj`, `${prefix}.up_proj`], { ...bias, fused }); // [B, T, F] each
-  return p.linear(g.mul(g.mul(gate, g.sigmoid(gate)), up), `${prefix}.down_proj`, bias); // [B, T, C]
+  const [gate, up] = p.linears(x, [`${prefix}.gate_proj`, `${prefix}.up_proj`], { ...bias, fused: o.fused }); // [B, T, F] each
+  return p.linear(g.mul(silu(g, gate, { fused: o.trainingFused }), up), `${prefix}.down_proj`, bias); // [B, T, C]
 }
 
 /**
@@ -339,7 +349,7 @@ export function llamaHidden(
     const prefix = `model.layers.${i}`;
     const a = attention(g, cfg, p, x, shared, `${prefix}.self_attn`, i);
     ({ sum: h, normed: x } = addAndNorm(g, h, a, normWeight(i, 'post_attention_layernorm'), cfg.eps, normKind));
-    const m = mlp(g, cfg, p, x, `${prefix}.mlp`, fused);
+    const m = mlp(g, cfg, p, x, `${prefix}.mlp`, { fused, trainingFused });
     ({ sum: h, normed: x } = addAndNorm(g, h, m, normWeight(i + 1, 'input_layernorm'), cfg.eps, normKind));
   }
   return x;

@@ -1,4 +1,4 @@
-import type { Tensor } from '../../../src/engine/onnx/builder';
+import { attr, type Tensor } from '../../../src/engine/onnx/builder';
 import { gradTest } from './gradcheck';
 
 /** Deterministic values in [0.5, 2]: positive and away from zero (Div, Log, Sqrt, Pow bases). */
@@ -106,6 +106,30 @@ for (const bias of [false, true])
       const f32 = (t: Tensor) => g.cast(t, 'float32');
       const inputs = bias ? [f32(x), f32(b)] : [f32(g.add(x, b))];
       const y = g.node('FastGelu', inputs, [{ dtype: 'float32', shape: x.shape }], {}, 'com.microsoft')[0];
+      return g.cast(y, 'float64');
+    },
+    { h: 1e-2, tolerance: 2e-3 },
+  );
+// QuickGelu (com.microsoft, x·σ(αx); SiLU at α = 1) is float32 only too: checked like FastGelu.
+for (const alpha of [1, 1.702])
+  gradTest(
+    `QuickGelu, alpha ${alpha}: float32 kernel, float64 differences`,
+    [
+      {
+        name: 'x',
+        shape: [3, 4],
+        values: (n) => Array.from({ length: n }, (_, i) => -4 + (8 * i) / (n - 1)),
+      },
+    ],
+    (g, [x]) => {
+      const out = [{ dtype: 'float32' as const, shape: x.shape }];
+      const y = g.node(
+        'QuickGelu',
+        [g.cast(x, 'float32')],
+        out,
+        { alpha: attr.float(alpha) },
+        'com.microsoft',
+      )[0];
       return g.cast(y, 'float64');
     },
     { h: 1e-2, tolerance: 2e-3 },

@@ -142,8 +142,9 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes, a training graph
   assert.equal(exported.get('SimplifiedLayerNormalization'), undefined);
   assert.equal(exported.get('SkipSimplifiedLayerNormalization'), undefined);
   assert.equal(exported.get('RotaryEmbedding'), undefined);
-  // A float32 training graph: the norms and rotary fused (their rules differentiate them), every
-  // residual Add its own node, one product per layer.
+  assert.equal(exported.get('QuickGelu'), undefined);
+  // A float32 training graph: the norms, rotary and SiLU fused (their rules differentiate them),
+  // every residual Add its own node, one product per layer.
   const trainingGraph = buildLmGraph(model, {
     mode: 'lora',
     lora: { r: 2, alpha: 4, targets: ['q_proj'], dropout: 0, rslora: false },
@@ -153,6 +154,9 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes, a training graph
   assert.ok((training.get('SimplifiedLayerNormalization') ?? 0) >= 2 * layers + 1);
   assert.ok((training.get('RotaryEmbedding') ?? 0) >= 2 * layers);
   assert.equal(training.get('SkipSimplifiedLayerNormalization'), undefined);
+  // SiLU: one QuickGelu per layer forward, and its rule's Sigmoid the only one per layer.
+  assert.equal(training.get('QuickGelu'), layers);
+  assert.equal(training.get('Sigmoid'), layers);
   // Every backward rotation shares one negated sine table.
   const negatedSines = trainingGraph.nodes.filter((n) => n.op === 'Neg' && n.inputs[0]?.name === 'rope.sin');
   assert.equal(negatedSines.length, 1);

@@ -56,12 +56,12 @@ test('whole Llama model (GQA, untied head, llama3 rope), LoRA: every A and B ent
 });
 
 for (const mode of ['lora', 'full'] as const)
-  test(`whole Llama model, ${mode}: the float32 training graph's fused rotary and RMSNorm give the float64 graph's loss and gradients`, async (t) => {
+  test(`whole Llama model, ${mode}: the float32 training graph's fused rotary, RMSNorm and SiLU give the float64 graph's loss and gradients`, async (t) => {
     const dir = tmp('llama');
     writeLlamaModel(dir, MICRO, 3, { ropeScaling: LLAMA3_SCALING });
     const { ops, worst } = await float32MatchesFloat64(loadModel(dir), mode, LORA);
     t.diagnostic(`worst error ${worst.toExponential(2)} of each tensor's largest gradient`);
-    for (const op of ['RotaryEmbedding', 'SimplifiedLayerNormalization']) assert.ok(ops.has(op), op);
+    for (const op of ['RotaryEmbedding', 'SimplifiedLayerNormalization', 'QuickGelu']) assert.ok(ops.has(op), op);
     assert.ok(!ops.has('Sqrt'), 'no decomposed RMSNorm');
   });
 
