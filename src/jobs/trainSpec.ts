@@ -19,6 +19,7 @@ import { loadTokenizer } from '../engine/tokenizer/tokenizer';
 import { initModelFolder, loadModel, type LoadedModel } from '../engine/models';
 import { readModelConfigFile } from '../engine/models/config';
 import { resolveCheckpoint } from '../engine/train/checkpoint';
+import { checkSeqLen } from '../engine/train/plan';
 import type { TrainOptions } from '../engine/train/trainer';
 import { holdOutTail, type TokenStream } from '../engine/train/windows';
 import { defaultBaseDtype, plainHoldOutTokens, protectiveSettings } from './trainDefaults';
@@ -165,11 +166,7 @@ export async function trainOptionsFrom(
   const context = model.family.contextLength(model.config);
   const seqLen = spec.seqLen ?? Math.min(spec.maxSeqLen ?? TRAIN_DEFAULTS.maxSeqLen, context);
   // Checked before the data is read: a wrong setting should not cost a tokenization pass.
-  if (seqLen > context)
-    throw new OptionError(
-      ['seqLen'],
-      `seqLen ${seqLen} is longer than the model's context (${context} tokens)`,
-    );
+  checkSeqLen(seqLen, context);
   const { train, validation } = await loadStreams(spec.data, modelDir, seqLen, onWarning);
   const asked = { lr: spec.lr, evalEvery: spec.evalEvery, patience: spec.patience, keepBest: spec.keepBest };
   const guarded = scratch

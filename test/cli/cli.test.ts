@@ -62,7 +62,7 @@ test('empty training data is refused', async () => {
   );
 });
 
-test('a sequence longer than the context is refused', async () => {
+test('a sequence longer than the context, or shorter than 2 tokens, is refused', async () => {
   const ids = Array.from({ length: 40 }, (_, i) => i).join(',');
   expectUserError(
     await cli('score', '--model', modelDir, '--ids', ids),
@@ -73,6 +73,10 @@ test('a sequence longer than the context is refused', async () => {
   expectUserError(
     await cli('train', '--model', modelDir, '--data', text, '--seq-len', '64'),
     /--seq-len 64 is longer than the model's context \(32/,
+  );
+  expectUserError(
+    await cli('train', '--model', modelDir, '--data', text, '--seq-len', '1'),
+    /--seq-len must be a whole number of at least 2 tokens \(got 1\)/,
   );
 });
 

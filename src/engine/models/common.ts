@@ -2,13 +2,18 @@
 import { attr, type Graph, type Tensor } from '../onnx/builder';
 
 /** Positions 0..T-1 [T] (int64) and the additive causal mask [T, T] (0 on and below the diagonal). */
+/** 0..T−1 for token ids [B, T]: [T] int64. */
+export function sequencePositions(g: Graph, ids: Tensor): Tensor {
+  const seqLen = g.gather(g.shapeOf(ids), g.constant(1, 'int64', [])); // scalar T
+  return g.range(g.constant(0, 'int64', []), seqLen, g.constant(1, 'int64', []), ids.shape[1]);
+}
+
 export function causalSequence(
   g: Graph,
   ids: Tensor,
   dtype: 'float32' | 'float64',
 ): { positions: Tensor; causalBias: Tensor } {
-  const seqLen = g.gather(g.shapeOf(ids), g.constant(1, 'int64', [])); // scalar T
-  const positions = g.range(g.constant(0, 'int64', []), seqLen, g.constant(1, 'int64', []), ids.shape[1]);
+  const positions = sequencePositions(g, ids);
   const rows = g.unsqueeze(positions, [1]); // [T, 1]
   const cols = g.unsqueeze(positions, [0]); // [1, T]
   // −1e9, not −inf: a fully masked row never appears, and finite values keep the softmax NaN-free.

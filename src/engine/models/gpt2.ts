@@ -5,7 +5,8 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { causalSequence, geluTanh, stridePad, type KvCache, type KvLayout } from './common';
+import { blockCausalAttention, sequenceMask, type CausalMask } from './attention';
+import { geluTanh, stridePad, type KvCache, type KvLayout } from './common';
 import { configField, type RawConfig } from './config';
 import { learnedPositionStack, learnedPositionTensors } from './learnedPositionStack';
 import type { ModelParams } from './params';
@@ -49,19 +50,24 @@ function attention(
   cfg: Gpt2Config,
   p: ModelParams,
   x: Tensor,
-  causalBias: Tensor,
+  mask: CausalMask,
   prefix: string,
   cached?: { cache: KvCache; layer: number },
 ): Tensor {
   const { nHead: H, nEmbd: C } = cfg;
   const D = C / H;
   const qkv = p.conv1d(x, `${prefix}.c_attn`); // [B, T, 3C]
+  if ('blocks' in mask) {
+    // A training graph: multi-head attention is the grouped case with one query head per key head.
+    const [q, k, v] = g.split(qkv, [C, C, C], -1).map((t) => g.reshape(t, [0, 0, H, D])); // [B, T, H, D]
+    return p.conv1d(blockCausalAttention(g, q, k, v, mask.blocks), `${prefix}.c_proj`);
+  }
   const heads = (t: Tensor) => g.transpose(g.reshape(t, [0, 0, H, D]), [0, 2, 1, 3]); // [B, H, T, D]
   const [q, kNew, vNew] = g.split(qkv, [C, C, C], -1).map(heads);
   // With a cache, attend over the past and the new tokens: S = P + T keys (S = T without).
   const { k, v } = cached ? cached.cache.extend(cached.layer, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, S, D]
   const kT = g.transpose(k, [0, 1, 3, 2]); // [B, H, D, S]
-  const scores = g.add(g.mul(g.matmul(q, kT), g.constant(1 / Math.sqrt(D), x.dtype, [])), causalBias); // [B, H, T, S]
+  const scores = g.add(g.mul(g.matmul(q, kT), g.constant(1 / Math.sqrt(D), x.dtype, [])), mask.bias); // [B, H, T, S]
   const y = g.matmul(g.softmax(scores, -1), v); // [B, H, T, D]
   const merged = g.reshape(g.transpose(y, [0, 2, 1, 3]), [0, 0, C]); // [B, T, C]
   return p.conv1d(merged, `${prefix}.c_proj`);
@@ -82,13 +88,14 @@ function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
  * positions come from position_ids [B, T] and attention reads and extends the KV cache.
  */
 export function gpt2Hidden(g: Graph, cfg: Gpt2Config, p: ModelParams, ids: Tensor, cache?: KvCache): Tensor {
-  const { positions, causalBias } = cache
-    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
-    : causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32'); // [T], [T, T]
+  const dtype = p.dtype === 'float64' ? 'float64' : 'float32';
+  const { positions, mask } = cache
+    ? { positions: cache.positions, mask: { bias: cache.bias } } // [B, T], [B, 1, T, S]
+    : sequenceMask(g, ids, 1, { training: p.training, dtype }); // [T]
   return learnedPositionStack(g, p, ids, positions, {
     nLayer: cfg.nLayer,
     eps: cfg.eps,
-    attention: (x, prefix, layer) => attention(g, cfg, p, x, causalBias, prefix, cache && { cache, layer }),
+    attention: (x, prefix, layer) => attention(g, cfg, p, x, mask, prefix, cache && { cache, layer }),
     mlp: (x, prefix) => mlp(g, p, x, prefix),
   });
 }

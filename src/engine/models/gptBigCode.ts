@@ -6,8 +6,8 @@
  */
 import type { Graph, Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { groupedAttention, groupedCacheBias, groupedCausalBias } from './attention';
-import { causalSequence, geluTanh, type KvCache } from './common';
+import { causalAttention, groupedCacheBias, sequenceMask, type CausalMask } from './attention';
+import { geluTanh, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import { learnedPositionStack, learnedPositionTensors } from './learnedPositionStack';
 import type { ModelParams } from './params';
@@ -64,7 +64,7 @@ function attention(
   cfg: GptBigCodeConfig,
   p: ModelParams,
   x: Tensor,
-  bias: Tensor,
+  mask: CausalMask,
   prefix: string,
   cached?: { cache: KvCache; layer: number },
 ) {
@@ -72,12 +72,12 @@ function attention(
   const D = C / H;
   const qkv = p.linear(x, `${prefix}.c_attn`, { bias: true }); // [B, T, C + 2D]
   const [q, k, v] = g.split(qkv, [C, D, D], -1);
-  const y = groupedAttention(
+  const y = causalAttention(
     g,
     g.reshape(q, [0, 0, H, D]), // [B, T, H, D]
     g.reshape(k, [0, 0, 1, D]), // [B, T, 1, D]
     g.reshape(v, [0, 0, 1, D]), // [B, T, 1, D]
-    bias,
+    mask,
     cached,
   ); // [B, T, C]
   return p.linear(y, `${prefix}.c_proj`, { bias: true });
@@ -99,16 +99,14 @@ export function gptBigCodeHidden(
   ids: Tensor,
   cache?: KvCache,
 ): Tensor {
-  const { positions, causalBias } = cache
-    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
-    : causalSequence(g, ids, p.dtype === 'float64' ? 'float64' : 'float32'); // [T], [T, T]
-  const bias = cache
-    ? groupedCacheBias(g, causalBias, cfg.nHead) // [B, 1, H·T, S]
-    : groupedCausalBias(g, positions, causalBias, cfg.nHead); // [H·T, T]
+  const dtype = p.dtype === 'float64' ? 'float64' : 'float32';
+  const { positions, mask } = cache
+    ? { positions: cache.positions, mask: { bias: groupedCacheBias(g, cache.bias, cfg.nHead) } } // [B, T], [B, 1, H·T, S]
+    : sequenceMask(g, ids, cfg.nHead, { training: p.training, dtype }); // [T]
   return learnedPositionStack(g, p, ids, positions, {
     nLayer: cfg.nLayer,
     eps: cfg.eps,
-    attention: (x, prefix, layer) => attention(g, cfg, p, x, bias, prefix, cache && { cache, layer }),
+    attention: (x, prefix, layer) => attention(g, cfg, p, x, mask, prefix, cache && { cache, layer }),
     mlp: (x, prefix) => mlp(g, p, x, prefix),
   });
 }

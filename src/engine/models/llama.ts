@@ -7,8 +7,8 @@
  */
 import { attr, type Graph, type Tensor } from '../onnx/builder';
 import { UserError } from '../errors';
-import { groupedAttention, groupedAttentionOnHeads, groupedCacheBias, groupedCausalBias } from './attention';
-import { causalSequence, silu, type KvCache } from './common';
+import { causalAttention, groupedAttentionOnHeads, groupedCacheBias, sequenceMask, type CausalMask } from './attention';
+import { silu, type KvCache } from './common';
 import { configField, type RawConfig } from './config';
 import type { WeightSpec } from './init';
 import type { ModelParams } from './params';
@@ -237,7 +237,8 @@ interface Shared {
   rope: (x: Tensor, heads: number) => Tensor;
   /** With fused nodes: rotates head-major x [B, heads, T, D] (onnxruntime's RotaryEmbedding takes it). */
   ropeHeads?: (x: Tensor, heads: number) => Tensor;
-  bias: Tensor; // [n·T, T] ([B, 1, n·T, S] with a cache)
+  /** The causal mask [n·T, T] ([B, 1, n·T, S] with a cache), or a training graph's two blocks. */
+  mask: CausalMask;
   cache?: KvCache;
 }
 
@@ -262,13 +263,14 @@ function attention(
     const heads = g.transpose(g.reshape(qkv[0], [0, 0, H + 2 * KV, D]), [0, 2, 1, 3]);
     const [q, k, v] = g.split(heads, [H, KV, KV], 1);
     const cached = { cache: s.cache, layer };
-    y = groupedAttentionOnHeads(g, s.ropeHeads(q, H), s.ropeHeads(k, KV), v, s.bias, cached);
+    if (!('bias' in s.mask)) throw new Error('a KV cache takes one causal mask');
+    y = groupedAttentionOnHeads(g, s.ropeHeads(q, H), s.ropeHeads(k, KV), v, s.mask.bias, cached);
   } else {
     const [qx, kx, vx] = qkv;
     const q = s.rope(qx, H); // [B, T, H, D]
     const k = s.rope(kx, KV); // [B, T, KV, D]
     const v = g.reshape(vx, [0, 0, KV, D]); // [B, T, KV, D]
-    y = groupedAttention(g, q, k, v, s.bias, s.cache && { cache: s.cache, layer });
+    y = causalAttention(g, q, k, v, s.mask, s.cache && { cache: s.cache, layer });
   }
   return p.linear(y, `${prefix}.o_proj`, { bias: cfg.oBias }); // [B, T, C]
 }
@@ -302,9 +304,9 @@ export function llamaHidden(
   cache?: KvCache,
 ): Tensor {
   const dtype = p.dtype === 'float64' ? 'float64' : 'float32';
-  const { positions, causalBias } = cache
-    ? { positions: cache.positions, causalBias: cache.bias } // [B, T], [B, 1, T, S]
-    : causalSequence(g, ids, dtype); // [T], [T, T]
+  const n = cfg.nHead / cfg.nKvHead;
+  const sequence = cache ? undefined : sequenceMask(g, ids, n, { training: p.training, dtype });
+  const positions = cache ? cache.positions : sequence!.positions; // [B, T] or [T]
   const tables = ropeTables(cfg);
   const half = cfg.headDim / 2;
   const table = (name: string, values: Float64Array) =>
@@ -331,13 +333,9 @@ export function llamaHidden(
     const [cos, sin] = [rows(cosTable), rows(sinTable)];
     rope = (x, heads) => rotary(g, g.reshape(x, [0, 0, heads, cfg.headDim]), cos, sin);
   }
-  const n = cfg.nHead / cfg.nKvHead;
-  const shared: Shared = {
-    rope,
-    ropeHeads,
-    bias: cache ? groupedCacheBias(g, causalBias, n) : groupedCausalBias(g, positions, causalBias, n),
-    cache,
-  };
+  // The cache's mask [B, 1, n·T, S] made here, after the rotary tables: an exported graph's bytes stay put.
+  const mask = cache ? { bias: groupedCacheBias(g, cache.bias, n) } : sequence!.mask;
+  const shared: Shared = { rope, ropeHeads, mask, cache };
   const fused = cache?.fusedOps;
   const normKind: NormKind = fused ? 'skip' : trainingFused ? 'fused' : 'plain';
   const normWeight = (layer: number, name: string) =>

@@ -41,6 +41,20 @@ export function planRun(o: TrainOptions): RunPlan {
   };
 }
 
+/**
+ * A training sequence fits the model's context and holds at least 2 tokens: training graphs attend
+ * in two blocks of positions (models/attention.ts, causalBlocks), neither of which may be empty.
+ */
+export function checkSeqLen(seqLen: number, context: number): void {
+  if (seqLen > context)
+    throw new OptionError(
+      ['seqLen'],
+      `seqLen ${seqLen} is longer than the model's context (${context} tokens)`,
+    );
+  if (!Number.isInteger(seqLen) || seqLen < 2)
+    throw new OptionError(['seqLen'], `seqLen must be a whole number of at least 2 tokens (got ${seqLen})`);
+}
+
 /** The sequence length against the batch sizes and the model; the data against both. */
 function checkData(o: TrainOptions): Windows {
   if (o.batchTokens % o.seqLen !== 0 || o.microBatchTokens % o.seqLen !== 0)
@@ -48,12 +62,7 @@ function checkData(o: TrainOptions): Windows {
       ['batchTokens', 'microBatchTokens', 'seqLen'],
       `batchTokens (${o.batchTokens}) and microBatchTokens (${o.microBatchTokens}) must be multiples of seqLen (${o.seqLen})`,
     );
-  const context = o.model.family.contextLength(o.model.config);
-  if (o.seqLen > context)
-    throw new OptionError(
-      ['seqLen'],
-      `seqLen ${o.seqLen} is longer than the model's context (${context} tokens)`,
-    );
+  checkSeqLen(o.seqLen, o.model.family.contextLength(o.model.config));
   const windows = new Windows(o.train, o.seqLen, o.seed);
   if (windows.count === 0)
     throw new OptionError(

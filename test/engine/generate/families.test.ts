@@ -157,6 +157,10 @@ test("the Decoder's Llama graph uses onnxruntime's fused nodes, a training graph
   // SiLU: one QuickGelu per layer forward, and its rule's Sigmoid the only one per layer.
   assert.equal(training.get('QuickGelu'), layers);
   assert.equal(training.get('Sigmoid'), layers);
+  // Attention in two blocks of query positions (models/attention.ts): two softmaxes a layer; the
+  // exported graph's one causal mask, one.
+  assert.equal(training.get('Softmax'), 2 * layers);
+  assert.equal(exported.get('Softmax'), layers);
   // Every backward rotation shares one negated sine table.
   const negatedSines = trainingGraph.nodes.filter((n) => n.op === 'Neg' && n.inputs[0]?.name === 'rope.sin');
   assert.equal(negatedSines.length, 1);
