@@ -135,7 +135,10 @@ function stackedCausalBias(g: Graph, rows: Tensor, cols: Tensor, n: number, dtyp
   );
 }
 
-/** `x` cut in blocks of `sizes` along its position axis (a Split: its gradient pads an unused part with zeros). */
+/**
+ * `x` cut along its position axis at T₁ by `sizes` (CausalBlocks.sizes, so a static T gives the
+ * parts ⌊T/2⌋ and T − ⌊T/2⌋). A Split: its gradient pads an unused part with zeros.
+ */
 function splitPositions(g: Graph, x: Tensor, sizes: Tensor, axis: number): Tensor[] {
   const T = x.shape[axis];
   const parts: Dim[] = typeof T === 'number' ? [Math.floor(T / 2), T - Math.floor(T / 2)] : ['T_lo', 'T_hi'];

@@ -1,13 +1,13 @@
 /** Graph pieces every causal LM family shares. */
 import { attr, type Graph, type Tensor } from '../onnx/builder';
 
-/** Positions 0..T-1 [T] (int64) and the additive causal mask [T, T] (0 on and below the diagonal). */
 /** 0..T−1 for token ids [B, T]: [T] int64. */
 export function sequencePositions(g: Graph, ids: Tensor): Tensor {
   const seqLen = g.gather(g.shapeOf(ids), g.constant(1, 'int64', [])); // scalar T
   return g.range(g.constant(0, 'int64', []), seqLen, g.constant(1, 'int64', []), ids.shape[1]);
 }
 
+/** Positions 0..T-1 [T] (int64) and the additive causal mask [T, T] (0 on and below the diagonal). */
 export function causalSequence(
   g: Graph,
   ids: Tensor,

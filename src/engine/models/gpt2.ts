@@ -57,13 +57,11 @@ function attention(
   const { nHead: H, nEmbd: C } = cfg;
   const D = C / H;
   const qkv = p.conv1d(x, `${prefix}.c_attn`); // [B, T, 3C]
-  if ('blocks' in mask) {
-    // A training graph: multi-head attention is the grouped case with one query head per key head.
-    const [q, k, v] = g.split(qkv, [C, C, C], -1).map((t) => g.reshape(t, [0, 0, H, D])); // [B, T, H, D]
-    return p.conv1d(blockCausalAttention(g, q, k, v, mask.blocks), `${prefix}.c_proj`);
-  }
-  const heads = (t: Tensor) => g.transpose(g.reshape(t, [0, 0, H, D]), [0, 2, 1, 3]); // [B, H, T, D]
-  const [q, kNew, vNew] = g.split(qkv, [C, C, C], -1).map(heads);
+  const split = g.split(qkv, [C, C, C], -1).map((t) => g.reshape(t, [0, 0, H, D])); // [B, T, H, D] each
+  // A training graph: multi-head attention is the grouped case with one query head per key head.
+  if ('blocks' in mask)
+    return p.conv1d(blockCausalAttention(g, split[0], split[1], split[2], mask.blocks), `${prefix}.c_proj`);
+  const [q, kNew, vNew] = split.map((t) => g.transpose(t, [0, 2, 1, 3])); // [B, H, T, D]
   // With a cache, attend over the past and the new tokens: S = P + T keys (S = T without).
   const { k, v } = cached ? cached.cache.extend(cached.layer, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, S, D]
   const kT = g.transpose(k, [0, 1, 3, 2]); // [B, H, D, S]
