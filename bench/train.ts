@@ -24,9 +24,9 @@
  *
  * --quick: tiny shapes only, 6 steps. Prints ONE JSON document on stdout; progress on stderr.
  *
- * Our side runs in a child process per config (so its peak RSS is its own) started with glibc
- * malloc tuned (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB): on these VMs freed memory
- * is slow to touch again (docs/peers.md). The peer runs through run_peer.sh.
+ * Our side runs in a child process per config (so its peak RSS is its own) started as the
+ * extension starts its workers (src/jobs/fork.ts's WORKER_ENV: glibc keeps freed memory, which on
+ * these VMs is slow to touch again, and asks for transparent huge pages; docs/peers.md). The peer runs through run_peer.sh.
  *
  * FLOPs per trained token (the peer's formula, so GFLOP/s compare like for like; elementwise
  * ops ignored): W = 2·(weight-matmul params) per token forward incl. the tied head (2·d·V),
@@ -50,6 +50,7 @@ import {
 import { stepGemms } from './stepGemms';
 import { GemmTimer } from './ceiling/gemmTime';
 import { buildTargets, type RunRecord } from './trainTargets';
+import { WORKER_ENV } from '../src/jobs/fork';
 
 const ofPeak = (gflops: number) =>
   DOCUMENTED_FP32_PEAK ? round((100 * gflops) / DOCUMENTED_FP32_PEAK) : null;
@@ -59,7 +60,6 @@ const DEFAULT_MICRO_TOKENS = 1024;
 const SEQ = 256;
 const LORA = { r: 8, alpha: 16, dropout: 0, rslora: false };
 const RECIPES = ['fp32', 'bf16-autocast'] as const;
-const TUNED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' };
 
 interface Args {
   quick: boolean;
@@ -250,7 +250,7 @@ function spawnJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise
 function runOurs(c: ChildConfig): Promise<Record<string, unknown>> {
   return spawnJson(process.execPath, [...process.execArgv, process.argv[1], '--child', JSON.stringify(c)], {
     ...process.env,
-    ...TUNED_MALLOC,
+    ...WORKER_ENV,
   });
 }
 

@@ -40,6 +40,8 @@ const result = spawnSync(
       ...process.env,
       MALLOC_MMAP_MAX_: '0',
       MALLOC_TRIM_THRESHOLD_: '68719476736',
+      // Transparent huge pages for glibc's heap, as src/jobs/fork.ts's WORKER_ENV asks.
+      GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.hugetlb=1',
       LOCALTUNE_BUILT: '1',
     },
   },

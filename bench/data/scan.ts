@@ -30,6 +30,7 @@ import { SampleEncoder } from '../../src/data/tokenize';
 import { writeGpt2TokenizerFiles } from '../../fixtures/gpt2Tokenizer';
 import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { Rng } from '../../src/engine/rng';
+import { WORKER_ENV } from '../../src/jobs/fork';
 
 const { values: args } = parseArgs({
   options: {
@@ -322,7 +323,7 @@ function child(stage: string, extra: string[]): unknown {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 26,
-    env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' },
+    env: { ...process.env, ...WORKER_ENV },
   });
   if (r.status !== 0) throw new Error(`stage ${stage} failed (${r.status})`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);

@@ -45,10 +45,13 @@ export function summarizeProfile(nodes: ProfileEvent[], o: { top: number; signat
     return [...m].sort((a, b) => b[1].us - a[1].us);
   };
   const total = nodes.reduce((a, e) => a + e.dur, 0);
-  const shapes = (e: ProfileEvent) =>
-    ((e.args?.input_type_shape as Record<string, number[]>[] | undefined) ?? [])
+  const shapeList = (list: unknown) =>
+    ((list as Record<string, number[]>[] | undefined) ?? [])
       .map((s) => Object.values(s)[0]?.join('x'))
       .join(', ');
+  // Initializers are not listed among a node's inputs, so the output shape tells e.g. a product's width.
+  const shapes = (e: ProfileEvent) =>
+    `${shapeList(e.args?.input_type_shape)} -> ${shapeList(e.args?.output_type_shape)}`;
   return {
     kernel_ms: Math.round(total / 1000),
     nodes: nodes.length,

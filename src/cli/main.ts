@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../engine/errors';
+import { WORKER_ENV } from '../jobs/fork';
 import { type CliIo, oneLineErrors } from './command';
 import { internalErrorLine, internalErrorsLogged } from './internalErrors';
 import { runChatCommand } from './chat';
@@ -76,12 +77,7 @@ function relaunchWithTunedMalloc(argv: string[]): Promise<number> | null {
     return null;
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    env: {
-      ...process.env,
-      MALLOC_MMAP_MAX_: '0',
-      MALLOC_TRIM_THRESHOLD_: '68719476736',
-      [PARENT_PIPE_ENV]: '3',
-    },
+    env: { ...process.env, ...WORKER_ENV, [PARENT_PIPE_ENV]: '3' },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
