@@ -318,8 +318,8 @@ async function workerBench(name: string) {
 
 async function main() {
   mkdirSync(cache, { recursive: true });
-  // Ours runs in this process: keep glibc from returning freed memory, as the workers do.
-  if (process.env.MALLOC_MMAP_MAX_ !== WORKER_ENV.MALLOC_MMAP_MAX_) {
+  // Ours runs in this process: start it as the workers start (glibc keeps freed memory, huge pages).
+  if (Object.entries(WORKER_ENV).some(([k, v]) => process.env[k] !== v)) {
     const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
       stdio: 'inherit',
       env: { ...process.env, ...WORKER_ENV },
