@@ -10,7 +10,11 @@
  *
  *   npx tsx bench/train.ts [--quick] [--shape small|tiny|smollm2-135m|tiny-llama] [--mode lora|full]
  *                          [--targets a,b] [--steps N] [--micro-tokens N] [--repeats N] [--no-peer]
- *                          [--recipes fp32,bf16-autocast]
+ *                          [--recipes fp32,bf16-autocast] [--peer-allocator tcmalloc|glibc-thp]
+ *
+ * --peer-allocator: tcmalloc (default; PyTorch's performance guide advises it) or glibc started as
+ * our workers are (freed memory kept, transparent huge pages: src/jobs/fork.ts). Huge pages speed
+ * the peer up too, at a higher peak RSS (bench/README.md); a figure against one names which.
  *
  * --repeats: runs of each config, both sides (default 3 for full fine-tuning, 1 for LoRA); the
  * peer's bf16 autocast runs in the first only for full fine-tuning (its target is against fp32).
@@ -76,6 +80,8 @@ interface Args {
   repeats?: number;
   /** The peer's recipes to run. */
   recipes: (typeof RECIPES)[number][];
+  /** The peer's allocator: tcmalloc (PyTorch's docs advise it) or glibc as our workers run it. */
+  peerAllocator: 'tcmalloc' | 'glibc-thp';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -102,7 +108,13 @@ function parseArgs(argv: string[]): Args {
     targets: get('--targets')?.split(','),
     repeats: get('--repeats') === undefined ? undefined : Number(get('--repeats')),
     recipes: recipesOf(get('--recipes')),
+    peerAllocator: peerAllocatorOf(get('--peer-allocator')),
   };
+}
+
+function peerAllocatorOf(name: string | undefined): Args['peerAllocator'] {
+  if (name === undefined || name === 'tcmalloc' || name === 'glibc-thp') return name ?? 'tcmalloc';
+  throw new Error(`unknown --peer-allocator ${name} (tcmalloc | glibc-thp)`);
 }
 
 function recipesOf(list: string | undefined): (typeof RECIPES)[number][] {
@@ -293,15 +305,16 @@ function runPeer(
       ...['--steps', String(a.steps), '--warmup', String(a.warmup), '--threads', String(a.threads)],
       ...['--autocast', recipe === 'fp32' ? 'none' : 'bf16'],
     ],
-    { ...process.env, OMP_NUM_THREADS: String(a.threads) },
+    { ...process.env, OMP_NUM_THREADS: String(a.threads), PEER_ALLOCATOR: a.peerAllocator },
   );
 }
 
-function peerSummary(p: Record<string, unknown>): Record<string, unknown> {
+function peerSummary(p: Record<string, unknown>, allocator: Args['peerAllocator']): Record<string, unknown> {
   const gflops = p.gflop_s as number;
   return {
     torch: p.torch,
     recipe: p.recipe,
+    allocator,
     seq: p.seq,
     tokens_per_step: p.tokens_per_step,
     threads: p.threads,
@@ -390,7 +403,7 @@ async function main(): Promise<void> {
           const recipes = mode === 'full' && repeat > 1 ? a.recipes.slice(0, 1) : a.recipes;
           for (const recipe of peerMissing ? [] : recipes) {
             log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
-            peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a));
+            peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a), a.peerAllocator);
             log(`pytorch ${label} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
           }
           const ours: Record<string, Record<string, unknown>> = {};
