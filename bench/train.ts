@@ -30,7 +30,8 @@
  *
  * Our side runs in a child process per config (so its peak RSS is its own) started as the
  * extension starts its workers (src/jobs/fork.ts's WORKER_ENV: glibc keeps freed memory, which on
- * these VMs is slow to touch again, and asks for transparent huge pages; docs/peers.md). The peer runs through run_peer.sh.
+ * these VMs is slow to touch again, and asks for transparent huge pages; docs/peers.md). The peer
+ * runs through run_peer.sh.
  *
  * FLOPs per trained token (the peer's formula, so GFLOP/s compare like for like; elementwise
  * ops ignored): W = 2·(weight-matmul params) per token forward incl. the tied head (2·d·V),

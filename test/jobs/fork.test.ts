@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { forkWorker, withHugePages } from '../../src/jobs/fork';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-fork-'));
@@ -16,9 +15,11 @@ function hugePagesAvailable(): string | undefined {
   const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
   if (!existsSync(thp) || /\[never\]/.test(readFileSync(thp, 'utf8')))
     return 'transparent huge pages are off';
-  const ldd = spawnSync('ldd', ['--version'], { encoding: 'utf8' }).stdout ?? '';
-  const [major, minor] = (/(\d+)\.(\d+)\s*$/m.exec(ldd.split('\n')[0]) ?? []).slice(1).map(Number);
-  if (!(major > 2 || (major === 2 && minor >= 35))) return `glibc ${major}.${minor} has no malloc.hugetlb`;
+  // Node reports the C library it runs on (absent: not glibc, e.g. musl).
+  const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header
+    .glibcVersionRuntime;
+  const [major, minor] = (glibc ?? '0.0').split('.').map(Number);
+  if (!(major > 2 || (major === 2 && minor >= 35))) return `glibc ${glibc ?? '(none)'} has no malloc.hugetlb`;
   return undefined;
 }
 
