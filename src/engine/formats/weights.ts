@@ -11,6 +11,8 @@ import { SafetensorsReader } from './safetensors';
 export interface WeightSource {
   /** A weight by its Hugging Face name, as float32. */
   read(name: string): { data: Float32Array; shape: number[] };
+  /** A tensor's shape (and more) without reading its data, where the source can. */
+  header?(name: string): Pick<TensorHeader, 'shape'> | undefined;
 }
 
 const SINGLE = 'model.safetensors';

@@ -73,9 +73,10 @@ function attention(
 
 function mlp(g: Graph, p: ModelParams, x: Tensor, prefix: string): Tensor {
   // Training graphs widen the inner activation when its rows would be a multiple of 4 KiB (the
-  // padded columns are gelu(0) = 0 and meet zero weight rows): see stridePad.
-  const inner = p.weight(`${prefix}.c_fc.weight`).shape[1] as number; // [in, out]
-  const pad = p.training ? stridePad(inner) : 0;
+  // padded columns are gelu(0) = 0 and meet zero weight rows): see stridePad. So does a full
+  // fine-tune's evaluation graph, which reads the same (padded) trainables.
+  const inner = p.shapeOf(`${prefix}.c_fc.weight`)[1]; // [in, out]
+  const pad = p.training || p.mode === 'full' ? stridePad(inner) : 0;
   const fc = p.conv1d(x, `${prefix}.c_fc`, { out: pad });
   const act = geluTanh(g, fc, { fused: p.training }); // [B, T, inner + pad]
   return p.conv1d(act, `${prefix}.c_proj`, { in: pad });

@@ -10,7 +10,7 @@ import { initLora, isLoraTarget, loraScale } from './lora';
 import { Rng } from '../rng';
 import { int8Product } from '../autodiff/int8Product';
 import { hashDropout } from './dropout';
-import { transpose2d } from './layout';
+import { padZeros, transpose2d } from './layout';
 
 export type TrainMode = 'lora' | 'full' | 'frozen';
 
@@ -25,6 +25,8 @@ export interface Trainable {
   tensor: Tensor;
   /** The graph holds the transpose of the HF weight (`shape` is the graph's; see layout.ts). */
   transposed?: boolean;
+  /** Zeros the graph's value has appended along each axis (layout.ts). */
+  padded?: number[];
 }
 
 export interface ParamOptions {
@@ -74,6 +76,10 @@ export class ModelParams {
     return !except.includes(modulePath) && !except.includes(modulePath.slice(modulePath.lastIndexOf('.') + 1));
   }
 
+  get mode(): TrainMode {
+    return this.o.mode;
+  }
+
   /** Whether this is a training graph (one with a backward pass). */
   get training(): boolean {
     return this.o.training === true;
@@ -83,10 +89,22 @@ export class ModelParams {
     return this.dtype === 'float64' ? Float64Array.from(data) : data;
   }
 
-  private trainableInput(name: string, shape: number[], initial: Float32Array, transposed = false): Tensor {
+  private trainableInput(
+    name: string,
+    shape: number[],
+    initial: Float32Array,
+    layout: Pick<Trainable, 'transposed' | 'padded'> = {},
+  ): Tensor {
     const tensor = this.g.input(name, this.dtype, shape);
-    this.trainables.push({ name, shape, initial, tensor, ...(transposed && { transposed }) });
+    this.trainables.push({ name, shape, initial, tensor, ...layout });
     return tensor;
+  }
+
+  /** A base-model weight's shape, without making it a graph input or initializer. */
+  shapeOf(name: string): number[] {
+    const held = this.cache.get(name);
+    if (held) return held.shape as number[];
+    return this.source.header?.(name)?.shape ?? this.source.read(name).shape;
   }
 
   /** A base-model weight: a graph input in full fine-tuning, otherwise an initializer. */
@@ -94,8 +112,8 @@ export class ModelParams {
     const cached = this.cache.get(name);
     if (cached) return cached;
     // (Outside full mode, `ᵀ` keys a frozen transposed copy, which may sit beside the weight.)
-    if (this.o.mode === 'full' && this.cache.has(`${name}ᵀ`))
-      throw new Error(`${name} is held transposed in this graph`);
+    if (this.o.mode === 'full' && (this.cache.has(`${name}ᵀ`) || this.cache.has(`${name}+pad`)))
+      throw new Error(`${name} is held transposed or padded in this graph`);
     const { data, shape } = this.source.read(name);
     const t =
       this.o.mode === 'full'
@@ -120,12 +138,12 @@ export class ModelParams {
     const name = `${modulePath}.weight`;
     // An int8 layer reads its float32 weight once, to quantize it; no float32 initializer.
     const frozen = this.int8For(modulePath) ? this.source.read(name) : undefined;
-    const [inFeatures, outFeatures] = frozen?.shape ?? (this.weight(name).shape as number[]);
-    const bias = this.zeroPadded(this.weight(`${modulePath}.bias`), [padOut]);
+    const [inFeatures, outFeatures] = frozen?.shape ?? this.shapeOf(name);
+    const bias = this.paddedWeight(`${modulePath}.bias`, [padOut]);
     const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
     const y = frozen
       ? this.int8Conv1d(rows, name, frozen.data, [inFeatures, outFeatures], [padIn, padOut], bias)
-      : g.gemm(rows, this.zeroPadded(this.weight(name), [padIn, padOut]), bias);
+      : g.gemm(rows, this.paddedWeight(name, [padIn, padOut]), bias);
     const width = outFeatures + padOut;
     const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures, [padIn, padOut]);
     if (x.rank === 2) return out;
@@ -147,9 +165,30 @@ export class ModelParams {
   }
 
   /**
-   * `t` with `pads[i]` zeros appended along axis i. Constant inputs fold into one initializer when
-   * the session is created; a trainable one is concatenated each run and its gradient sliced back.
+   * The weight `name` with `pads[i]` zeros appended along axis i. A full fine-tune holds it padded
+   * (layout.ts); otherwise it is a constant, and the graph's padding folds into one initializer
+   * when the session is created.
    */
+  private paddedWeight(name: string, pads: readonly number[]): Tensor {
+    if (pads.every((n) => n === 0)) return this.weight(name);
+    if (this.o.mode !== 'full') return this.zeroPadded(this.weight(name), pads);
+    const key = `${name}+pad`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    if (this.cache.has(name)) throw new Error(`${name} is held unpadded in this graph`);
+    const { data, shape } = this.source.read(name);
+    const padded = shape.map((_, i) => pads[i] ?? 0);
+    const t = this.trainableInput(
+      name,
+      shape.map((d, i) => d + padded[i]),
+      padZeros(data, shape, padded),
+      { padded },
+    );
+    this.cache.set(key, t);
+    return t;
+  }
+
+  /** `t` with `pads[i]` zeros appended along axis i, by the graph. */
   private zeroPadded(t: Tensor, pads: readonly number[]): Tensor {
     let out = t;
     pads.forEach((n, axis) => {
@@ -252,7 +291,7 @@ export class ModelParams {
     if (this.cache.has(name)) throw new Error(`${name} is held untransposed in this graph`);
     const { data, shape } = this.source.read(name);
     const [rows, cols] = shape;
-    const t = this.trainableInput(name, [cols, rows], transpose2d(data, rows, cols), true);
+    const t = this.trainableInput(name, [cols, rows], transpose2d(data, rows, cols), { transposed: true });
     this.cache.set(key, t);
     return t;
   }

@@ -9,6 +9,7 @@ import { stridePad } from '../../../src/engine/models/common';
 import { createSession, toOrt } from '../../../src/engine/onnx/session';
 import { buildLmGraph } from '../../../src/engine/train/lmGraph';
 import { checkWholeModel } from './wholeModel';
+import { toStored } from '../../../src/engine/models/layout';
 
 // nEmbd 256: the MLP's inner width 1024 is 4 KiB of float32, so training graphs pad it.
 const PADDED = { nLayer: 1, nHead: 2, nEmbd: 256, nPositions: 8, vocabSize: 16 };
@@ -32,10 +33,19 @@ test('a padded training graph computes the loss of the unpadded scoring graph', 
   const train = buildLmGraph(model, { mode: 'full', lora: LORA, withGradients: true });
   const widths = train.graph.nodes.flatMap((n) => n.outputs.map((o) => o.shape.at(-1)));
   assert.ok(widths.includes(1024 + 16), 'the inner activation is padded');
-  assert.ok(
-    train.trainables.every((t) => !t.shape.includes(1024 + 16)),
-    'trainables keep their Hugging Face shapes',
-  );
+  // A full fine-tune holds the padded weights as its trainables; files keep HF shapes.
+  const padded = Object.fromEntries(train.trainables.filter((t) => t.padded).map((t) => [t.name, t.shape]));
+  assert.deepEqual(padded, {
+    'transformer.h.0.mlp.c_fc.weight': [256, 1024 + 16],
+    'transformer.h.0.mlp.c_fc.bias': [1024 + 16],
+    'transformer.h.0.mlp.c_proj.weight': [1024 + 16, 256],
+  });
+  for (const t of train.trainables)
+    assert.deepEqual(toStored(t, t.initial).data, model.weights.read(t.name).data, `${t.name} as stored`);
+  const padding = (op: string) =>
+    train.graph.nodes.filter((n) => n.op === op && [...n.inputs, ...n.outputs].some((t) => t?.shape.includes(16)));
+  assert.deepEqual(padding('Concat'), [], 'no weight is padded by the graph');
+  assert.deepEqual(padding('Split'), [], 'no gradient is split from its padding');
   const score = buildLmGraph(model, { mode: 'frozen', lora: LORA, withGradients: false });
   const [B, T] = [2, 8];
   const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt((i * 5) % 16));

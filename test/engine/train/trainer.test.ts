@@ -108,22 +108,29 @@ test('resume continues with exactly the losses of an uninterrupted run (with LoR
   assert.deepEqual([...first, ...rest], full);
 });
 
-// A full fine-tune holds nn.Linear weights transposed (models/layout.ts); files keep HF layouts.
+// A full fine-tune holds nn.Linear weights transposed and GPT-2's MLP at 4 KiB widths padded
+// (models/layout.ts); files keep HF layouts. The padded run evaluates too: its evaluation graph
+// reads the same padded values.
+const PADDED_GPT2 = { nLayer: 1, nHead: 2, nEmbd: 256, nPositions: 64, vocabSize: 64 };
 const FULL_RESUME = [
-  { family: 'gpt2', weight: 'transformer.wte.weight', shape: [SHAPE.vocabSize, SHAPE.nEmbd] },
-  { family: 'llama', weight: 'model.layers.0.mlp.gate_proj.weight', shape: [64, 32] },
+  { family: 'gpt2', weight: 'transformer.wte.weight', shape: [SHAPE.vocabSize, SHAPE.nEmbd], evalEvery: 0 },
+  { family: 'llama', weight: 'model.layers.0.mlp.gate_proj.weight', shape: [64, 32], evalEvery: 0 },
+  { family: 'gpt2 padded', weight: 'transformer.h.0.mlp.c_fc.weight', shape: [256, 1024], evalEvery: 3 },
+  { family: 'gpt2 padded', weight: 'transformer.h.0.mlp.c_proj.weight', shape: [1024, 256], evalEvery: 0 },
 ] as const;
-for (const { family, weight, shape } of FULL_RESUME)
+for (const { family, weight, shape, evalEvery } of FULL_RESUME)
   test(`full, ${family}: resume continues exactly, from checkpoints in the Hugging Face layout (${weight})`, async () => {
     const base = (dir: string) =>
       family === 'llama'
         ? writeLlamaModel(join(dir, 'base'), { ...LLAMA_TRAIN, vocabSize: 64 }, 5, { initStd: 0.2 })
-        : undefined;
-    const a = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery: 0 }, base);
+        : family === 'gpt2 padded'
+          ? writeGpt2Model(join(dir, 'base'), PADDED_GPT2, 5, { embeddingStd: 0.5 })
+          : undefined;
+    const a = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery }, base);
     const full: number[] = [];
     await train(a.options, { onEvent: (e) => e.type === 'step' && full.push(e.loss) });
 
-    const b = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery: 0 }, base);
+    const b = await setup('full', { steps: 9, checkpointEvery: 4, evalEvery }, base);
     let seen = 0;
     const first: number[] = [];
     await train(b.options, {
