@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, globalNorm } from '../../../src/engine/train/adamw';
 
-// Lengths around the kernels' 16384-element chunks and their 4-lane tails.
-const LENGTHS = [1, 3, 7, 16384, 16384 * 2 + 5];
+// Lengths around the kernels' 16384-element chunks, their 4-lane vectors and the norm's 8-lane turns.
+const LENGTHS = [1, 3, 7, 12, 16384, 16384 * 2 + 5, 16384 * 2 + 13];
 
 function wave(n: number, seed: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed * 1.9) * scale);
