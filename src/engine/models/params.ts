@@ -139,11 +139,17 @@ export class ModelParams {
     // An int8 layer reads its float32 weight once, to quantize it; no float32 initializer.
     const frozen = this.int8For(modulePath) ? this.source.read(name) : undefined;
     const [inFeatures, outFeatures] = frozen?.shape ?? this.shapeOf(name);
-    const bias = this.paddedWeight(`${modulePath}.bias`, [padOut]);
+    // A full fine-tune holds its weights padded (layout.ts); otherwise the graph pads the constants.
+    const full = this.o.mode === 'full';
+    const weight = frozen ? undefined : full ? this.paddedTrainable(name, [padIn, padOut]) : this.weight(name);
+    const biasName = `${modulePath}.bias`;
+    const bias = full
+      ? this.paddedTrainable(biasName, [padOut])
+      : this.zeroPadded(this.weight(biasName), [padOut]);
     const rows = x.rank === 2 ? x : g.reshape(x, [-1, inFeatures + padIn]); // [N, in + padIn]
     const y = frozen
       ? this.int8Conv1d(rows, name, frozen.data, [inFeatures, outFeatures], [padIn, padOut], bias)
-      : g.gemm(rows, this.paddedWeight(name, [padIn, padOut]), bias);
+      : g.gemm(rows, full ? weight! : this.zeroPadded(weight!, [padIn, padOut]), bias);
     const width = outFeatures + padOut;
     const out = this.withLora(y, rows, modulePath, inFeatures, outFeatures, [padIn, padOut]);
     if (x.rank === 2) return out;
@@ -165,13 +171,11 @@ export class ModelParams {
   }
 
   /**
-   * The weight `name` with `pads[i]` zeros appended along axis i. A full fine-tune holds it padded
-   * (layout.ts); otherwise it is a constant, and the graph's padding folds into one initializer
-   * when the session is created.
+   * A full fine-tune's trainable weight `name` held with `pads[i]` zeros appended along axis i
+   * (layout.ts): graph input under the HF name, the stored file's shape restored when written.
    */
-  private paddedWeight(name: string, pads: readonly number[]): Tensor {
+  private paddedTrainable(name: string, pads: readonly number[]): Tensor {
     if (pads.every((n) => n === 0)) return this.weight(name);
-    if (this.o.mode !== 'full') return this.zeroPadded(this.weight(name), pads);
     const key = `${name}+pad`;
     const cached = this.cache.get(key);
     if (cached) return cached;
@@ -188,7 +192,10 @@ export class ModelParams {
     return t;
   }
 
-  /** `t` with `pads[i]` zeros appended along axis i, by the graph. */
+  /**
+   * `t` with `pads[i]` zeros appended along axis i, by the graph: for constants, whose padding
+   * folds into one initializer when the session is created.
+   */
   private zeroPadded(t: Tensor, pads: readonly number[]): Tensor {
     let out = t;
     pads.forEach((n, axis) => {
