@@ -125,6 +125,17 @@ async function waitForLine(
   });
 }
 
+/**
+ * Puts the cursor on a new empty last line with a plain newline: the editor's own new-line command
+ * indents after a line the model left open (`def add_9(`), and the line would not start at column 0.
+ */
+async function newLastLine(editor: vscode.TextEditor): Promise<void> {
+  const last = editor.document.lineAt(editor.document.lineCount - 1);
+  if (last.text !== '') await editor.edit((e) => e.insert(last.range.end, '\n'));
+  const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+  editor.selection = new vscode.Selection(end, end);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -312,9 +323,7 @@ if (!afterReload())
         assert.equal(await vscode.commands.executeCommand('localtune.toggleCompletions'), true);
       await waitFor('the worker again', () => api.completions.describe().state === 'ready', 60_000);
       editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
-      const last = editor.document.lineAt(editor.document.lineCount - 1);
-      editor.selection = new vscode.Selection(last.range.end, last.range.end);
-      if (last.text !== '') await vscode.commands.executeCommand('editor.action.insertLineAfter');
+      await newLastLine(editor);
 
       // The prompt ends in a space; the model's next token begins with one (token healing).
       const prompt = 'def add_31(a, b): return ';
@@ -336,7 +345,7 @@ if (!afterReload())
       await waitForLine(editor, lineNumber, prompt + drawn, 'Tab to insert it with one space');
 
       // The start of a new line: the prompt ends in a newline token, the suggestion is a whole line.
-      await vscode.commands.executeCommand('editor.action.insertLineAfter');
+      await newLastLine(editor);
       const next = editor.selection.active.line;
       assert.equal(editor.document.lineAt(next).text, '');
       const s = await debugCompleteSettled();
