@@ -517,13 +517,14 @@ function splitKept(kept: DocRef[], method: SplitMethod, valFraction: number, see
       ...DEFAULT_HOLDOUT_FLOOR,
     });
   if (method === 'folder') {
-    // Workspace files group by their top-level folder (with its source, so two sources never
-    // share a group); records and loose files are groups of their own.
+    // Workspace files group by their top-level folder (with its source's label, so two sources
+    // never share a group, and the draw does not change when the workspace moves); records and
+    // loose files are groups of their own.
     const groups = new Map<string, string>();
     for (const r of kept) {
       const slash = r.relPath.indexOf('/');
       const folder = r.source.kind === 'workspace' && slash > 0 ? r.relPath.slice(0, slash) : r.splitKey;
-      groups.set(r.splitKey, `${r.source.path}\0${folder}`);
+      groups.set(r.splitKey, `${r.source.label}\0${folder}`);
     }
     return splitByFolder(groups, valFraction, seed);
   }

@@ -121,6 +121,32 @@ test('the split never puts a file on both sides, and is the same for the same se
   assert.equal(a.manifest.files.validation, val.size);
 });
 
+test('split by folder holds out whole folders, and draws the same ones wherever the workspace lies', async () => {
+  const files: Record<string, string> = {};
+  for (let f = 0; f < 20; f++)
+    for (let i = 0; i < 3; i++)
+      files[`pkg${f}/m${i}.py`] = `def g${f}_${i}():\n    return ${f} + ${i}  # ${'y'.repeat(f)}\n`;
+  const { modelDir, tokenizer } = await gpt2Fixture();
+  const held: string[][] = [];
+  for (const root of [tempDir('ws'), join(tempDir('elsewhere'), 'deeper', 'ws')]) {
+    writeTree(root, files);
+    const r = await build({
+      sources: [root],
+      modelDir,
+      tokenizer,
+      split: 'folder',
+      valFraction: 0.25,
+      seed: 5,
+    });
+    const val = documents(readDataset(r.outDir).validation, tokenizer).map((d) => d.text);
+    const folders = new Set(val.map((text) => /def g(\d+)_/.exec(text)![1]));
+    assert.equal(val.length, folders.size * 3, 'every held-out folder is held out whole');
+    held.push([...folders].sort());
+  }
+  assert.ok(held[0].length >= 2 && held[0].length <= 10, `${held[0].length} folders held out`);
+  assert.deepEqual(held[1], held[0]);
+});
+
 test('split by recency holds out the files of the newest commits', async () => {
   const root = tempDir('git');
   const old: Record<string, string> = {};
