@@ -242,6 +242,11 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
   };
 }
 
+/** Which side runs first in a repeat: PyTorch in odd repeats, ours in even ones. */
+function repeatOrder(repeat: number): ('pytorch' | 'ours')[] {
+  return repeat % 2 === 1 ? ['pytorch', 'ours'] : ['ours', 'pytorch'];
+}
+
 function spawnJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -402,28 +407,36 @@ async function main(): Promise<void> {
           const peers: Record<string, Record<string, unknown>> = {};
           // Full fine-tuning's target is against fp32 in every run; bf16 autocast is printed once.
           const recipes = mode === 'full' && repeat > 1 ? a.recipes.slice(0, 1) : a.recipes;
-          for (const recipe of peerMissing ? [] : recipes) {
-            log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
-            peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a), a.peerAllocator);
-            log(`pytorch ${label} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
-          }
+          const runPeers = async () => {
+            for (const recipe of peerMissing ? [] : recipes) {
+              log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
+              peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a), a.peerAllocator);
+              log(`pytorch ${label} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
+            }
+          };
           const ours: Record<string, Record<string, unknown>> = {};
-          for (const baseDtype of mode === 'lora' ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
-            const c: ChildConfig = {
-              modelDir,
-              shapeName,
-              mode,
-              steps: a.steps,
-              warmup: a.warmup,
-              microTokens: a.microTokens,
-              threads: a.threads,
-              targets,
-              baseDtype,
-            };
-            log(`ours ${label} ${baseDtype} base (run ${repeat}/${repeats})`);
-            ours[baseDtype] = await withBound(await runOurs(c), shape, c, timer);
-            log(`ours ${label} ${baseDtype}: ${ours[baseDtype].tokens_per_s} tok/s`);
-          }
+          const runOursAll = async () => {
+            for (const baseDtype of mode === 'lora' ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
+              const c: ChildConfig = {
+                modelDir,
+                shapeName,
+                mode,
+                steps: a.steps,
+                warmup: a.warmup,
+                microTokens: a.microTokens,
+                threads: a.threads,
+                targets,
+                baseDtype,
+              };
+              log(`ours ${label} ${baseDtype} base (run ${repeat}/${repeats})`);
+              ours[baseDtype] = await withBound(await runOurs(c), shape, c, timer);
+              log(`ours ${label} ${baseDtype}: ${ours[baseDtype].tokens_per_s} tok/s`);
+            }
+          };
+          // The machine's speed drifts by 10-20% within minutes: the side that runs first alternates
+          // from run to run, so a drift favours neither side over the repeats.
+          const order = repeatOrder(repeat);
+          for (const side of order) await (side === 'pytorch' ? runPeers() : runOursAll());
           const ratio = (key: 'tokens_per_s' | 'tokens_per_s_best') =>
             Object.fromEntries(
               Object.entries(ours).map(([dtype, o]) => [
@@ -450,6 +463,7 @@ async function main(): Promise<void> {
             lora: mode === 'lora' ? { r: LORA.r, alpha: LORA.alpha, targets } : null,
             repeat,
             repeats,
+            order,
             ours,
             pytorch: peerMissing ? { skipped: peerMissing } : peers,
             ratio: peerMissing ? null : ratio('tokens_per_s'),

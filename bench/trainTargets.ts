@@ -29,6 +29,8 @@ export interface RunRecord {
   lora: { r: number; alpha: number; targets: string[] } | null;
   repeat: number;
   repeats: number;
+  /** The order the two sides ran in this repeat (it alternates between repeats). */
+  order: ('pytorch' | 'ours')[];
   /** Our side by frozen-base dtype: `fp32`, and `int8` in LoRA. */
   ours: Record<string, Side>;
   /** The peer by recipe (`fp32`, `bf16-autocast`), or `{ skipped: why }`. */
