@@ -12,7 +12,7 @@
  */
 import { attr, type Dim, type Graph, type Tensor } from '../onnx/builder';
 import { dimProduct } from '../onnx/shapes';
-import { causalSequence, sequencePositions, type KvCache } from './common';
+import { sequencePositions, type KvCache } from './common';
 
 /** What attention masks with: one causal bias, or (a training graph) two blocks of query positions. */
 export type CausalMask = { bias: Tensor } | { blocks: CausalBlocks };
@@ -31,8 +31,8 @@ export function sequenceMask(
     const positions = sequencePositions(g, ids);
     return { positions, mask: { blocks: causalBlocks(g, positions, n, o.dtype) } };
   }
-  const { positions, causalBias } = causalSequence(g, ids, o.dtype);
-  return { positions, mask: { bias: groupedCausalBias(g, positions, causalBias, n) } };
+  const positions = sequencePositions(g, ids);
+  return { positions, mask: { bias: stackedCausalBias(g, positions, positions, n, o.dtype) } };
 }
 
 /** `groupedAttention` with one bias, or `blockCausalAttention` with a training graph's blocks. */
@@ -49,15 +49,6 @@ export function causalAttention(
     : groupedAttention(g, q, k, v, mask.bias, cached);
 }
 
-/**
- * The additive causal mask for n query heads stacked per key/value head: [n·T, T], row r is query
- * position r mod T (the stacked layout). For n = 1 it is `causalBias` [T, T] itself.
- */
-export function groupedCausalBias(g: Graph, positions: Tensor, causalBias: Tensor, n: number): Tensor {
-  if (n === 1) return causalBias;
-  return stackedCausalBias(g, positions, positions, n, causalBias.dtype as 'float32' | 'float64'); // [n·T, T]
-}
-
 /** The KV cache's mask [B, 1, T, S] for n stacked query heads: [B, 1, n·T, S] (row r is query r mod T). */
 export function groupedCacheBias(g: Graph, cacheBias: Tensor, n: number): Tensor {
   if (n === 1) return cacheBias;
@@ -71,7 +62,7 @@ export function groupedCacheBias(g: Graph, cacheBias: Tensor, n: number): Tensor
 
 /**
  * softmax(q·kᵀ/√D + mask)·v with query head h reading key/value head ⌊h / n⌋ (HF's repeat_kv order).
- * q [B, T, H, D], k and v [B, T, KV, D], bias from `groupedCausalBias` → [B, T, H·D].
+ * q [B, T, H, D], k and v [B, T, KV, D], bias from `sequenceMask` → [B, T, H·D].
  * With `cached` (an inference graph) the keys and values extend layer `layer`'s KV cache, so they
  * span S = P + T positions, and the bias comes from `groupedCacheBias`.
  */
@@ -125,7 +116,11 @@ export function causalBlocks(g: Graph, positions: Tensor, n: number, dtype: 'flo
   };
 }
 
-/** 0 where key position ≤ query position, −1e9 elsewhere: [n·R, S] for query rows `rows` [R] stacked n times. */
+/**
+ * 0 where key position ≤ query position, −1e9 elsewhere: [n·R, S] for query rows `rows` [R] stacked
+ * n times (row r is query r mod R). −1e9, not −inf: no row is fully masked, and finite values keep
+ * the softmax NaN-free.
+ */
 function stackedCausalBias(g: Graph, rows: Tensor, cols: Tensor, n: number, dtype: 'float32' | 'float64'): Tensor {
   const stacked = n === 1 ? rows : g.node('Tile', [rows, g.ints([n])], [{ dtype: 'int64', shape: [dimProduct([n, rows.shape[0]])] }])[0];
   return g.where(
