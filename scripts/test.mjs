@@ -6,6 +6,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+const { tsImport } = await import('tsx/esm/api');
+const { WORKER_ENV } = await tsImport('../src/jobs/fork.ts', import.meta.url);
 const filters = process.argv.slice(2);
 
 function findTests(dir) {
@@ -34,16 +36,10 @@ const result = spawnSync(
   {
     cwd: root,
     stdio: 'inherit',
-    // Freed memory is slow to re-touch on these machines; keep glibc from returning it (docs/peers.md).
+    // The allocator settings every worker gets (src/jobs/fork.ts, docs/peers.md): glibc keeps
+    // freed memory and puts its heap in huge pages. The CLI under test then needs no relaunch.
     // LOCALTUNE_BUILT: dist/ was just built; the e2e wrapper need not build it again.
-    env: {
-      ...process.env,
-      MALLOC_MMAP_MAX_: '0',
-      MALLOC_TRIM_THRESHOLD_: '68719476736',
-      // Transparent huge pages for glibc's heap, as src/jobs/fork.ts's WORKER_ENV asks.
-      GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.hugetlb=1',
-      LOCALTUNE_BUILT: '1',
-    },
+    env: { ...process.env, ...WORKER_ENV, LOCALTUNE_BUILT: '1' },
   },
 );
 process.exit(result.status ?? 1);

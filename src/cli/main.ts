@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../engine/errors';
-import { WORKER_ENV } from '../jobs/fork';
+import { hasWorkerEnv, WORKER_ENV } from '../jobs/fork';
 import { type CliIo, oneLineErrors } from './command';
 import { internalErrorLine, internalErrorsLogged } from './internalErrors';
 import { runChatCommand } from './chat';
@@ -64,14 +64,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /**
  * Freed memory is slow to re-touch on many Linux VMs; glibc tuned to keep it costs nothing
- * elsewhere (docs/peers.md). glibc reads that setting only at start, so heavy commands re-run
- * themselves once with it: the child dies with this process (a pipe it watches closes, even on
+ * elsewhere (docs/peers.md); huge pages for its heap speed up the products (jobs/fork.ts). glibc
+ * reads these settings only at start, so heavy commands re-run themselves once with all of them
+ * unless they already hold every one (a user who set MALLOC_MMAP_MAX_ alone still gets huge
+ * pages): the child dies with this process (a pipe it watches closes, even on
  * kill -9) and gets the signals this one gets, so the user's process is the only one to stop.
  */
 function relaunchWithTunedMalloc(argv: string[]): Promise<number> | null {
   if (
     !['train', 'score', 'eval'].includes(argv[0] ?? '') ||
-    process.env.MALLOC_MMAP_MAX_ !== undefined ||
+    hasWorkerEnv(process.env) ||
     process.platform !== 'linux'
   )
     return null;

@@ -16,11 +16,21 @@ import { closeSync, openSync } from 'node:fs';
  *   LoRA 1,772 → 1,708 ms, full 3,110–4,354 → 2,806–3,790 ms, first runs 4.1–4.9 → 2.9–3.4 s.
  *   Older glibc ignores the tunable; so does a kernel with THP off. A user's own tunables are kept.
  */
-export const WORKER_ENV = {
-  MALLOC_MMAP_MAX_: '0',
-  MALLOC_TRIM_THRESHOLD_: '68719476736',
-  GLIBC_TUNABLES: withHugePages(process.env.GLIBC_TUNABLES),
-};
+export const WORKER_ENV = workerEnvFor(process.env);
+
+/** The settings a worker started from `env` runs with. */
+function workerEnvFor(env: NodeJS.ProcessEnv) {
+  return {
+    MALLOC_MMAP_MAX_: '0',
+    MALLOC_TRIM_THRESHOLD_: '68719476736',
+    GLIBC_TUNABLES: withHugePages(env.GLIBC_TUNABLES),
+  };
+}
+
+/** `env` already holds every setting a worker would get (so a process started in it needs no relaunch). */
+export function hasWorkerEnv(env: NodeJS.ProcessEnv): boolean {
+  return Object.entries(workerEnvFor(env)).every(([key, value]) => env[key] === value);
+}
 
 /** `tunables` (a user's GLIBC_TUNABLES) with huge pages asked for, unless it already says. */
 export function withHugePages(tunables: string | undefined): string {

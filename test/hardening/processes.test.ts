@@ -86,6 +86,32 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const)
   );
 
 test(
+  'a train started with part of the allocator settings relaunches itself with all of them',
+  { timeout: 120_000 },
+  async () => {
+    const out = join(root, 'partly-tuned');
+    // MALLOC_MMAP_MAX_ set by the user, huge pages not asked for: the child must get them.
+    const { GLIBC_TUNABLES: _tunables, ...rest } = userEnv;
+    const user = spawn(
+      process.execPath,
+      [CLI, 'train', '--model', model, '--data', text, '--out', out, '--steps', '100000', ...TINY_TRAIN],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...rest, MALLOC_MMAP_MAX_: '0' } },
+    );
+    let child: number | undefined;
+    try {
+      await until(() => (child = childOf(user.pid!)) !== undefined, 60_000, 'the training child');
+      const env = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+      assert.ok(env.includes('GLIBC_TUNABLES=glibc.malloc.hugetlb=1'), env.join(' '));
+      assert.ok(env.includes('MALLOC_TRIM_THRESHOLD_=68719476736'));
+      assert.ok(env.includes('MALLOC_MMAP_MAX_=0'));
+    } finally {
+      user.kill('SIGKILL');
+      if (child && running(child)) process.kill(child, 'SIGKILL');
+    }
+  },
+);
+
+test(
   'two trains into one --out: the second is refused naming the first one’s pid',
   { timeout: 120_000 },
   async () => {

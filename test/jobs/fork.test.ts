@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forkWorker, withHugePages } from '../../src/jobs/fork';
+import { forkWorker, hasWorkerEnv, withHugePages } from '../../src/jobs/fork';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lt-fork-'));
 
@@ -59,4 +59,17 @@ test("a user's own glibc tunables are kept beside the huge pages, and their own 
     'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1',
   );
   assert.equal(withHugePages('glibc.malloc.hugetlb=0'), 'glibc.malloc.hugetlb=0');
+});
+
+test('an environment holds the worker settings only when it has every one of them', () => {
+  const tuned = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736' };
+  assert.equal(hasWorkerEnv({ ...tuned, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }), true);
+  assert.equal(
+    hasWorkerEnv({ ...tuned, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }),
+    true,
+    'the user’s choice',
+  );
+  assert.equal(hasWorkerEnv(tuned), false, 'no huge pages asked for');
+  assert.equal(hasWorkerEnv({ MALLOC_MMAP_MAX_: '0', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }), false);
+  assert.equal(hasWorkerEnv({}), false);
 });
