@@ -98,7 +98,11 @@ export function registerEvaluation(d: EvaluationDeps): vscode.Disposable[] {
     DashboardPanel.revealRun(runDir);
     const doc = await vscode.workspace.openTextDocument(samplesUri(runDir));
     await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    // Beside the dashboard (or whatever the active group shows); into an empty group itself, or
+    // a split would leave that group empty on the left.
+    const besideSomething = vscode.window.tabGroups.activeTabGroup.tabs.length > 0;
+    const viewColumn = besideSomething ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn });
   };
   const guard =
     (id: string, fn: (runDir: string, arg: unknown) => Promise<unknown>) => async (arg?: unknown) => {

@@ -78,5 +78,9 @@ if (!afterReload())
         vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'localtune-eval'),
       );
       assert.equal(again!.document.getText(), text);
+      // No dashboard open this time: the samples take the empty group, not a split beside it.
+      const groups = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label));
+      assert.equal(groups.length, 1, `editor groups: ${JSON.stringify(groups)}`);
+      await screenshot('evaluation-samples-alone');
     });
   });
