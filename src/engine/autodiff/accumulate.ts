@@ -49,14 +49,10 @@ function fold(g: Graph, t: Tensor, into: Tensor, allowed: number): boolean {
       // The zeros are no longer made, nor the shape they were made to, when nothing else reads it.
       const shape = g.nodes[maker].inputs[0];
       g.nodes.splice(maker, 1);
-      const shaper = g.nodes.findIndex((n) => shape && n.outputs.includes(shape));
-      if (
-        shaper >= 0 &&
-        g.nodes[shaper].op === 'Shape' &&
-        readers(g, shape!).length === 0 &&
-        !g.outputs.includes(shape!)
-      )
-        g.nodes.splice(shaper, 1);
+      if (shape && readers(g, shape).length === 0 && !g.outputs.includes(shape)) {
+        const shaper = g.nodes.findIndex((n) => n.op === 'Shape' && n.outputs.includes(shape));
+        if (shaper >= 0) g.nodes.splice(shaper, 1);
+      }
       return true;
     }
     case 'Add': // x + y, a part made for it alone (and not x + x)
