@@ -34,11 +34,11 @@ test.before(async () => {
 // itself with them (the parent/child pair these tests are about).
 const { MALLOC_MMAP_MAX_: _mmap, MALLOC_TRIM_THRESHOLD_: _trim, ...userEnv } = process.env;
 
-function longTrain(out: string): ChildProcess {
+function longTrain(out: string, env: NodeJS.ProcessEnv = userEnv): ChildProcess {
   return spawn(
     process.execPath,
     [CLI, 'train', '--model', model, '--data', text, '--out', out, '--steps', '100000', ...TINY_TRAIN],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: userEnv },
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
 }
 
@@ -92,11 +92,7 @@ test(
     const out = join(root, 'partly-tuned');
     // MALLOC_MMAP_MAX_ set by the user, huge pages not asked for: the child must get them.
     const { GLIBC_TUNABLES: _tunables, ...rest } = userEnv;
-    const user = spawn(
-      process.execPath,
-      [CLI, 'train', '--model', model, '--data', text, '--out', out, '--steps', '100000', ...TINY_TRAIN],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...rest, MALLOC_MMAP_MAX_: '0' } },
-    );
+    const user = longTrain(out, { ...rest, MALLOC_MMAP_MAX_: '0' });
     let child: number | undefined;
     try {
       await until(() => (child = childOf(user.pid!)) !== undefined, 60_000, 'the training child');
