@@ -16,7 +16,7 @@ import { kvNames, kvNewNames, type KvLayout } from '../models/common';
 import { createSession, toOrt } from '../onnx/session';
 import { Rng } from '../rng';
 import { buildInferenceGraph } from './inferenceGraph';
-import { quantizeGraphInt8 } from './quantize';
+import { quantizeGraphInt8, type QuantizeOptions } from './quantize';
 import { sampleToken, type SamplingOptions } from './sampling';
 
 export interface DecoderInfo {
@@ -92,10 +92,10 @@ export class Decoder {
   /** A decoder on a model folder's weights (with a LoRA adapter merged), fp32 or int8. */
   static async fromModel(
     model: LoadedModel,
-    o: { adapter?: Adapter; dtype?: 'fp32' | 'int8' } & DecoderSessionOptions = {},
+    o: { adapter?: Adapter; dtype?: 'fp32' | 'int8'; int8?: QuantizeOptions } & DecoderSessionOptions = {},
   ): Promise<Decoder> {
     const { graph, layout } = buildInferenceGraph(model, { adapter: o.adapter, cacheOutputs: 'new' });
-    if (o.dtype === 'int8') quantizeGraphInt8(graph, { accuracyLevel: 4 });
+    if (o.dtype === 'int8') quantizeGraphInt8(graph, { accuracyLevel: 4, ...o.int8 });
     const session = await decoderSession(graph.toBytes(), o);
     return new Decoder(session, {
       layout,

@@ -29,6 +29,8 @@ export interface QuantizeOptions {
    * written for other machines takes PORTABLE_INT8_LEVELS.
    */
   maxLevel?: number;
+  /** Weights (initializer names) left float32: the layers whose quantization costs quality. */
+  keepFloat?: (weightName: string) => boolean;
 }
 
 /** Quantizes w laid out [N, K] (one row per output): packed blocks [N, nBlocks, blockSize] and scales [N·nBlocks]. */
@@ -82,7 +84,7 @@ export function quantizeGraphInt8(g: Graph, o: QuantizeOptions = {}): number {
     )
       transposed = node.attrs.transB?.kind === 'int' && node.attrs.transB.value === 1;
     else continue;
-    if (w.data.length < minElements) continue;
+    if (w.data.length < minElements || o.keepFloat?.(w.tensor.name)) continue;
     const [d0, d1] = w.tensor.shape as number[];
     const [N, K] = transposed ? [d0, d1] : [d1, d0];
     const data = w.data;
