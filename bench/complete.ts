@@ -25,6 +25,7 @@ import { Rng } from '../src/engine/rng';
 import { CompletionClient } from '../src/jobs/completionClient';
 import { WORKER_ENV } from '../src/jobs/fork';
 import { writeGpt2Gguf, writeLlamaGguf } from './peers/gguf';
+import { CPUINFO, cpuIsa } from './trainShapes';
 import { ensureLlamaCpp, runLlamaCpp, type PeerRun } from './peers/llamaCppPeer';
 
 const root = resolve(__dirname, '..');
@@ -330,6 +331,7 @@ async function main() {
   const machine = {
     cpus: cpus().length,
     model: cpus()[0]?.model,
+    cpuId: CPUINFO ? cpuIsa(CPUINFO).id : null,
     loadavgStart: loadavg().map((x) => +x.toFixed(2)),
   };
   const runs = [];

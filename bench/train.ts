@@ -478,6 +478,7 @@ async function main(): Promise<void> {
   const isa = CPUINFO ? cpuIsa(CPUINFO) : null;
   const machine = {
     cpu: isa?.model ?? cpus()[0]?.model ?? 'unknown',
+    cpu_id: isa?.id ?? null,
     isa: isa?.flags ?? [],
     cores: cpus().length,
     memory_gb: round(totalmem() / 2 ** 30),

@@ -162,10 +162,17 @@ export const CPUINFO = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo
  */
 export const DOCUMENTED_FP32_PEAK = cpuIsa(CPUINFO).flags.includes('avx512f') ? 430 : null;
 
-/** The CPU's model and the ISA extensions that decide which kernels run (fp32, int8 VNNI, bf16, AMX). */
-export function cpuIsa(cpuinfo: string): { model: string; flags: string[] } {
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
-  const all = new Set((/^flags\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/));
+/**
+ * The CPU's model and the ISA extensions that decide which kernels run (fp32, int8 VNNI, bf16, AMX).
+ * A VM's model name is often bare ("AMD EPYC"): vendor, family and model number tell its
+ * generation apart (docs/peers.md names the ones the figures came from).
+ */
+export function cpuIsa(cpuinfo: string): { model: string; id: string | null; flags: string[] } {
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(cpuinfo)?.[1].trim();
+  const model = field('model name') ?? 'unknown';
+  const [vendor, family, number] = [field('vendor_id'), field('cpu family'), field('model')];
+  const id = vendor && family && number ? `${vendor} family ${family} model ${number}` : null;
+  const all = new Set((field('flags') ?? '').split(/\s+/));
   const wanted = [
     'avx2',
     'fma',
@@ -178,5 +185,5 @@ export function cpuIsa(cpuinfo: string): { model: string; flags: string[] } {
     'amx_bf16',
     'amx_int8',
   ];
-  return { model, flags: wanted.filter((f) => all.has(f)) };
+  return { model, id, flags: wanted.filter((f) => all.has(f)) };
 }
