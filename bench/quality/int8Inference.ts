@@ -20,6 +20,7 @@ import type { QuantizeOptions } from '../../src/engine/generate/quantize';
 import { loadModel } from '../../src/engine/models';
 import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { tsFiles } from './codeTuning';
+import { crossEntropy, top1Agreement, windowLogits } from './decoderAgreement';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,21 +54,6 @@ function parseVariant(spec: string): Variant {
   };
 }
 
-/** log-softmax of one row of logits at `label`. */
-function logProb(logits: Float32Array, row: number, V: number, label: number): number {
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) max = Math.max(max, logits[row * V + v]);
-  let sum = 0;
-  for (let v = 0; v < V; v++) sum += Math.exp(logits[row * V + v] - max);
-  return logits[row * V + label] - max - Math.log(sum);
-}
-
-function argmaxRow(logits: Float32Array, row: number, V: number): number {
-  let best = 0;
-  for (let v = 1; v < V; v++) if (logits[row * V + v] > logits[row * V + best]) best = v;
-  return best;
-}
-
 async function main() {
   const modelDir = resolve(args.model);
   const src = resolve(__dirname, '../../src');
@@ -75,21 +61,14 @@ async function main() {
   const stream = await tokenStreamFromFiles(heldOut, await loadTokenizer(modelDir), { modelDir });
   const T = Number(args.seq);
   const windowCount = Math.min(Number(args.windows), Math.floor(stream.ids.length / (T + 1)));
-  const windows = Array.from({ length: windowCount }, (_, w) => Array.from(stream.ids.subarray(w * (T + 1), (w + 1) * (T + 1))));
+  const windows = Array.from({ length: windowCount }, (_, w) =>
+    Array.from(stream.ids.subarray(w * (T + 1), (w + 1) * (T + 1))),
+  );
   const model = loadModel(modelDir);
   const V = model.family.vocabSize(model.config);
 
-  // Teacher-forced: every position's logits, once per decoder.
-  const score = async (decoder: Decoder) => {
-    const rows: Float32Array[] = [];
-    for (const w of windows) {
-      const { logits } = await decoder.forward(w.slice(0, T), decoder.emptyPast(), 0, { allLogits: true });
-      rows.push(logits.slice());
-    }
-    return rows;
-  };
   const fp32 = await Decoder.fromModel(model, { dtype: 'fp32', threads: 2 });
-  const reference = await score(fp32);
+  const reference = await windowLogits(fp32, windows);
   const prompts = windows.slice(0, Number(args.prompts)).map((w) => w.slice(0, T / 2));
   const maxTokens = Number(args['new-tokens']);
   const greedy = async (decoder: Decoder) => {
@@ -99,35 +78,24 @@ async function main() {
   };
   const referenceGreedy = await greedy(fp32);
 
-  const crossEntropy = (rows: Float32Array[]) => {
-    let sum = 0;
-    let n = 0;
-    rows.forEach((logits, w) => {
-      for (let t = 0; t < T; t++, n++) sum -= logProb(logits, t, V, windows[w][t + 1]);
-    });
-    return sum / n;
-  };
+  const fp32CrossEntropy = crossEntropy(reference, windows, V);
   const results = [];
   for (const spec of args.variant) {
     const variant = parseVariant(spec);
     const decoder = await Decoder.fromModel(model, { dtype: 'int8', int8: variant.options, threads: 2 });
-    const rows = await score(decoder);
-    let top1Same = 0;
-    rows.forEach((logits, w) => {
-      for (let t = 0; t < T; t++) if (argmaxRow(logits, t, V) === argmaxRow(reference[w], t, V)) top1Same++;
-    });
+    const rows = await windowLogits(decoder, windows);
     const tokens = await greedy(decoder);
     const prefix = tokens.map((seq, i) => {
       let k = 0;
       while (k < seq.length && seq[k] === referenceGreedy[i][k]) k++;
       return k;
     });
-    const ce = crossEntropy(rows);
+    const ce = crossEntropy(rows, windows, V);
     results.push({
       variant: spec,
       heldOutCrossEntropy: ce,
-      relativeToFp32: ce / crossEntropy(reference) - 1,
-      top1SameAsFp32: top1Same / (rows.length * T),
+      relativeToFp32: ce / fp32CrossEntropy - 1,
+      top1SameAsFp32: top1Agreement(rows, reference, V),
       greedyTokensAgreeing: prefix,
       greedyWholeAgreeing: prefix.filter((k) => k === maxTokens).length,
     });
@@ -139,7 +107,7 @@ async function main() {
         heldOut: 'src/vscode/',
         windows: windowCount,
         seq: T,
-        fp32CrossEntropy: crossEntropy(reference),
+        fp32CrossEntropy,
         greedy: { prompts: prompts.length, promptTokens: T / 2, newTokens: maxTokens },
         variants: results,
       },

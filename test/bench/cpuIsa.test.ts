@@ -34,9 +34,16 @@ test('AMX and the full model name are read on Intel', () => {
   const isa = cpuIsa(SAPPHIRE_RAPIDS);
   assert.equal(isa.model, 'Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz');
   assert.equal(isa.id, 'GenuineIntel family 6 model 143');
-  assert.deepEqual(isa.flags.filter((f) => f.startsWith('amx')), ['amx_tile', 'amx_bf16', 'amx_int8']);
+  assert.deepEqual(
+    isa.flags.filter((f) => f.startsWith('amx')),
+    ['amx_tile', 'amx_bf16', 'amx_int8'],
+  );
 });
 
 test('without the identifying fields the id is null, not a guess', () => {
-  assert.deepEqual(cpuIsa('model name\t: Some CPU\nflags\t: avx2\n'), { model: 'Some CPU', id: null, flags: ['avx2'] });
+  assert.deepEqual(cpuIsa('model name\t: Some CPU\nflags\t: avx2\n'), {
+    model: 'Some CPU',
+    id: null,
+    flags: ['avx2'],
+  });
 });

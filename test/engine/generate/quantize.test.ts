@@ -15,7 +15,12 @@ const [M, K, N] = [8, 64, 32];
 function twoProducts(rng: Rng): Graph {
   const g = new Graph();
   const x = g.input('x', 'float32', [M, K]);
-  const w = (name: string) => g.initializer(name, Float32Array.from({ length: K * N }, () => rng.normal()), [K, N]);
+  const w = (name: string) =>
+    g.initializer(
+      name,
+      Float32Array.from({ length: K * N }, () => rng.normal()),
+      [K, N],
+    );
   g.output(g.matmul(x, w('model.layers.0.mlp.up_proj.weight')), 'up');
   g.output(g.matmul(x, w('lm_head.weight')), 'head');
   return g;
