@@ -44,21 +44,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import {
-  BENCH_SHAPES,
-  CPUINFO,
-  cpuIsa,
-  DOCUMENTED_FP32_PEAK,
-  flopsPerToken,
-  type BenchShape,
-} from './trainShapes';
+import { BENCH_SHAPES, CPUINFO, cpuIsa, flopsPerToken, type BenchShape } from './trainShapes';
 import { stepGemms } from './stepGemms';
 import { GemmTimer } from './ceiling/gemmTime';
+import { measureFmaPeak } from './ceiling/fmaPeak';
 import { buildTargets, type RunRecord } from './trainTargets';
 import { WORKER_ENV } from '../src/jobs/fork';
 
-const ofPeak = (gflops: number) =>
-  DOCUMENTED_FP32_PEAK ? round((100 * gflops) / DOCUMENTED_FP32_PEAK) : null;
 const TOKENS_PER_STEP = 2048;
 // Tokens per graph run (the trainer's microBatchTokens): halves the [N, 50257] logits' memory.
 const DEFAULT_MICRO_TOKENS = 1024;
@@ -236,7 +228,6 @@ async function runOursInChild(c: ChildConfig): Promise<Record<string, unknown>> 
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
     train_flops_per_token: fpt,
     gflop_s: round(gflops),
-    pct_fp32_peak: ofPeak(gflops),
     loss_first_last: [round(losses[0], 4), round(losses.at(-1)!, 4)],
     loadavg_1m: [round(loadBefore, 2), round(loadavg()[0], 2)],
   };
@@ -333,7 +324,6 @@ function peerSummary(p: Record<string, unknown>, allocator: Args['peerAllocator'
     peak_rss_mb: p.peak_rss_mb,
     train_flops_per_token: p.train_flops_per_token,
     gflop_s: gflops,
-    pct_fp32_peak: ofPeak(gflops),
     loss_first_last: p.loss_first_last,
     loadavg_1m: p.loadavg_1m,
   };
@@ -384,6 +374,13 @@ async function main(): Promise<void> {
   const a = parseArgs(argv);
   const peerMissing = a.peer ? peerAvailable() : 'skipped (--no-peer)';
   if (peerMissing) log(`peer: ${peerMissing}`);
+  // Measured before any run: a VM's model name does not say which generation's peak applies.
+  const fma = measureFmaPeak(a.threads);
+  const peak = 'gflop_s' in fma ? fma.gflop_s : null;
+  const withPeak = (side: Record<string, unknown>) => ({
+    ...side,
+    pct_fp32_peak: peak ? round((100 * (side.gflop_s as number)) / peak) : null,
+  });
   const timer = new GemmTimer(a.threads);
   const root = mkdtempSync(join(tmpdir(), 'lt-bench-models-'));
   const runs: RunRecord[] = [];
@@ -410,7 +407,9 @@ async function main(): Promise<void> {
           const runPeers = async () => {
             for (const recipe of peerMissing ? [] : recipes) {
               log(`pytorch ${label} ${recipe} (run ${repeat}/${repeats})`);
-              peers[recipe] = peerSummary(await runPeer(shape, mode, targets, recipe, a), a.peerAllocator);
+              peers[recipe] = withPeak(
+                peerSummary(await runPeer(shape, mode, targets, recipe, a), a.peerAllocator),
+              );
               log(`pytorch ${label} ${recipe}: ${peers[recipe].tokens_per_s} tok/s`);
             }
           };
@@ -429,7 +428,7 @@ async function main(): Promise<void> {
                 baseDtype,
               };
               log(`ours ${label} ${baseDtype} base (run ${repeat}/${repeats})`);
-              ours[baseDtype] = await withBound(await runOurs(c), shape, c, timer);
+              ours[baseDtype] = withPeak(await withBound(await runOurs(c), shape, c, timer));
               log(`ours ${label} ${baseDtype}: ${ours[baseDtype].tokens_per_s} tok/s`);
             }
           };
@@ -482,7 +481,8 @@ async function main(): Promise<void> {
     isa: isa?.flags ?? [],
     cores: cpus().length,
     memory_gb: round(totalmem() / 2 ** 30),
-    fp32_peak_gflop_s: DOCUMENTED_FP32_PEAK,
+    fp32_peak_gflop_s: peak,
+    fp32_peak_source: 'gflop_s' in fma ? 'bench/ceiling/fma_peak.c, measured before the runs' : fma.error,
     node: process.version,
     steps: a.steps,
     warmup_steps_excluded: a.warmup,

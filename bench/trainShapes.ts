@@ -157,12 +157,6 @@ export function flopsPerToken(
 export const CPUINFO = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
 
 /**
- * The documented fp32 FMA peak (GFLOP/s) of the 2-core AVX-512 machines the earlier figures came
- * from (docs/peers.md); null on another ISA, whose peak nobody measured.
- */
-export const DOCUMENTED_FP32_PEAK = cpuIsa(CPUINFO).flags.includes('avx512f') ? 430 : null;
-
-/**
  * The CPU's model and the ISA extensions that decide which kernels run (fp32, int8 VNNI, bf16, AMX).
  * A VM's model name is often bare ("AMD EPYC"): vendor, family and model number tell its
  * generation apart (docs/peers.md names the ones the figures came from).

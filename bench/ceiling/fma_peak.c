@@ -35,8 +35,11 @@ int main(void) {
     double t0 = omp_get_wtime();
 #pragma omp parallel reduction(+ : sink)
     {
-      /* 10 independent accumulators: enough to cover FMA latency on two pipes. */
-      vec a0 = SET1(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+      /* 10 independent accumulators: enough to cover FMA latency on two pipes. Each starts from
+         its own value: chains that start equal are one chain to the compiler, which then keeps a
+         single FMA in the loop (latency-bound) while the count below says ten. */
+      vec a0 = SET1(1.0f), a1 = SET1(1.1f), a2 = SET1(1.2f), a3 = SET1(1.3f), a4 = SET1(1.4f);
+      vec a5 = SET1(1.5f), a6 = SET1(1.6f), a7 = SET1(1.7f), a8 = SET1(1.8f), a9 = SET1(1.9f);
       const vec m = SET1(0.9999999f), c = SET1(1e-7f);
       for (long i = 0; i < iters; i++) {
         a0 = FMA(a0, m, c); a1 = FMA(a1, m, c); a2 = FMA(a2, m, c); a3 = FMA(a3, m, c); a4 = FMA(a4, m, c);

@@ -14,10 +14,10 @@
  * is the tighter bound, each product at its own measured rate.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_SHAPES, DOCUMENTED_FP32_PEAK, flopsPerToken } from '../trainShapes';
+import { BENCH_SHAPES, flopsPerToken } from '../trainShapes';
+import { measureFmaPeak } from './fmaPeak';
 import { stepGemms, type StepConfig } from '../stepGemms';
 import { GemmTimer, timeGemm } from './gemmTime';
 
@@ -39,26 +39,6 @@ function peer(shapes: [m: number, k: number, n: number][]): Record<string, unkno
   if (r.status !== 0)
     return { error: `PyTorch peer unavailable (see bench/peers/setup.sh): ${r.stderr.trim().slice(-300)}` };
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-}
-
-function fmaPeak(): Record<string, unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'lt-fma-'));
-  try {
-    const exe = join(dir, 'fma_peak');
-    const cc = spawnSync(
-      'gcc',
-      ['-O3', '-march=native', '-fopenmp', join(__dirname, 'fma_peak.c'), '-o', exe],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (cc.status !== 0)
-      return { error: `gcc failed or missing: ${(cc.stderr ?? String(cc.error)).trim().slice(-300)}` };
-    const run = spawnSync(exe, [], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
-    return JSON.parse(run.stdout.trim()) as Record<string, unknown>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function main() {
@@ -119,7 +99,8 @@ async function main() {
     ? { skipped: '--no-peer' }
     : peer([...forward.values()].map((f) => f.mkn));
   // Last: a minute of full-power FMAs can lower the clock for what follows.
-  const fma = process.argv.includes('--no-fma') ? { skipped: '--no-fma' } : fmaPeak();
+  const fma = process.argv.includes('--no-fma') ? { skipped: '--no-fma' } : measureFmaPeak(THREADS);
+  const peak = 'gflop_s' in fma ? fma.gflop_s : null;
   const best = Math.max(...ours.map((o) => Math.max(o.constant_b_gflop_s, o.input_b_gflop_s)));
   const peerResults = ((torch as { results?: { gflop_s: number }[] }).results ?? []).map((r) => r.gflop_s);
   const ceiling = Math.max(best, ...peerResults);
@@ -130,14 +111,11 @@ async function main() {
         shape: shapeName,
         seq,
         micro_batch_tokens: microTokens,
-        documented_peak_gflop_s: DOCUMENTED_FP32_PEAK,
         fma_loop: fma,
         onnxruntime_mlas: ours,
         pytorch_openblas: torch,
         best_gemm_gflop_s: round(ceiling),
-        best_gemm_pct_of_documented_peak: DOCUMENTED_FP32_PEAK
-          ? round((100 * ceiling) / DOCUMENTED_FP32_PEAK)
-          : null,
+        best_gemm_pct_of_fma_peak: peak ? round((100 * ceiling) / peak) : null,
         bound_tokens_per_s: {
           note: `training if every FLOP ran at the best GEMM rate and nothing else took time (LoRA on ${loraTargets.join(',')})`,
           lora: round((ceiling * 1e9) / flopsPerToken(shape, seq, 'lora', R, loraTargets)),
