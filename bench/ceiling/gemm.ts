@@ -98,7 +98,7 @@ async function main() {
   const torch = process.argv.includes('--no-peer')
     ? { skipped: '--no-peer' }
     : peer([...forward.values()].map((f) => f.mkn));
-  // Last: a minute of full-power FMAs can lower the clock for what follows.
+  // Last: full-power FMAs (about 1.5 s) could lower the clock for what follows.
   const fma = process.argv.includes('--no-fma') ? { skipped: '--no-fma' } : measureFmaPeak(THREADS);
   const peak = 'gflop_s' in fma ? fma.gflop_s : null;
   const best = Math.max(...ours.map((o) => Math.max(o.constant_b_gflop_s, o.input_b_gflop_s)));

@@ -4,9 +4,24 @@
  * positions whose top token is the reference's. Shared by bench/quality/int8Inference.ts and the
  * int8 decoder's quality test.
  */
+import { tokenStreamFromFiles } from '../../src/data/datasetFiles';
 import type { Decoder } from '../../src/engine/generate/decoder';
+import { argmax, logProbability } from '../../src/engine/generate/sampling';
+import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 
-/** Logits [T, V] of each window's first T tokens (a window holds T + 1: the last is a label only). */
+/** Up to `count` consecutive windows of T + 1 tokens (T inputs, the last a label only) of `files`. */
+export async function codeWindows(
+  modelDir: string,
+  files: string[],
+  count: number,
+  T: number,
+): Promise<number[][]> {
+  const { ids } = await tokenStreamFromFiles(files, await loadTokenizer(modelDir), { modelDir });
+  const n = Math.min(count, Math.floor(ids.length / (T + 1)));
+  return Array.from({ length: n }, (_, w) => Array.from(ids.subarray(w * (T + 1), (w + 1) * (T + 1))));
+}
+
+/** Logits [T, V] of each window's first T tokens. */
 export async function windowLogits(decoder: Decoder, windows: readonly number[][]): Promise<Float32Array[]> {
   const rows: Float32Array[] = [];
   for (const w of windows) {
@@ -15,6 +30,8 @@ export async function windowLogits(decoder: Decoder, windows: readonly number[][
   }
   return rows;
 }
+
+const row = (logits: Float32Array, t: number, V: number) => logits.subarray(t * V, (t + 1) * V);
 
 /** Mean −log p(next token) over every position of every window. */
 export function crossEntropy(
@@ -25,21 +42,10 @@ export function crossEntropy(
   let sum = 0;
   let n = 0;
   logits.forEach((rows, w) => {
-    for (let t = 0; t + 1 < windows[w].length; t++, n++) {
-      let max = -Infinity;
-      for (let v = 0; v < V; v++) max = Math.max(max, rows[t * V + v]);
-      let z = 0;
-      for (let v = 0; v < V; v++) z += Math.exp(rows[t * V + v] - max);
-      sum -= rows[t * V + windows[w][t + 1]] - max - Math.log(z);
-    }
+    for (let t = 0; t + 1 < windows[w].length; t++, n++)
+      sum -= logProbability(row(rows, t, V), windows[w][t + 1]);
   });
   return sum / n;
-}
-
-function argmaxRow(rows: Float32Array, t: number, V: number): number {
-  let best = 0;
-  for (let v = 1; v < V; v++) if (rows[t * V + v] > rows[t * V + best]) best = v;
-  return best;
 }
 
 /** The share of positions where both decoders' top tokens agree. */
@@ -52,7 +58,7 @@ export function top1Agreement(
   let n = 0;
   logits.forEach((rows, w) => {
     for (let t = 0; t < rows.length / V; t++, n++)
-      if (argmaxRow(rows, t, V) === argmaxRow(reference[w], t, V)) same++;
+      if (argmax(row(rows, t, V)) === argmax(row(reference[w], t, V))) same++;
   });
   return same / n;
 }

@@ -14,13 +14,11 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tokenStreamFromFiles } from '../../src/data/datasetFiles';
 import { Decoder } from '../../src/engine/generate/decoder';
 import type { QuantizeOptions } from '../../src/engine/generate/quantize';
 import { loadModel } from '../../src/engine/models';
-import { loadTokenizer } from '../../src/engine/tokenizer/tokenizer';
 import { tsFiles } from './codeTuning';
-import { crossEntropy, top1Agreement, windowLogits } from './decoderAgreement';
+import { codeWindows, crossEntropy, top1Agreement, windowLogits } from './decoderAgreement';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,13 +55,8 @@ function parseVariant(spec: string): Variant {
 async function main() {
   const modelDir = resolve(args.model);
   const src = resolve(__dirname, '../../src');
-  const heldOut = tsFiles(join(src, 'vscode'));
-  const stream = await tokenStreamFromFiles(heldOut, await loadTokenizer(modelDir), { modelDir });
   const T = Number(args.seq);
-  const windowCount = Math.min(Number(args.windows), Math.floor(stream.ids.length / (T + 1)));
-  const windows = Array.from({ length: windowCount }, (_, w) =>
-    Array.from(stream.ids.subarray(w * (T + 1), (w + 1) * (T + 1))),
-  );
+  const windows = await codeWindows(modelDir, tsFiles(join(src, 'vscode')), Number(args.windows), T);
   const model = loadModel(modelDir);
   const V = model.family.vocabSize(model.config);
 
@@ -105,7 +98,7 @@ async function main() {
       {
         model: modelDir,
         heldOut: 'src/vscode/',
-        windows: windowCount,
+        windows: windows.length,
         seq: T,
         fp32CrossEntropy,
         greedy: { prompts: prompts.length, promptTokens: T / 2, newTokens: maxTokens },

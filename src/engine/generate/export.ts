@@ -11,6 +11,7 @@ import { OptionError, UserError } from '../errors';
 import { Decoder, readFimLayout } from './decoder';
 import { buildInferenceGraph } from './inferenceGraph';
 import { quantizeGraphInt8 } from './quantize';
+import { logProbability } from './sampling';
 import { PORTABLE_INT8_LEVELS } from '../onnx/int8';
 import { loadModel, type LoadedModel } from '../models';
 import { readModelConfig } from '../models/config';
@@ -217,12 +218,7 @@ async function checkExported(
   const tolerance = dtype === 'int8' ? 2 * (maxLogitDiff ?? 0) + 1e-3 : 1e-3;
   let worst = 0;
   for (let t = 0; t + 1 < probe.length; t++) {
-    const row = logits.subarray(t * vocab, (t + 1) * vocab);
-    let max = -Infinity;
-    for (const x of row) max = Math.max(max, x);
-    let sum = 0;
-    for (const x of row) sum += Math.exp(x - max);
-    const got = row[probe[t + 1]] - max - Math.log(sum);
+    const got = logProbability(logits.subarray(t * vocab, (t + 1) * vocab), probe[t + 1]);
     const diff = Math.abs(got - expected[t]);
     worst = Number.isNaN(diff) ? Infinity : Math.max(worst, diff / Math.max(1, Math.abs(expected[t])));
   }

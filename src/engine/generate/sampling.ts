@@ -18,6 +18,15 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
+/** log softmax(logits)[id], computed stably (the largest logit subtracted first). */
+export function logProbability(logits: ArrayLike<number>, id: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return logits[id] - max - Math.log(sum);
+}
+
 export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: Rng): number {
   const temperature = o.temperature ?? 0;
   if (temperature <= 0) return argmax(logits);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decoder } from '../../../src/engine/generate/decoder';
-import { sampleToken } from '../../../src/engine/generate/sampling';
+import { logProbability, sampleToken } from '../../../src/engine/generate/sampling';
 import { Rng } from '../../../src/engine/rng';
 import { gpt2Fixture, GPT2_SHAPE, maxAbsDiff, randomAdapter, randomIds } from './fixtures';
 
@@ -156,4 +156,13 @@ test('sampling: top-p draws the same tokens as a sort of the whole vocabulary, o
         assert.equal(drawn.size, 1, `${name}, top-p ${topP}: the top token only`);
     }
   assert.equal(differing, 0, 'every draw matches the full sort');
+});
+
+test('logProbability: log-softmax at an id, stable where exp of the logits overflows', () => {
+  const expected = -Math.log(1 + Math.exp(-1) + Math.exp(-2));
+  assert.ok(Math.abs(logProbability([1000, 1001, 1002], 2) - expected) < 1e-12);
+  assert.ok(
+    Math.abs(logProbability([-3, 0.5, 2], 0) - (-3 - Math.log(Math.exp(-3) + Math.exp(0.5) + Math.exp(2)))) <
+      1e-12,
+  );
 });

@@ -9,28 +9,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { tokenStreamFromFiles } from '../../../src/data/datasetFiles';
 import { Decoder } from '../../../src/engine/generate/decoder';
 import { loadModel } from '../../../src/engine/models';
-import { loadTokenizer } from '../../../src/engine/tokenizer/tokenizer';
 import { tsFiles } from '../../../bench/quality/codeTuning';
-import { crossEntropy, top1Agreement, windowLogits } from '../../../bench/quality/decoderAgreement';
+import {
+  codeWindows,
+  crossEntropy,
+  top1Agreement,
+  windowLogits,
+} from '../../../bench/quality/decoderAgreement';
 
 const root = resolve(__dirname, '../../..');
 const starter = resolve(root, 'models/starter');
 const [WINDOWS, T] = [4, 128];
 
 test('starter model: int8 decoder within 0.3% of float32 in held-out loss, same top token at ≥ 95% of positions', async () => {
-  const stream = await tokenStreamFromFiles(
-    tsFiles(resolve(root, 'src/jobs')),
-    await loadTokenizer(starter),
-    {
-      modelDir: starter,
-    },
-  );
-  const windows = Array.from({ length: WINDOWS }, (_, w) =>
-    Array.from(stream.ids.subarray(w * (T + 1), (w + 1) * (T + 1))),
-  );
+  const windows = await codeWindows(starter, tsFiles(resolve(root, 'src/jobs')), WINDOWS, T);
+  assert.equal(windows.length, WINDOWS);
   const model = loadModel(starter);
   const V = model.family.vocabSize(model.config);
   const fp32 = await windowLogits(await Decoder.fromModel(model, { dtype: 'fp32', threads: 2 }), windows);
